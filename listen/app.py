@@ -1,0 +1,136 @@
+"""The Listener: one object that owns the config, the store and the clock.
+
+The CLI turns options into calls on it and renders what comes back; tests
+build it with their own store and clock.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from listen.config import Config, find_config, load
+from listen.errors import ListenError
+from listen.models import FeedStatus, Item, PullResult
+from listen.sources import FeedConfig
+
+
+@dataclass
+class InboxView:
+    items: list[Item]
+    summary: dict[str, int]
+    now: int
+    stale: list[tuple[str, int, str]]  # (feed, seconds since last success, last error)
+
+
+class Listener:
+    def __init__(self, config: Config, store: Any = None, clock: Callable[[], float] = time.time):
+        self.config = config
+        self.clock = clock
+        if store is None:
+            from listen.storage import open_store
+
+            store = open_store(config.db_path)
+        self.store = store
+
+    @classmethod
+    def open(cls, config_path: str | None = None, db: str | None = None, require_config: bool = False) -> Listener:
+        path = find_config(config_path)
+        return cls(load(path, db_override=db))
+
+    def close(self) -> None:
+        self.store.close()
+
+    def now(self) -> int:
+        return int(self.clock())
+
+    # -- pulling --------------------------------------------------------
+
+    def pull(self, feeds: list[str] | None = None, on_result: Callable[[PullResult], None] | None = None,
+             transport: Any = None) -> list[PullResult]:
+        from listen.http import Http
+        from listen.pull import Puller
+
+        with Http(timeout=self.config.http_timeout, max_size=self.config.max_size,
+                  concurrency=self.config.concurrency, transport=transport) as http:
+            return Puller(self.config, self.store, http, self.clock).run(feeds, on_result)
+
+    def check(self, feeds: list[str] | None = None) -> list[tuple[str, str | None, str | None]]:
+        """Try each feed's endpoint and credentials; store nothing. (feed, ok message, error)."""
+        from listen.http import Http
+        from listen.sources import make_source
+
+        selected = [self.config.feed(n) for n in feeds] if feeds else self.config.feeds
+        out = []
+        with Http(timeout=self.config.http_timeout, max_size=self.config.max_size) as http:
+            for feed in selected:
+                http.set_deadline(time.monotonic() + feed.timeout)
+                try:
+                    out.append((feed.name, make_source(feed).probe(http), None))
+                except ListenError as e:
+                    out.append((feed.name, None, getattr(e, "message", str(e))))
+        return out
+
+    # -- reading --------------------------------------------------------
+
+    def inbox(self, *, include_unflagged: bool = False, feeds: list[str] | None = None, since: int | None = None,
+              limit: int | None = None) -> InboxView:
+        for name in feeds or []:
+            self.config.feed(name)  # an unknown feed name is an error, not an empty inbox
+        now = self.now()
+        kw = dict(max_age=self.config.max_age, include_unflagged=include_unflagged, feeds=feeds, since=since)
+        items = self.store.inbox(now, limit=limit, **kw)
+        summary = self.store.inbox_summary(now, **kw)
+        return InboxView(items, summary, now, self.stale_feeds(now))
+
+    def stale_feeds(self, now: int) -> list[tuple[str, int, str]]:
+        """Feeds that have been failing longer than [inbox] stale_after: a gap in what we hear."""
+        out = []
+        statuses = self.store.feed_statuses()
+        for feed in self.config.feeds:
+            st = statuses.get(feed.name)
+            if not feed.enabled or st is None or not st.last_error or st.error_since is None:
+                continue
+            since_ok = now - int((st.last_success or st.error_since).timestamp())
+            if now - int(st.error_since.timestamp()) >= self.config.stale_after:
+                out.append((feed.name, since_ok, st.last_error))
+        return out
+
+    def show(self, item_id: str) -> tuple[Item, list[Item]]:
+        item = self.store.item(item_id)
+        return item, self.store.conversation(item)
+
+    def triage(self, ids: list[str], action: str, for_seconds: int | None = None) -> list[Item]:
+        now = self.now()
+        if action == "snooze":
+            return self.store.set_state(ids, "open", now, snoozed_until=now + (for_seconds or 0))
+        state = {"done": "done", "ignore": "ignored", "reopen": "open"}[action]
+        return self.store.set_state(ids, state, now)
+
+    def feeds(self) -> list[tuple[FeedConfig, FeedStatus | None]]:
+        statuses = self.store.feed_statuses()
+        return [(f, statuses.get(f.name)) for f in self.config.feeds]
+
+    def export(self, since: int | None = None) -> Iterator[dict[str, Any]]:
+        from listen.export import records
+
+        return records(self.store.iter_items(since=None if since is None else self.now() - since))
+
+    def reflag(self) -> int:
+        """Re-run the flag detectors on stored mentions flagged by an older version."""
+        from listen.flags import FLAGS_VERSION
+        from listen.pull import flag_columns
+
+        n = 0
+        for batch in self.store.stale_flags(FLAGS_VERSION):
+            self.store.update_flags([{"id": i, **flag_columns(text, self.config.flags, False)} for i, text in batch])
+            n += len(batch)
+        return n
+
+
+def demo_config(workdir: Path) -> Config:
+    from listen.config import parse
+
+    return parse({}, workdir / "listen.toml")

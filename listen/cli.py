@@ -1,0 +1,395 @@
+"""The command line: parse options, call the Listener, render, map errors to exit codes.
+
+Exit codes: 0 ok; 1 a feed failed or a runtime error (named on stderr);
+2 usage or config error; 3 another pull holds the lock (pull only).
+Heavy modules are imported inside commands so `listen --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
+
+import typer
+
+from listen import __version__
+from listen.errors import Busy, ConfigError, ListenError
+
+if TYPE_CHECKING:
+    from listen.app import Listener
+
+EXIT_FEED_FAILED = 1
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_BUSY = 3
+
+app = typer.Typer(
+    name="listen",
+    help="Who is waiting for a reply? Pull mentions from your feeds and read the inbox.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,  # tracebacks with locals could print tokens
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class _State:
+    config: Optional[str] = None
+    db: Optional[str] = None
+
+
+state = _State()
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"listen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="Config file (default: $LISTEN_CONFIG, ./listen.toml, then the user config folder).", metavar="PATH"),
+    db: Optional[Path] = typer.Option(None, "--db", help="Database file (overrides [store] path and $LISTEN_DB).", metavar="PATH"),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    state.config = str(config) if config else None
+    state.db = str(db) if db else None
+
+
+def _listener() -> Listener:
+    from listen.app import Listener
+
+    return Listener.open(state.config, state.db)
+
+
+def _out(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+# -- commands ----------------------------------------------------------
+
+
+@app.command()
+def init(
+    path: Optional[Path] = typer.Argument(None, help="Where to write it (default: --config, or the user config folder)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+) -> None:
+    """Write a commented starter config."""
+    from importlib.resources import files
+
+    from listen.config import user_config_path
+
+    target = path or (Path(state.config) if state.config else user_config_path())
+    if target.exists() and not force:
+        raise ListenError(f"{target} already exists; use --force to overwrite it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(files("listen").joinpath("starter.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    print(f"Wrote {target}\nNext: add your feeds and names to it, then run `listen pull` and `listen inbox`.")
+
+
+@app.command()
+def pull(
+    feed: list[str] = typer.Option([], "--feed", "-f", help="Only this feed (repeatable).", metavar="NAME"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors (for cron)."),
+    wait: float = typer.Option(60.0, "--wait", help="Seconds to wait for another running pull before giving way (exit 3).", metavar="SECONDS"),
+) -> None:
+    """Fetch every feed (or those named) and store new and changed items.
+
+    Exit status: 0 all feeds fetched; 1 at least one failed (named on stderr, the
+    others stored); 2 config error; 3 another pull was still running.
+    """
+    from listen.lock import PullLock
+    from listen.render import pull_line
+
+    listener = _listener()
+    err = _out(stderr=True)
+    show_progress = not quiet and sys.stderr.isatty()
+    try:
+        with PullLock(listener.config.db_path, wait):
+            if show_progress:
+                results = _pull_with_progress(listener, feed or None, err)
+            else:
+                def line(r):
+                    if r.error:
+                        print(f"listen: {pull_line(r)}", file=sys.stderr)
+                    elif not quiet:
+                        print(pull_line(r))
+                    if not quiet:
+                        for w in r.warnings:
+                            print(f"listen: {r.feed}: {w}", file=sys.stderr)
+                results = listener.pull(feed or None, on_result=line)
+    finally:
+        listener.close()
+    failed = [r for r in results if r.error]
+    if show_progress:
+        for r in results:
+            for w in r.warnings:
+                err.print(f"[yellow]warning[/]: ", end="")
+                err.out(f"{r.feed}: {w}", highlight=False)
+        for r in failed:
+            print(f"listen: {pull_line(r)}", file=sys.stderr)
+    if failed:
+        raise typer.Exit(EXIT_FEED_FAILED)
+
+
+def _pull_with_progress(listener: Listener, feeds: list[str] | None, console) -> list:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from listen.render import pull_line
+
+    total = len(feeds) if feeds else len([f for f in listener.config.feeds if f.enabled])
+    new = 0
+    with Progress(TextColumn("pulling"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.description}"), console=console, transient=True) as progress:
+        task = progress.add_task("", total=total)
+
+        def step(r):
+            nonlocal new
+            new += r.new
+            progress.update(task, advance=1, description=f"{new} new")
+            if not r.error:
+                progress.console.out(pull_line(r), highlight=False)
+
+        results = listener.pull(feeds, on_result=step)
+    return results
+
+
+@app.command()
+def inbox(
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON array, most urgent first."),
+    show_all: bool = typer.Option(False, "--all", "-a", help="Also list unanswered mentions that carry no flag."),
+    feed: list[str] = typer.Option([], "--feed", "-f", help="Only this feed (repeatable).", metavar="NAME"),
+    since: Optional[str] = typer.Option(None, "--since", help="Only mentions newer than this (e.g. 2d).", metavar="DURATION"),
+    limit: Optional[int] = typer.Option(None, "--limit", "-n", help="Show at most this many.", min=1),
+) -> None:
+    """Who is waiting for a reply, most urgent first.
+
+    Urgency is time waited, doubled for a negative remark (public complaints
+    grow by the hour) and raised by half for a question put to us directly.
+    """
+    from listen.durations import parse_duration
+
+    since_s = _duration(since, "--since") if since else None
+    listener = _listener()
+    try:
+        view = listener.inbox(include_unflagged=show_all, feeds=feed or None, since=since_s, limit=limit)
+    finally:
+        listener.close()
+    if as_json:
+        from listen.export import waiting_record
+
+        _print_json([waiting_record(i, view.now) for i in view.items])
+        for feed_name, age, error in view.stale:
+            print(f"listen: warning: {feed_name} not fetched for {age}s: {error}", file=sys.stderr)
+        return
+    from listen import render
+
+    _out().print(render.inbox(view.items, view.summary, view.now, view.stale))
+
+
+def _duration(text: str, option: str) -> int:
+    from listen.durations import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint=option) from None
+
+
+@app.command()
+def show(item_id: str = typer.Argument(..., metavar="ID", help="An id from `listen inbox`.")) -> None:
+    """The conversation around one item, ours marked."""
+    from listen import render
+
+    listener = _listener()
+    try:
+        item, thread = listener.show(item_id)
+    finally:
+        listener.close()
+    _out().print(render.conversation(item, thread, listener.now()))
+
+
+def _triage(ids: list[str], action: str, for_seconds: int | None = None) -> None:
+    from listen import render
+
+    listener = _listener()
+    try:
+        items = listener.triage(ids, action, for_seconds)
+    finally:
+        listener.close()
+    label = {"done": "done", "ignore": "ignored", "reopen": "reopened", "snooze": "snoozed"}[action]
+    _out().print(render.triaged(items, label), end="")
+
+
+@app.command()
+def done(ids: list[str] = typer.Argument(..., metavar="ID...", help="Ids from `listen inbox`.")) -> None:
+    """Mark items handled: they leave the inbox."""
+    _triage(ids, "done")
+
+
+@app.command()
+def ignore(ids: list[str] = typer.Argument(..., metavar="ID...", help="Ids from `listen inbox`.")) -> None:
+    """Mark items as needing no reply (spam, noise)."""
+    _triage(ids, "ignore")
+
+
+@app.command()
+def reopen(ids: list[str] = typer.Argument(..., metavar="ID...", help="Ids from `listen inbox`.")) -> None:
+    """Put done, ignored or snoozed items back in the inbox."""
+    _triage(ids, "reopen")
+
+
+@app.command()
+def snooze(
+    ids: list[str] = typer.Argument(..., metavar="ID...", help="Ids from `listen inbox`."),
+    for_: str = typer.Option(..., "--for", help="How long, e.g. 2h, 2d, 1w.", metavar="DURATION"),
+) -> None:
+    """Hide items for a while; they come back when the time is up, or sooner if the person writes again."""
+    _triage(ids, "snooze", _duration(for_, "--for"))
+
+
+@app.command()
+def feeds(check: bool = typer.Option(False, "--check", help="Try each feed's endpoint and credentials now.")) -> None:
+    """The configured feeds and how their last pull went."""
+    from listen import render
+
+    listener = _listener()
+    try:
+        if check:
+            bad = 0
+            for name, ok, error in listener.check():
+                if error:
+                    bad += 1
+                    print(f"✗ {name}: {render.inert(error, limit=300, one_line=True)}")
+                else:
+                    print(f"✓ {name}: {render.inert(ok, limit=300, one_line=True)}")
+            if bad:
+                raise typer.Exit(EXIT_FEED_FAILED)
+            return
+        rows = listener.feeds()
+    finally:
+        listener.close()
+    _out().print(render.feeds_table(rows, listener.now()))
+
+
+@app.command()
+def export(
+    fmt: str = typer.Option("jsonl", "--format", help="csv, json or jsonl."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only items newer than this (e.g. 30d).", metavar="DURATION"),
+) -> None:
+    """Everything stored, one record per item, streamed to standard output."""
+    from listen.export import COLUMNS, csv_value
+
+    if fmt not in ("csv", "json", "jsonl"):
+        raise typer.BadParameter("choose csv, json or jsonl", param_hint="--format")
+    since_s = _duration(since, "--since") if since else None
+    listener = _listener()
+    out = sys.stdout
+    try:
+        rows = listener.export(since_s)
+        if fmt == "jsonl":
+            for r in rows:
+                out.write(json.dumps(r, ensure_ascii=False) + "\n")
+        elif fmt == "json":
+            out.write("[")
+            for n, r in enumerate(rows):
+                out.write(("," if n else "") + "\n" + json.dumps(r, ensure_ascii=False))
+            out.write("\n]\n")
+        else:
+            import csv
+
+            w = csv.writer(out)
+            w.writerow(COLUMNS)
+            for r in rows:
+                w.writerow([csv_value(r[c]) for c in COLUMNS])
+    finally:
+        listener.close()
+
+
+@app.command()
+def classify(
+    texts: list[str] = typer.Argument(None, metavar="[TEXT]...", help="Texts to flag; none reads one per line from stdin."),
+    as_jsonl: bool = typer.Option(False, "--jsonl", help="One JSON object per text, in input order."),
+) -> None:
+    """Flag texts as questions or negative remarks, and say why."""
+    from listen.config import find_config, load
+    from listen.flags import FlagSettings, classify as run
+
+    settings = FlagSettings()
+    path = find_config(state.config)
+    if path is not None:
+        settings = load(path).flags  # the user's thresholds and rules
+    source = texts if texts else (line.rstrip("\r\n") for line in sys.stdin)
+    if as_jsonl:
+        write = sys.stdout.write
+        dumps = json.dumps
+        for text in source:
+            v = run(text, settings)
+            write(dumps({"text": text, "question": v.question, "negative": v.negative,
+                         "question_score": round(v.question_score, 4), "negative_score": round(v.negative_score, 4),
+                         "reasons": v.reasons}, ensure_ascii=False) + "\n")
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    from listen.text import inert
+
+    table = Table(show_edge=False, header_style="bold")
+    for col in ("text", "question", "negative", "why"):
+        table.add_column(col)
+    for text in source:
+        v = run(text, settings)
+        table.add_row(Text(inert(text, limit=80, one_line=True)),
+                      f"yes ({v.question_score:.2f})" if v.question else f"no ({v.question_score:.2f})",
+                      f"yes ({v.negative_score:.2f})" if v.negative else f"no ({v.negative_score:.2f})",
+                      Text(inert("; ".join(v.reasons), limit=200)))
+    _out().print(table)
+
+
+@app.command()
+def reflag() -> None:
+    """Re-run the flag detectors on stored mentions (after an upgrade or a rules change)."""
+    listener = _listener()
+    try:
+        n = listener.reflag()
+    finally:
+        listener.close()
+    print(f"re-flagged {n} item{'s' if n != 1 else ''}")
+
+
+@app.command()
+def demo(
+    keep: Optional[Path] = typer.Option(None, "--keep", help="Keep the demo database in this folder instead of a throwaway one.", metavar="DIR"),
+) -> None:
+    """The whole loop on sample conversations shipped with listen: offline, in a throwaway database."""
+    from listen.demo import run_demo
+
+    run_demo(_out(), keep)
+
+
+def main() -> None:
+    """Console entry point: the one place errors become messages and exit codes."""
+    try:
+        app()
+    except ConfigError as e:
+        print(f"listen: {e}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+    except Busy as e:
+        print(f"listen: {e}", file=sys.stderr)
+        sys.exit(EXIT_BUSY)
+    except ListenError as e:
+        print(f"listen: {e}", file=sys.stderr)
+        sys.exit(EXIT_ERROR)
+    except KeyboardInterrupt:
+        print("listen: interrupted", file=sys.stderr)
+        sys.exit(130)

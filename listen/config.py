@@ -1,0 +1,267 @@
+"""The config file: where it is, what it may say, and every problem in it at once.
+
+Loaded inside commands, never at import time.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from listen.durations import parse_duration
+from listen.errors import ConfigError
+from listen.flags import FlagSettings
+from listen.sources import REGISTRY, FeedConfig, Option, source_class
+
+CONFIG_ENV = "LISTEN_CONFIG"
+DB_ENV = "LISTEN_DB"
+
+# Feed keys every type accepts.
+COMMON_FEED_KEYS: dict[str, Option] = {
+    "name": Option(str, "unique name, used in output and --feed", required=True),
+    "type": Option(str, "which network: " + ", ".join(REGISTRY), required=True),
+    "timeout": Option(str, "give up on this feed after this long", default="30s", duration=True),
+    "enabled": Option(bool, "set to false to skip the feed without deleting it", default=True),
+}
+
+SECTIONS: dict[str, dict[str, Option]] = {
+    "store": {"path": Option(str, "the database file, relative to this file", default="listen.db")},
+    "identity": {"names": Option(list, "our handles and names", default=[])},
+    "inbox": {
+        "max_age": Option(str, "older unanswered mentions drop out", default="14d", duration=True),
+        "reply_within": Option(str, "the response-time target", default="24h", duration=True),
+        "stale_after": Option(str, "warn when a feed has failed this long", default="24h", duration=True),
+    },
+    "flags": {
+        "question_threshold": Option(float, "0..1; higher flags fewer questions", default=0.5),
+        "negative_threshold": Option(float, "0..1; higher flags fewer remarks", default=0.5),
+        "never_negative": Option(list, "phrases that are never negative for us", default=[]),
+        "always_negative": Option(list, "phrases that are always negative for us", default=[]),
+        "never_question": Option(list, "phrases that never make a question", default=[]),
+        "always_question": Option(list, "phrases that always make a question", default=[]),
+    },
+    "http": {
+        "timeout": Option(str, "connect/read timeout per request", default="20s", duration=True),
+        "max_size": Option(str, "largest response body accepted, e.g. 20MB", default="20MB"),
+        "concurrency": Option(int, "feeds fetched at once", default=16),
+    },
+}
+
+# Keys that look like a secret written inline: we point to the *_env form instead.
+_SECRETISH = re.compile(r"(token|password|secret|api_key|apikey)$", re.I)
+
+
+@dataclass
+class Config:
+    path: Path | None
+    db_path: Path
+    identity: tuple[str, ...] = ()
+    max_age: int = 14 * 86400
+    reply_within: int = 86400
+    stale_after: int = 86400
+    feeds: list[FeedConfig] = field(default_factory=list)
+    flags: FlagSettings = field(default_factory=FlagSettings)
+    http_timeout: float = 20.0
+    max_size: int = 20 * 1024 * 1024
+    concurrency: int = 16
+
+    def feed(self, name: str) -> FeedConfig:
+        for f in self.feeds:
+            if f.name == name:
+                return f
+        raise ConfigError(str(self.path), [f"no feed named {name!r}{_suggest(name, [f.name for f in self.feeds])}"])
+
+
+def user_config_path() -> Path:
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("listen")) / "listen.toml"
+
+
+def find_config(explicit: str | os.PathLike | None) -> Path | None:
+    """--config, then $LISTEN_CONFIG, then ./listen.toml, then the user's config folder."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    for candidate in (Path("listen.toml"), user_config_path()):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def parse_size(text: str) -> int:
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*", str(text), re.I)
+    if not m:
+        raise ValueError(f"{text!r} is not a size; write it like 500KB or 20MB")
+    unit = (m.group(2) or "b").lower().replace("i", "")
+    return int(float(m.group(1)) * {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3}[unit])
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _coerce(where: str, key: str, value: Any, opt: Option, problems: list[str]) -> Any:
+    if opt.kind is list:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            problems.append(f"{where}.{key}: expected a list of strings, got {value!r}")
+            return None
+        return value
+    if opt.kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if opt.kind is str and isinstance(value, (int, float)) and opt.duration and not isinstance(value, bool):
+        value = f"{value}s"
+    if not isinstance(value, opt.kind) or (opt.kind is int and isinstance(value, bool)):
+        problems.append(f"{where}.{key}: expected {opt.kind.__name__}, got {type(value).__name__} {value!r}")
+        return None
+    if opt.duration:
+        try:
+            return parse_duration(value)
+        except ValueError as e:
+            problems.append(f"{where}.{key}: {e}")
+            return None
+    return value
+
+
+def _section(where: str, table: Any, spec: dict[str, Option], problems: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if not isinstance(table, dict):
+        problems.append(f"{where}: expected a table")
+        table = {}
+    for key, value in table.items():
+        if key not in spec:
+            hint = _suggest(key, list(spec))
+            if not hint and _SECRETISH.search(key) and f"{key}_env" in spec:
+                hint = f" (secrets never sit in the file: set {key}_env to the name of an environment variable)"
+            problems.append(f"{where}: unknown key {key!r}{hint}")
+            continue
+        out[key] = _coerce(where, key, value, spec[key], problems)
+    for key, opt in spec.items():
+        if key not in out:
+            if opt.required:
+                problems.append(f"{where}: missing required key {key!r} ({opt.help})")
+            out[key] = _coerce(where, key, opt.default, opt, []) if opt.default is not None else None
+    return out
+
+
+def load(path: Path | None, db_override: str | None = None) -> Config:
+    """Read and validate the config. Every problem is listed, each by its dotted path."""
+    db_override = db_override or os.environ.get(DB_ENV)
+    if path is None:
+        if db_override:
+            return Config(path=None, db_path=Path(db_override))
+        raise ConfigError(
+            "listen.toml",
+            ["no config file found (looked at --config, $LISTEN_CONFIG, ./listen.toml, "
+             f"{user_config_path()}); run `listen init` to write one"],
+        )
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(str(path), ["file not found; run `listen init` to write one"]) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(str(path), [f"cannot read: {e}"]) from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(str(path), [f"not valid TOML: {e}"]) from None
+    return parse(data, Path(path), db_override)
+
+
+def parse(data: dict[str, Any], path: Path, db_override: str | None = None) -> Config:
+    problems: list[str] = []
+    base = path.parent.resolve()
+    known = [*SECTIONS, "feeds"]
+    for key in data:
+        if key not in known:
+            problems.append(f"unknown section [{key}]{_suggest(key, known)}")
+    s = {name: _section(name, data.get(name, {}), spec, problems) for name, spec in SECTIONS.items()}
+
+    identity = tuple(n for n in (s["identity"]["names"] or []) if n.strip())
+    feeds: list[FeedConfig] = []
+    raw_feeds = data.get("feeds", [])
+    if not isinstance(raw_feeds, list):
+        problems.append("feeds: write each feed as a [[feeds]] table")
+        raw_feeds = []
+    seen: set[str] = set()
+    for i, raw in enumerate(raw_feeds):
+        feed = _feed(i, raw, base, identity, problems)
+        if feed is None:
+            continue
+        if feed.name in seen:
+            problems.append(f"feeds[{i}] ({feed.name}): the name {feed.name!r} is used twice; names must be unique")
+        seen.add(feed.name)
+        feeds.append(feed)
+
+    try:
+        max_size = parse_size(s["http"]["max_size"] or "20MB")
+    except ValueError as e:
+        problems.append(f"http.max_size: {e}")
+        max_size = 0
+    fl = s["flags"]
+    for key in ("question_threshold", "negative_threshold"):
+        if fl[key] is not None and not 0 <= fl[key] <= 1:
+            problems.append(f"flags.{key}: expected a number from 0 to 1, got {fl[key]}")
+    if problems:
+        raise ConfigError(str(path), problems)
+
+    store = db_override or s["store"]["path"]
+    return Config(
+        path=path,
+        db_path=Path(db_override) if db_override else (base / os.path.expanduser(store)),
+        identity=identity,
+        max_age=s["inbox"]["max_age"],
+        reply_within=s["inbox"]["reply_within"],
+        stale_after=s["inbox"]["stale_after"],
+        feeds=feeds,
+        flags=FlagSettings(
+            question_threshold=fl["question_threshold"],
+            negative_threshold=fl["negative_threshold"],
+            never_negative=tuple(fl["never_negative"]),
+            always_negative=tuple(fl["always_negative"]),
+            never_question=tuple(fl["never_question"]),
+            always_question=tuple(fl["always_question"]),
+        ),
+        http_timeout=float(s["http"]["timeout"]),
+        max_size=max_size,
+        concurrency=max(1, s["http"]["concurrency"]),
+    )
+
+
+def _feed(i: int, raw: Any, base: Path, identity: tuple[str, ...], problems: list[str]) -> FeedConfig | None:
+    if not isinstance(raw, dict):
+        problems.append(f"feeds[{i}]: expected a table")
+        return None
+    name = raw.get("name")
+    where = f"feeds[{i}] ({name})" if isinstance(name, str) else f"feeds[{i}]"
+    type_name = raw.get("type")
+    if type_name not in REGISTRY:
+        got = "missing" if type_name is None else repr(type_name)
+        hint = _suggest(str(type_name), list(REGISTRY)) if type_name else ""
+        problems.append(f"{where}.type: {got}{hint}; expected one of: {', '.join(REGISTRY)}")
+        return None
+    cls = source_class(type_name)
+    spec = {**COMMON_FEED_KEYS, **cls.options}
+    before = len(problems)
+    values = _section(where, raw, spec, problems)
+    options = {k: v for k, v in values.items() if k not in COMMON_FEED_KEYS}
+    for problem in cls.check(options):
+        problems.append(f"{where}: {problem}")
+    if len(problems) > before:
+        return None
+    return FeedConfig(
+        name=values["name"],
+        type=type_name,
+        options=options,
+        config_dir=base,
+        timeout=float(values["timeout"]),
+        enabled=values["enabled"],
+        identity=identity,
+    )

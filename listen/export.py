@@ -1,0 +1,84 @@
+"""Items as plain records: the inbox --json objects and the export rows share one shape."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any, Iterable, Iterator
+
+from listen.models import Item
+
+# Export columns, in order (CSV header). Documented in the README.
+COLUMNS = ["id", "feed", "network", "native_id", "url", "author", "author_name", "text", "created_at",
+           "in_reply_to", "thread_id", "title", "ours", "flags", "reasons", "question_score", "negative_score",
+           "state", "snoozed_until", "answered_at", "waiting_seconds"]
+
+
+def iso(ts: datetime | int | None) -> str | None:
+    if ts is None:
+        return None
+    if isinstance(ts, int):
+        ts = datetime.fromtimestamp(ts, timezone.utc)
+    return ts.isoformat(timespec="seconds")
+
+
+def waiting_record(item: Item, now: int) -> dict[str, Any]:
+    """One `listen inbox --json` object (keys fixed by the contract)."""
+    return {
+        "id": item.id,
+        "feed": item.feed,
+        "network": item.network,
+        "url": item.url,
+        "author": item.author,
+        "author_name": item.author_name,
+        "text": item.text,
+        "created_at": iso(item.created_at),
+        "waiting_seconds": max(0, now - int(item.created_at.timestamp())),
+        "flags": item.flags,
+        "reasons": item.reasons,
+        "addressed_to_us": item.addressed,
+        "thread_id": item.thread_id,
+        "title": item.title,
+        "state": item.state,
+    }
+
+
+def records(rows: Iterable[dict[str, Any]], now: int | None = None) -> Iterator[dict[str, Any]]:
+    """Stored rows (storage.iter_items) as export records."""
+    now = now or int(datetime.now(timezone.utc).timestamp())
+    for r in rows:
+        flags = [n for n in ("question", "negative") if r["question" if n == "question" else "negative"]]
+        waiting = None
+        if not r["ours"] and r["answered_at"] is None and r["state"] == "open":
+            waiting = max(0, now - r["created_at"])
+        yield {
+            "id": str(r["id"]),
+            "feed": r["feed"],
+            "network": r["network"],
+            "native_id": r["native_id"],
+            "url": r["url"],
+            "author": r["author"],
+            "author_name": r["author_name"],
+            "text": r["text"],
+            "created_at": iso(r["created_at"]),
+            "in_reply_to": r["in_reply_to"],
+            "thread_id": r["thread_id"],
+            "title": r["title"],
+            "ours": bool(r["ours"]),
+            "flags": flags,
+            "reasons": json.loads(r["reasons"] or "[]"),
+            "question_score": r["question_score"],
+            "negative_score": r["negative_score"],
+            "state": r["state"],
+            "snoozed_until": iso(r["snoozed_until"]),
+            "answered_at": iso(r["answered_at"]),
+            "waiting_seconds": waiting,
+        }
+
+
+def csv_value(v: Any) -> Any:
+    if isinstance(v, list):
+        return "; ".join(str(x) for x in v)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return "" if v is None else v

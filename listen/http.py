@@ -1,0 +1,209 @@
+"""The one HTTP client of a run: timeouts, size cap, conditional GET, polite retries.
+
+Sources call `Http.get`; every failure comes back as a FeedError naming the feed,
+so one broken feed is one line of output and never a traceback.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from listen import __version__
+from listen.errors import FeedError
+
+USER_AGENT = f"listen/{__version__} (social listening CLI; +https://pypi.org/project/listen/)"
+RETRY_STATUSES = {429, 503}
+MAX_ATTEMPTS = 3
+# Longest we sleep inside one pull for a Retry-After; longer waits become the
+# feed's next allowed fetch time instead of holding up cron.
+MAX_RETRY_WAIT = 30.0
+
+
+class HttpStatusError(FeedError):
+    def __init__(self, feed: str, status: int, message: str, body: bytes = b""):
+        super().__init__(feed, message)
+        self.status = status
+        self.body = body
+
+
+class RateLimited(HttpStatusError):
+    """The server asked us to wait longer than we are willing to within one pull."""
+
+    def __init__(self, feed: str, status: int, retry_after: float | None):
+        wait = f"; asked to wait {int(retry_after)}s" if retry_after else ""
+        super().__init__(feed, status, f"rate limited (HTTP {status}){wait}")
+        self.retry_after = retry_after
+
+
+@dataclass
+class Response:
+    status: int
+    headers: httpx.Headers
+    content: bytes
+    url: str
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    def json(self, feed: str) -> Any:
+        try:
+            return json.loads(self.content)
+        except (ValueError, UnicodeDecodeError):
+            kind = self.headers.get("content-type", "unknown type").split(";")[0]
+            raise FeedError(feed, f"expected JSON from {safe_url(self.url)}, got {kind} that does not parse") from None
+
+
+def safe_url(url: str) -> str:
+    """A URL fit for messages: no query string or credentials, which may hold secrets."""
+    parts = urlsplit(str(url))
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def retry_after_seconds(value: str | None, now: float) -> float | None:
+    """Retry-After is either seconds or an HTTP date (RFC 9110 10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+class Http:
+    def __init__(
+        self,
+        timeout: float = 20.0,
+        max_size: int = 20 * 1024 * 1024,
+        concurrency: int = 16,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.timeout = timeout
+        self.max_size = max_size
+        self.sleep = sleep
+        self._local = threading.local()
+        self.client = httpx.Client(
+            headers={"User-Agent": USER_AGENT},
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            follow_redirects=True,
+            max_redirects=5,
+            limits=httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency),
+            transport=transport or httpx.HTTPTransport(retries=1),
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> Http:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def set_deadline(self, deadline: float | None) -> None:
+        """A wall-clock limit (time.monotonic) for every request this thread makes:
+        the pipeline sets it per feed, so a source cannot forget its feed's timeout."""
+        self._local.deadline = deadline
+
+    def get(self, url: str, *, feed: str, **kw: Any) -> Response:
+        return self.request("GET", url, feed=feed, **kw)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        feed: str,
+        params: Any = None,
+        headers: dict[str, str] | None = None,
+        json_body: Any = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        deadline: float | None = None,
+        ok: tuple[int, ...] = (200,),
+    ) -> Response:
+        """One request with bounded retries on 429/503. Raises FeedError on anything but `ok` or 304."""
+        hdrs = dict(headers or {})
+        if etag:
+            hdrs["If-None-Match"] = etag
+        if last_modified:
+            hdrs["If-Modified-Since"] = last_modified
+        deadline = deadline or getattr(self._local, "deadline", None) or (time.monotonic() + self.timeout * 3)
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            resp = self._once(method, url, feed, params, hdrs, json_body, deadline)
+            if resp.status == 304 or resp.status in ok:
+                return resp
+            if resp.status in RETRY_STATUSES:
+                wait = retry_after_seconds(resp.headers.get("retry-after"), time.time())
+                if wait is None:
+                    wait = 2.0 ** attempt
+                left = deadline - time.monotonic()
+                if attempt == MAX_ATTEMPTS or wait > min(MAX_RETRY_WAIT, left):
+                    raise RateLimited(feed, resp.status, wait)
+                self.sleep(wait)
+                continue
+            raise HttpStatusError(feed, resp.status, describe_status(resp), resp.content[:2000])
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _once(self, method: str, url: str, feed: str, params: Any, headers: dict[str, str],
+              json_body: Any, deadline: float) -> Response:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise FeedError(feed, f"timed out fetching {safe_url(url)}")
+        timeout = httpx.Timeout(min(self.timeout, left), connect=min(self.timeout, left, 10.0))
+        try:
+            with self.client.stream(method, url, params=params, headers=headers, json=json_body,
+                                    timeout=timeout) as r:
+                declared = r.headers.get("content-length")
+                if declared and declared.isdigit() and int(declared) > self.max_size:
+                    raise FeedError(feed, f"response from {safe_url(url)} is {int(declared)} bytes, over the {self.max_size}-byte cap")
+                chunks: list[bytes] = []
+                size = 0
+                # Counting decoded bytes is what stops a gzip bomb.
+                for chunk in r.iter_bytes():
+                    size += len(chunk)
+                    if size > self.max_size:
+                        raise FeedError(feed, f"response from {safe_url(url)} is over the {self.max_size}-byte cap; cut off")
+                    if time.monotonic() > deadline:
+                        raise FeedError(feed, f"timed out reading {safe_url(url)}")
+                    chunks.append(chunk)
+                return Response(r.status_code, r.headers, b"".join(chunks), str(r.url))
+        except httpx.TimeoutException:
+            raise FeedError(feed, f"timed out fetching {safe_url(url)}") from None
+        except httpx.TooManyRedirects:
+            raise FeedError(feed, f"too many redirects from {safe_url(url)}") from None
+        except httpx.UnsupportedProtocol:
+            raise FeedError(feed, f"{safe_url(url)}: only http and https URLs are fetched") from None
+        except httpx.DecodingError:
+            raise FeedError(feed, f"{safe_url(url)}: the response's compression is broken") from None
+        except httpx.HTTPError as e:
+            raise FeedError(feed, f"cannot fetch {safe_url(url)}: {type(e).__name__}: {_short(e)}") from None
+
+
+def describe_status(resp: Response) -> str:
+    words = {401: "unauthorized: the token is missing, wrong or expired",
+             403: "forbidden: the account or token may not read this",
+             404: "not found: check the URL"}
+    reason = words.get(resp.status) or httpx.codes.get_reason_phrase(resp.status) or "error"
+    return f"HTTP {resp.status} {reason} ({safe_url(resp.url)})"
+
+
+def _short(e: Exception) -> str:
+    text = str(e).splitlines()[0] if str(e) else ""
+    return text[:200]

@@ -1,0 +1,121 @@
+"""Sources: one module per network, registered by feed `type`.
+
+A source is given one feed's settings, the shared HTTP client and what it
+remembered last time (FetchState); it returns a Fetched batch. It never
+touches storage, the terminal or the CLI. To add a network, copy
+`jsonl.py` or `rss.py`, declare its config keys in `options`, and add one
+line to REGISTRY.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from listen.errors import FeedError
+
+if TYPE_CHECKING:
+    from listen.http import Http
+    from listen.models import Fetched, FetchState
+
+# type -> "module:Class"; imported only when a feed of that type is used.
+REGISTRY: dict[str, str] = {
+    "rss": "listen.sources.rss:RssSource",
+    "jsonl": "listen.sources.jsonl:JsonlSource",
+    "mastodon": "listen.sources.mastodon:MastodonSource",
+    "bluesky": "listen.sources.bluesky:BlueskySource",
+    "reddit": "listen.sources.reddit:RedditSource",
+    "hackernews": "listen.sources.hackernews:HackerNewsSource",
+    "stackexchange": "listen.sources.stackexchange:StackExchangeSource",
+    "github": "listen.sources.github:GitHubSource",
+}
+
+
+@dataclass(frozen=True)
+class Option:
+    """One config key a source accepts."""
+
+    kind: type  # str, int, bool, float or list (of str)
+    help: str
+    required: bool = False
+    default: Any = None
+    duration: bool = False  # a str like "14d", stored as seconds
+
+
+@dataclass
+class FeedConfig:
+    name: str
+    type: str
+    options: dict[str, Any]
+    config_dir: Path
+    timeout: float = 20.0
+    enabled: bool = True
+    # Identity names from [identity], for sources that need them to ask the network.
+    identity: tuple[str, ...] = field(default=())
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self.options.get(key)
+        return default if value is None else value
+
+    def path(self, key: str) -> Path:
+        return (self.config_dir / os.path.expanduser(self.options[key])).resolve()
+
+    def secret(self, key: str, required: bool = True) -> str | None:
+        """The value of the environment variable named by option `key` (a *_env key).
+
+        The error names the variable, never its value.
+        """
+        var = self.options.get(key)
+        if not var:
+            if required:
+                raise FeedError(self.name, f"needs `{key}`: the name of the environment variable holding the secret")
+            return None
+        value = os.environ.get(var)
+        if not value:
+            if required:
+                raise FeedError(self.name, f"environment variable {var} (named by {key}) is not set")
+            return None
+        return value
+
+
+class Source:
+    network: ClassVar[str]
+    options: ClassVar[dict[str, Option]] = {}
+
+    def __init__(self, feed: FeedConfig):
+        self.feed = feed
+
+    @classmethod
+    def check(cls, options: dict[str, Any]) -> list[str]:
+        """Rules across keys ("path or url"). Returns problems, worded for the user."""
+        return []
+
+    def fetch(self, http: Http, state: FetchState) -> Fetched:
+        raise NotImplementedError
+
+    def probe(self, http: Http) -> str:
+        """`listen feeds --check`: try credentials and endpoint without storing anything.
+
+        Returns a one-line description of what works; raises FeedError, worded
+        for a person, when something does not. Sources override this when a
+        cheaper or clearer check exists (e.g. verify_credentials).
+        """
+        from listen.models import FetchState
+
+        fetched = self.fetch(http, FetchState())
+        return f"reachable; {len(fetched.items)} items available"
+
+    def error(self, message: str) -> FeedError:
+        return FeedError(self.feed.name, message)
+
+
+def source_class(type_name: str) -> type[Source]:
+    module, _, cls = REGISTRY[type_name].partition(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def make_source(feed: FeedConfig) -> Source:
+    return source_class(feed.type)(feed)

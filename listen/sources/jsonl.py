@@ -1,0 +1,129 @@
+"""One mention per line, from a local file or a URL: the simplest source.
+
+Records: id, author, text, created_at (ISO 8601 with offset, or Unix seconds);
+optional url, author_name, in_reply_to, thread_id. A bad line is reported
+with its number and skipped; the other lines are stored.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any, Iterable, Iterator
+
+from listen.http import Http
+from listen.models import Fetched, FetchState, RawItem
+from listen.sources import Option, Source
+
+REQUIRED = ("id", "author", "text", "created_at")
+OPTIONAL_STR = ("url", "author_name", "in_reply_to", "thread_id", "title")
+
+
+class JsonlSource(Source):
+    network = "jsonl"
+    options = {
+        "path": Option(str, "a local .jsonl file, relative to the config file"),
+        "url": Option(str, "or a URL serving one"),
+    }
+
+    @classmethod
+    def check(cls, options: dict[str, Any]) -> list[str]:
+        if bool(options.get("url")) == bool(options.get("path")):
+            return ["set either `path` or `url` (exactly one)"]
+        return []
+
+    def fetch(self, http: Http, state: FetchState) -> Fetched:
+        fetched = Fetched(state=state)
+        for item in self.stream(http, state, fetched):
+            fetched.items.append(item)
+        return fetched
+
+    def stream(self, http: Http, state: FetchState, fetched: Fetched) -> Iterator[RawItem]:
+        """Items one by one, so a million-line file never sits in memory whole.
+
+        Bad lines land in fetched.warnings; a 304 sets fetched.not_modified.
+        """
+        if self.feed.get("path"):
+            path = self.feed.path("path")
+            try:
+                fh = open(path, "rb")
+            except OSError as e:
+                raise self.error(f"cannot read {path}: {e.strerror or e}") from None
+            with fh:
+                yield from self.parse_lines(fh, str(path), fetched.warnings)
+            return
+        resp = http.get(self.feed.get("url"), feed=self.feed.name, etag=state.etag, last_modified=state.last_modified)
+        if resp.not_modified:
+            fetched.not_modified = True
+            return
+        fetched.state = FetchState(resp.headers.get("etag"), resp.headers.get("last-modified"), state.cursor)
+        yield from self.parse_lines(resp.content.splitlines(), self.feed.get("url"), fetched.warnings)
+
+    def parse_lines(self, lines: Iterable[bytes], where: str, warnings: list[str]) -> Iterator[RawItem]:
+        for n, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                yield parse_record(line)
+            except ValueError as e:
+                if len(warnings) < 100:
+                    warnings.append(f"{where} line {n}: {e}; skipped")
+                elif len(warnings) == 100:
+                    warnings.append(f"{where}: more bad lines; only the first 100 are listed")
+
+
+def parse_record(line: bytes | str) -> RawItem:
+    try:
+        rec = json.loads(line)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ValueError(f"not valid JSON ({str(e)[:80]})") from None
+    if not isinstance(rec, dict):
+        raise ValueError("expected a JSON object")
+    missing = [k for k in REQUIRED if rec.get(k) in (None, "")]
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)}")
+    for k in ("id", "author", "text"):
+        if not isinstance(rec[k], (str, int)) or isinstance(rec[k], bool):
+            raise ValueError(f"`{k}` must be a string")
+    extra = {}
+    for k in OPTIONAL_STR:
+        v = rec.get(k)
+        if v is not None and not isinstance(v, (str, int)):
+            raise ValueError(f"`{k}` must be a string")
+        extra[k] = None if v in (None, "") else str(v)
+    return RawItem(
+        native_id=str(rec["id"]),
+        author=str(rec["author"]),
+        text=str(rec["text"]),
+        created_at=parse_time(rec["created_at"]),
+        url=extra["url"],
+        author_name=extra["author_name"],
+        in_reply_to=extra["in_reply_to"],
+        thread_id=extra["thread_id"],
+        title=extra["title"],
+        ours=rec["ours"] if isinstance(rec.get("ours"), bool) else None,
+        raw=rec,
+    )
+
+
+def parse_time(value: Any) -> datetime:
+    """ISO 8601 with an offset, or Unix seconds. A time without an offset is refused, not guessed."""
+    if isinstance(value, bool):
+        raise ValueError("`created_at` must be ISO 8601 or Unix seconds")
+    if isinstance(value, (int, float)):
+        try:
+            return datetime.fromtimestamp(value, timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(f"`created_at` {value} is out of range") from None
+    if isinstance(value, str):
+        s = value.strip()
+        if s.replace(".", "", 1).isdigit():
+            return parse_time(float(s))
+        try:
+            dt = datetime.fromisoformat(s.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"`created_at` {value[:40]!r} is not ISO 8601") from None
+        if dt.tzinfo is None:
+            raise ValueError(f"`created_at` {value[:40]!r} has no UTC offset (add Z or +hh:mm)")
+        return dt.astimezone(timezone.utc)
+    raise ValueError("`created_at` must be ISO 8601 or Unix seconds")

@@ -1,0 +1,414 @@
+"""The SQLite store: WAL, one write transaction per feed batch, upserts by (feed, native id)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+import sqlite_utils
+
+from listen.errors import NotFound, StorageError
+from listen.models import FeedStatus, FetchState, Item
+from listen.storage import schema
+from listen.waiting import ADDRESSED_WEIGHT, NEGATIVE_WEIGHT, Identity, Node
+
+AnswerRule = Callable[[Iterable[Node]], dict[str, "int | None"]]
+
+BUSY_TIMEOUT_MS = 30_000
+CHUNK = 500  # host parameters per IN (...) query, well under SQLite's limit
+
+# Columns a source provides; compared to decide whether a re-pulled item changed.
+CONTENT = ("author", "author_name", "text", "created_at", "url", "in_reply_to", "title")
+FLAG_COLUMNS = ("question", "negative", "addressed", "question_score", "negative_score", "reasons", "flags_version")
+INSERT_COLUMNS = ("feed", "network", "native_id", "author_key", "thread_id", "ours_hint", "ours", "raw",
+                  "first_seen", "updated_at", *CONTENT, *FLAG_COLUMNS)
+
+
+def _dt(ts: int | None) -> datetime | None:
+    return None if ts is None else datetime.fromtimestamp(ts, timezone.utc)
+
+
+def _chunks(seq: list[Any], n: int = CHUNK) -> Iterator[list[Any]]:
+    for i in range(0, len(seq), n):
+        yield seq[i : i + n]
+
+
+def _describe(e: sqlite3.Error, path: str) -> str:
+    msg = str(e)
+    if "locked" in msg or "busy" in msg:
+        return f"{path}: the database stayed busy (another listen is writing to it); try again"
+    if "full" in msg:
+        return f"{path}: the disk is full; nothing was stored by this step"
+    if "readonly" in msg:
+        return f"{path}: the database is read-only; check the file's permissions"
+    if "not a database" in msg or "malformed" in msg:
+        return f"{path}: the file is not a listen database or is damaged ({msg}); restore it or point --db elsewhere"
+    if "unable to open" in msg:
+        return f"{path}: cannot open the database file; check the folder exists and is writable"
+    return f"{path}: database error: {msg}"
+
+
+def open_store(path: str | os.PathLike) -> SqliteStore:
+    return SqliteStore(Path(path))
+
+
+class SqliteStore:
+    def __init__(self, path: Path):
+        self.path = str(path)
+        try:
+            if self.path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                        check_same_thread=False)
+        except (sqlite3.Error, OSError) as e:
+            raise StorageError(f"{self.path}: cannot open the database: {e}") from None
+        self.conn.row_factory = sqlite3.Row
+        self.db = sqlite_utils.Database(self.conn)
+        with self._errors():
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            # WAL: readers never block the cron writer, and a killed writer leaves no damage.
+            mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode.lower() != "wal" and self.path != ":memory:":
+                # e.g. a read-only folder: keep going, reads still work
+                pass
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- plumbing ---------------------------------------------------------
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except schema.FutureSchema as e:
+            if e.found < 0:
+                raise StorageError(f"{self.path}: this file has tables but is not a listen database") from None
+            raise StorageError(
+                f"{self.path}: written by a newer listen (schema {e.found}, this one knows {schema.VERSION}); "
+                "upgrade listen to use it"
+            ) from None
+        except sqlite3.Error as e:
+            raise StorageError(_describe(e, self.path)) from None
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction. IMMEDIATE takes the write lock up front, so two
+        pulls queue (up to the busy timeout) instead of failing half-way."""
+        with self._errors():
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        if self.conn.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION:
+            return
+        with self._write() as c:
+            schema.ensure(c)
+
+    # -- pulling ----------------------------------------------------------
+
+    def fetch_state(self, feed: str) -> tuple[FetchState, int | None]:
+        with self._errors():
+            row = self.conn.execute(
+                "SELECT etag, last_modified, cursor, fetch_after FROM feeds WHERE name = ?", (feed,)
+            ).fetchone()
+        if row is None:
+            return FetchState(), None
+        return FetchState(row["etag"], row["last_modified"], row["cursor"]), row["fetch_after"]
+
+    def _ensure_feed(self, c: sqlite3.Connection, feed: str, network: str) -> None:
+        c.execute("INSERT INTO feeds (name, network) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET network = excluded.network",
+                  (feed, network))
+
+    def record_success(self, feed: str, network: str, state: FetchState, now: int, not_modified: bool = False) -> None:
+        with self._write() as c:
+            self._success(c, feed, network, state, now)
+
+    def _success(self, c: sqlite3.Connection, feed: str, network: str, state: FetchState, now: int) -> None:
+        self._ensure_feed(c, feed, network)
+        c.execute(
+            "UPDATE feeds SET etag = ?, last_modified = ?, cursor = ?, last_attempt = ?, last_success = ?,"
+            " last_error = NULL, error_since = NULL, fetch_after = NULL WHERE name = ?",
+            (state.etag, state.last_modified, state.cursor, now, now, feed),
+        )
+
+    def record_failure(self, feed: str, network: str, error: str, now: int, fetch_after: int | None = None) -> None:
+        with self._write() as c:
+            self._ensure_feed(c, feed, network)
+            c.execute(
+                "UPDATE feeds SET last_attempt = ?, last_error = ?, error_since = coalesce(error_since, ?),"
+                " fetch_after = ? WHERE name = ?",
+                (now, error, now, fetch_after, feed),
+            )
+
+    def save_batch(self, feed: str, network: str, rows: list[dict[str, Any]], state: FetchState | None,
+                   answer_rule: AnswerRule, now: int) -> tuple[int, int]:
+        """Store one feed's items and (when given) its new fetch state in one transaction.
+
+        A crash leaves either both or neither: a cursor is never saved without its items.
+        Returns (new, updated).
+        """
+        with self._write() as c:
+            new, updated = self._save(c, feed, network, rows, answer_rule, now)
+            if state is not None:
+                self._success(c, feed, network, state, now)
+        return new, updated
+
+    def _save(self, c: sqlite3.Connection, feed: str, network: str, rows: list[dict[str, Any]],
+              answer_rule: AnswerRule, now: int) -> tuple[int, int]:
+        existing: dict[str, sqlite3.Row] = {}
+        ids = list({r["native_id"] for r in rows})
+        for part in _chunks(ids):
+            q = f"SELECT id, native_id, thread_id, {', '.join(CONTENT)}, {', '.join(FLAG_COLUMNS[:2])}, flags_version" \
+                f" FROM items WHERE feed = ? AND native_id IN ({','.join('?' * len(part))})"
+            for row in c.execute(q, (feed, *part)):
+                existing[row["native_id"]] = row
+
+        for r in rows:
+            if r["created_at"] is None:  # an undated entry keeps the time we first saw it
+                old = existing.get(r["native_id"])
+                r["created_at"] = old["created_at"] if old is not None else now
+        rows = sorted(rows, key=lambda r: r["created_at"])  # parents before replies, mostly
+        thread_of: dict[str, str] = {k: r["thread_id"] for k, r in existing.items()}
+        touched: set[str] = set()
+        parents_to_find: set[str] = set()
+        inserted: list[dict[str, Any]] = []
+        new = updated = 0
+        for r in rows:
+            key = r["native_id"]
+            old = existing.get(key)
+            if old is not None and all(old[k] == r[k] for k in CONTENT) and old["flags_version"] == r["flags_version"] \
+                    and (r.get("thread_id") is None or r["thread_id"] == old["thread_id"]):
+                continue  # unchanged: nothing rewritten
+            thread = r.get("thread_id") or self._thread_via_parent(c, feed, r.get("in_reply_to"), thread_of) or key
+            thread_of[key] = thread
+            touched.add(thread)
+            if r["ours"] and r.get("in_reply_to"):
+                parents_to_find.add(r["in_reply_to"])
+            values = {**r, "feed": feed, "network": network, "thread_id": thread, "updated_at": now, "first_seen": now}
+            if old is None:
+                cols = INSERT_COLUMNS
+                c.execute(f"INSERT INTO items ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+                          f" ON CONFLICT (feed, native_id) DO NOTHING",
+                          [values[k] for k in cols])
+                inserted.append(values)
+                new += 1
+            else:
+                if old["text"] != r["text"]:
+                    c.execute("INSERT INTO item_edits (item_id, text, replaced_at) VALUES (?, ?, ?)",
+                              (old["id"], old["text"], now))
+                cols = ("author_key", "thread_id", "ours_hint", "ours", "raw", "updated_at", *CONTENT, *FLAG_COLUMNS)
+                c.execute(f"UPDATE items SET {', '.join(f'{k} = ?' for k in cols)},"
+                          f" edits = edits + (text != ?) WHERE id = ?",
+                          [values[k] for k in cols] + [old["text"], old["id"]])
+                if old["thread_id"] != thread:
+                    touched.add(old["thread_id"])
+                updated += 1
+
+        for v in inserted:
+            key, thread = v["native_id"], v["thread_id"]
+            # Replies that arrived before this item guessed it was their root; give
+            # them its real root so the whole conversation shares one thread id.
+            if thread != key:
+                c.execute("UPDATE items SET thread_id = ? WHERE feed = ? AND thread_id = ?", (thread, feed, key))
+            if not v["ours"]:
+                # A new message from someone wakes what they said before in that conversation.
+                c.execute("UPDATE items SET snoozed_until = NULL WHERE feed = ? AND thread_id = ? AND author_key = ?"
+                          " AND snoozed_until IS NOT NULL AND native_id != ?", (feed, thread, v["author_key"], key))
+
+        for part in _chunks(sorted(parents_to_find)):
+            q = f"SELECT DISTINCT thread_id FROM items WHERE feed = ? AND native_id IN ({','.join('?' * len(part))})"
+            touched.update(row[0] for row in c.execute(q, (feed, *part)))
+        self._recompute_answered(c, feed, touched, answer_rule)
+        return new, updated
+
+    def _thread_via_parent(self, c: sqlite3.Connection, feed: str, parent: str | None,
+                           known: dict[str, str]) -> str | None:
+        if not parent:
+            return None
+        if parent in known:
+            return known[parent]
+        row = c.execute("SELECT thread_id FROM items WHERE feed = ? AND native_id = ?", (feed, parent)).fetchone()
+        # Parent not seen yet: it is the best guess at the root until it arrives.
+        known[parent] = row[0] if row else parent
+        return known[parent]
+
+    def _recompute_answered(self, c: sqlite3.Connection, feed: str, threads: set[str], rule: AnswerRule) -> None:
+        for part in _chunks(sorted(threads)):
+            marks = ",".join("?" * len(part))
+            mentions = c.execute(
+                f"SELECT id, native_id, author_key, created_at, in_reply_to, answered_at FROM items"
+                f" WHERE feed = ? AND thread_id IN ({marks}) AND ours = 0", (feed, *part)).fetchall()
+            if not mentions:
+                continue
+            keys = [m["native_id"] for m in mentions]
+            nodes = [Node(m["native_id"], m["author_key"], m["created_at"], m["in_reply_to"], False) for m in mentions]
+            for kpart in _chunks(keys):
+                q = f"SELECT native_id, author_key, created_at, in_reply_to FROM items" \
+                    f" WHERE feed = ? AND ours = 1 AND in_reply_to IN ({','.join('?' * len(kpart))})"
+                nodes += [Node(o[0], o[1], o[2], o[3], True) for o in c.execute(q, (feed, *kpart))]
+            answered = rule(nodes)
+            changes = [(answered.get(m["native_id"]), m["id"]) for m in mentions
+                       if answered.get(m["native_id"]) != m["answered_at"]]
+            c.executemany("UPDATE items SET answered_at = ? WHERE id = ?", changes)
+
+    def apply_identity(self, identity: Identity, answer_rule: AnswerRule) -> int:
+        """Re-decide `ours` for stored items when [identity] names changed. Returns items changed."""
+        fp = identity.fingerprint()
+        with self._errors():
+            row = self.conn.execute("SELECT value FROM meta WHERE key = 'identity'").fetchone()
+        if row is not None and row[0] == fp:
+            return 0
+        self.conn.create_function("listen_ours", 3, lambda h, a, n: int(identity.is_ours(h, a, n)),
+                                  deterministic=True)
+        with self._write() as c:
+            changed = c.execute(
+                "UPDATE items SET ours = listen_ours(ours_hint, author, author_name)"
+                " WHERE ours != listen_ours(ours_hint, author, author_name)"
+                " RETURNING feed, thread_id, in_reply_to").fetchall()
+            by_feed: dict[str, set[str]] = {}
+            for feed, thread, parent in changed:
+                by_feed.setdefault(feed, set()).add(thread)
+                if parent:
+                    t = c.execute("SELECT thread_id FROM items WHERE feed = ? AND native_id = ?", (feed, parent)).fetchone()
+                    if t:
+                        by_feed[feed].add(t[0])
+            for feed, threads in by_feed.items():
+                self._recompute_answered(c, feed, threads, answer_rule)
+            c.execute("INSERT INTO meta (key, value) VALUES ('identity', ?)"
+                      " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (fp,))
+        return len(changed)
+
+    def stale_flags(self, version: str, batch: int = 2000) -> Iterator[list[tuple[int, str]]]:
+        """(id, text) of items flagged by another detector version, a batch at a time."""
+        last = 0
+        while True:
+            with self._errors():
+                rows = self.conn.execute(
+                    "SELECT id, text FROM items WHERE id > ? AND ours = 0 AND coalesce(flags_version, '') != ?"
+                    " ORDER BY id LIMIT ?", (last, version, batch)).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield [(r[0], r[1]) for r in rows]
+
+    def update_flags(self, updates: list[dict[str, Any]]) -> None:
+        with self._write() as c:
+            c.executemany(f"UPDATE items SET {', '.join(f'{k} = :{k}' for k in FLAG_COLUMNS)} WHERE id = :id", updates)
+
+    # -- reading ----------------------------------------------------------
+
+    def _item(self, row: sqlite3.Row) -> Item:
+        return Item(
+            id=str(row["id"]), feed=row["feed"], network=row["network"], native_id=row["native_id"],
+            author=row["author"], author_name=row["author_name"], text=row["text"],
+            created_at=_dt(row["created_at"]), url=row["url"], in_reply_to=row["in_reply_to"],
+            thread_id=row["thread_id"], title=row["title"], ours=bool(row["ours"]),
+            question=bool(row["question"]), negative=bool(row["negative"]),
+            reasons=json.loads(row["reasons"] or "[]"), state=row["state"],
+            snoozed_until=_dt(row["snoozed_until"]), answered_at=_dt(row["answered_at"]),
+            edited=bool(row["edits"]), addressed=bool(row["addressed"]),
+        )
+
+    _ITEM_COLUMNS = ("id, feed, network, native_id, author, author_name, text, created_at, url, in_reply_to,"
+                     " thread_id, title, ours, question, negative, addressed, reasons, state, snoozed_until,"
+                     " answered_at, edits")
+
+    def _inbox_where(self, now: int, max_age: int, include_unflagged: bool, feeds: list[str] | None,
+                     since: int | None) -> tuple[str, list[Any]]:
+        cutoff = now - max_age
+        if since is not None:
+            cutoff = max(cutoff, now - since)
+        where = ["ours = 0", "answered_at IS NULL", "state = 'open'", "created_at >= ?",
+                 "(snoozed_until IS NULL OR snoozed_until <= ?)"]
+        params: list[Any] = [cutoff, now]
+        if not include_unflagged:
+            where.append("(question = 1 OR negative = 1)")
+        if feeds:
+            where.append(f"feed IN ({','.join('?' * len(feeds))})")
+            params += feeds
+        return " AND ".join(where), params
+
+    def inbox(self, now: int, *, max_age: int, include_unflagged: bool = False, feeds: list[str] | None = None,
+              since: int | None = None, limit: int | None = None) -> list[Item]:
+        where, params = self._inbox_where(now, max_age, include_unflagged, feeds, since)
+        order = (f"(? - created_at) * (CASE WHEN negative = 1 THEN {NEGATIVE_WEIGHT} ELSE 1.0 END)"
+                 f" * (CASE WHEN question = 1 AND addressed = 1 THEN {ADDRESSED_WEIGHT} ELSE 1.0 END) DESC, id")
+        sql = f"SELECT {self._ITEM_COLUMNS} FROM items WHERE {where} ORDER BY {order}"
+        params.append(now)
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        with self._errors():
+            return [self._item(r) for r in self.conn.execute(sql, params)]
+
+    def inbox_summary(self, now: int, *, max_age: int, include_unflagged: bool = False,
+                      feeds: list[str] | None = None, since: int | None = None) -> dict[str, int]:
+        where, params = self._inbox_where(now, max_age, include_unflagged, feeds, since)
+        with self._errors():
+            r = self.conn.execute(
+                f"SELECT count(*), coalesce(sum(negative), 0), coalesce(sum(question), 0), min(created_at),"
+                f" count(DISTINCT author_key) FROM items WHERE {where}", params).fetchone()
+        return {"items": r[0], "negative": r[1], "questions": r[2],
+                "oldest_seconds": (now - r[3]) if r[3] is not None else 0, "people": r[4]}
+
+    def item(self, item_id: str) -> Item:
+        key = str(item_id).strip().lstrip("#")
+        if not key.isdigit():
+            raise NotFound(f"no item {item_id!r}: ids are numbers, as `listen inbox` shows them")
+        with self._errors():
+            row = self.conn.execute(f"SELECT {self._ITEM_COLUMNS} FROM items WHERE id = ?", (int(key),)).fetchone()
+        if row is None:
+            raise NotFound(f"no item {item_id!r} in {self.path}")
+        return self._item(row)
+
+    def conversation(self, item: Item) -> list[Item]:
+        """The item's thread, plus our replies to it that sit outside the thread, oldest first."""
+        with self._errors():
+            rows = self.conn.execute(
+                f"SELECT {self._ITEM_COLUMNS} FROM items WHERE feed = ? AND (thread_id = ? OR native_id = ?)"
+                f" UNION SELECT {self._ITEM_COLUMNS} FROM items WHERE feed = ? AND in_reply_to = ?"
+                f" ORDER BY created_at, id LIMIT 2000",
+                (item.feed, item.thread_id, item.thread_id, item.feed, item.native_id)).fetchall()
+        return [self._item(r) for r in rows]
+
+    def set_state(self, ids: list[str], state: str, now: int, snoozed_until: int | None = None) -> list[Item]:
+        items = [self.item(i) for i in ids]  # NotFound before anything changes
+        with self._write() as c:
+            c.executemany("UPDATE items SET state = ?, snoozed_until = ?, triaged_at = ? WHERE id = ?",
+                          [(state, snoozed_until, now, int(i.id)) for i in items])
+        return [self.item(i.id) for i in items]
+
+    def feed_statuses(self) -> dict[str, FeedStatus]:
+        with self._errors():
+            rows = self.conn.execute(
+                "SELECT f.*, (SELECT count(*) FROM items i WHERE i.feed = f.name) AS n FROM feeds f").fetchall()
+        return {r["name"]: FeedStatus(r["name"], r["network"], _dt(r["last_attempt"]), _dt(r["last_success"]),
+                                      r["last_error"], _dt(r["error_since"]), r["n"]) for r in rows}
+
+    def iter_items(self, since: int | None = None, batch: int = 5000) -> Iterator[dict[str, Any]]:
+        """Every stored item as a plain dict, streamed in id order (exports)."""
+        last = 0
+        cols = self._ITEM_COLUMNS + ", ours_hint, question_score, negative_score, first_seen, updated_at, triaged_at"
+        while True:
+            with self._errors():
+                rows = self.conn.execute(
+                    f"SELECT {cols} FROM items WHERE id > ? AND created_at >= ? ORDER BY id LIMIT ?",
+                    (last, since or 0, batch)).fetchall()
+            if not rows:
+                return
+            last = rows[-1]["id"]
+            for r in rows:
+                yield dict(r)

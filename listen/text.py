@@ -1,0 +1,101 @@
+"""Text from strangers: HTML to plain text, and plain text made inert for a terminal."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from html.parser import HTMLParser
+
+_BLOCK = {"p", "div", "br", "li", "ul", "ol", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "hr"}
+_SKIP = {"script", "style", "head", "title", "template", "noscript"}
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in _SKIP:
+            self.skip += 1
+        elif tag in _BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP:
+            self.skip = max(0, self.skip - 1)
+        elif tag in _BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self.parts.append(data)
+
+
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+_BLANKS = re.compile(r"\n\s*\n+")
+_LOOKS_HTML = re.compile(r"<[a-zA-Z!/][^>]*>|&[#a-zA-Z0-9]+;")
+
+
+def html_to_text(markup: str | None) -> str:
+    """Readable plain text from an HTML fragment: paragraphs kept, tags and entities gone."""
+    if not markup:
+        return ""
+    if not _LOOKS_HTML.search(markup):
+        return _tidy(markup)
+    p = _Text()
+    try:
+        p.feed(markup)
+        p.close()
+    except Exception:  # html.parser is lenient; this is the last line of defence
+        return _tidy(html.unescape(re.sub(r"<[^>]*>", " ", markup)))
+    return _tidy("".join(p.parts))
+
+
+def _tidy(text: str) -> str:
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
+
+
+# C0/C1 controls (ESC starts every ANSI/OSC sequence), DEL, bidi overrides and
+# isolates, zero-width and other invisible format characters.
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]"
+)
+
+
+def _visible(m: re.Match[str]) -> str:
+    ch = m.group(0)
+    code = ord(ch)
+    if code < 0x20:
+        return "^" + chr(code + 64)  # ESC shows as ^[, like `cat -v`
+    return f"<U+{code:04X}>"
+
+
+def inert(text: str | None, limit: int | None = None, one_line: bool = False) -> str:
+    """Text that cannot drive a terminal: controls shown visibly, cut to `limit` characters.
+
+    Rich markup is not this function's job: render with markup off (rich.text.Text).
+    """
+    if not text:
+        return ""
+    if limit is not None and len(text) > limit * 4:
+        text = text[: limit * 4]  # no point neutralising megabytes we will not show
+    if one_line:
+        text = " ".join(text.split())
+    text = text.replace("\t", "    ")
+    text = _UNSAFE.sub(_visible, text)
+    # Unassigned and private-use code points are legal; other Cc/Cf are caught above.
+    if limit is not None and len(text) > limit:
+        text = text[: max(0, limit - 1)].rstrip() + "…"
+    return text
+
+
+def normalise_name(name: str | None) -> str:
+    """How identity names are compared: case-insensitive, leading @ ignored, spaces folded."""
+    if not name:
+        return ""
+    name = unicodedata.normalize("NFKC", name).strip()
+    return " ".join(name.lstrip("@").split()).casefold()
