@@ -20,18 +20,21 @@ class _Text(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list) -> None:
         if tag in _SKIP:
             self.skip += 1
-        elif tag in _BLOCK:
+        elif tag == "br":
             self.parts.append("\n")
+        elif tag in _BLOCK:
+            self.parts.append("\n\n")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIP:
             self.skip = max(0, self.skip - 1)
-        elif tag in _BLOCK:
-            self.parts.append("\n")
+        elif tag in _BLOCK and tag != "br":
+            self.parts.append("\n\n")
 
     def handle_data(self, data: str) -> None:
         if not self.skip:
-            self.parts.append(data)
+            # In HTML a line break in the source is just a space; tags make the lines.
+            self.parts.append(data.replace("\r", " ").replace("\n", " "))
 
 
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")

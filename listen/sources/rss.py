@@ -48,15 +48,20 @@ class RssSource(Source):
                 body = path.read_bytes()
             except OSError as e:
                 raise self.error(f"cannot read {path}: {e.strerror or e}") from None
-            return Fetched(items=self.parse(body, path.as_uri(), None), state=state)
+            fetched = Fetched(state=state)
+            fetched.items = self.parse(body, path.as_uri(), None, fetched.warnings)
+            return fetched
         url = self.feed.get("url")
         resp = http.get(url, feed=self.feed.name, etag=state.etag, last_modified=state.last_modified)
         if resp.not_modified:
             return Fetched(state=state, not_modified=True)
         new_state = FetchState(resp.headers.get("etag"), resp.headers.get("last-modified"), state.cursor)
-        return Fetched(items=self.parse(resp.content, resp.url, resp.headers.get("content-type")), state=new_state)
+        fetched = Fetched(state=new_state)
+        fetched.items = self.parse(resp.content, resp.url, resp.headers.get("content-type"), fetched.warnings)
+        return fetched
 
-    def parse(self, body: bytes, url: str, content_type: str | None) -> list[RawItem]:
+    def parse(self, body: bytes, url: str, content_type: str | None,
+              warnings: list[str] | None = None) -> list[RawItem]:
         import feedparser  # imported here: only pulls of rss feeds pay for it
 
         head = body[:4096]
@@ -74,6 +79,10 @@ class RssSource(Source):
         if parsed.get("bozo") and not entries:
             exc = parsed.get("bozo_exception")
             raise self.error(f"the feed at {url} is not well-formed XML: {str(exc)[:160]}")
+        if parsed.get("bozo") and warnings is not None:
+            # Real feeds are often slightly broken (a stray &nbsp;); keep what parsed, say so.
+            warnings.append(f"not well-formed XML ({str(parsed.get('bozo_exception'))[:120]}); "
+                            f"kept the {len(entries)} entries that could be read")
         feed_title = parsed.get("feed", {}).get("title")
         feed_date = _timestamp(parsed.get("feed", {}), ("updated_parsed", "published_parsed"))
         by_link = {}
@@ -118,8 +127,9 @@ class RssSource(Source):
             in_reply_to=parent,
             thread_id=_conversation(link) if link else None,
             title=title or feed_title,
-            raw={k: e.get(k) for k in ("id", "link", "title", "author", "published", "updated", "summary")
-                 if e.get(k) is not None},
+            # keys() holds what the feed really said; .get("updated") would trip a feedparser fallback
+            raw={k: e[k] for k in ("id", "link", "title", "author", "published", "updated", "summary")
+                 if k in e.keys()},
         )
 
 

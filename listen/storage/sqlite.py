@@ -210,9 +210,8 @@ class SqliteStore:
                     c.execute("INSERT INTO item_edits (item_id, text, replaced_at) VALUES (?, ?, ?)",
                               (old["id"], old["text"], now))
                 cols = ("author_key", "thread_id", "ours_hint", "ours", "raw", "updated_at", *CONTENT, *FLAG_COLUMNS)
-                c.execute(f"UPDATE items SET {', '.join(f'{k} = ?' for k in cols)},"
-                          f" edits = edits + (text != ?) WHERE id = ?",
-                          [values[k] for k in cols] + [old["text"], old["id"]])
+                c.execute(f"UPDATE items SET {', '.join(f'{k} = ?' for k in cols)}, edits = edits + ? WHERE id = ?",
+                          [values[k] for k in cols] + [int(old["text"] != r["text"]), old["id"]])
                 if old["thread_id"] != thread:
                     touched.add(old["thread_id"])
                 updated += 1

@@ -1,0 +1,155 @@
+"""Pull against a real HTTP server on 127.0.0.1: 200, 304, 429, 500, hangs, broken bodies."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from listen.app import Listener
+from listen.config import load
+from listen.http import Http
+from tests.helpers import jsonl, write_config
+from tests.replay import Reply
+
+FEEDS = Path(__file__).parent / "fixtures" / "feeds"
+WP = (FEEDS / "wordpress_comments.xml").read_bytes()
+NOW = 1770030000  # 2026-02-02 11:00 UTC, half an hour after the fixture's last comment
+
+
+def listener(tmp_path, feeds, names=("Blog Owner",), extra="", clock=NOW) -> Listener:
+    cfg = load(write_config(tmp_path / "listen.toml", feeds, names, extra))
+    return Listener(cfg, clock=lambda: clock)
+
+
+def no_sleep(l: Listener):
+    """Pull with Retry-After sleeps recorded instead of slept."""
+    slept = []
+    orig = Http.__init__
+
+    def init(self, *a, **kw):
+        orig(self, *a, **kw)
+        self.sleep = slept.append
+
+    return slept, init
+
+
+def test_first_pull_then_304(tmp_path, server):
+    server.add("/comments/feed/", Reply(200, WP, {"ETag": '"v1"', "Last-Modified": "Mon, 02 Feb 2026 10:30:00 GMT",
+                                                  "Content-Type": "application/rss+xml"}))
+    server.always("/comments/feed/", lambda req: Reply(304) if req.headers.get("if-none-match") == '"v1"'
+                  else Reply(200, WP))
+    l = listener(tmp_path, [{"name": "blog", "type": "rss", "url": server.url + "/comments/feed/"}])
+    [r] = l.pull()
+    assert (r.error, r.new, r.updated) == (None, 3, 0)
+    [r] = l.pull()
+    assert r.not_modified and r.new == 0
+    second = server.hits("/comments/feed/")[1]
+    assert second.headers["if-none-match"] == '"v1"'
+    assert second.headers["if-modified-since"] == "Mon, 02 Feb 2026 10:30:00 GMT"
+    assert second.headers["user-agent"].startswith("listen/")
+    assert l.store.conn.execute("SELECT count(*) FROM items").fetchone()[0] == 3
+    # the owner's threaded reply answered Jo; Kim's complaint is waiting
+    waiting = l.inbox().items
+    assert [i.author for i in waiting] == ["Kim"]
+    assert waiting[0].flags == ["negative"]
+    l.close()
+
+
+def test_gzip_is_accepted(tmp_path, server):
+    server.add("/f", Reply(200, WP, gzip=True))
+    l = listener(tmp_path, [{"name": "blog", "type": "rss", "url": server.url + "/f"}])
+    assert l.pull()[0].new == 3
+    assert "gzip" in server.hits("/f")[0].headers.get("accept-encoding", "")
+
+
+def test_429_retry_after_is_honoured(tmp_path, server, monkeypatch):
+    slept, init = no_sleep(None)
+    monkeypatch.setattr(Http, "__init__", init)
+    server.add("/f", Reply(429, "slow down", {"Retry-After": "2"}), Reply(200, WP))
+    l = listener(tmp_path, [{"name": "blog", "type": "rss", "url": server.url + "/f"}])
+    [r] = l.pull()
+    assert r.error is None and r.new == 3 and slept == [2.0]
+
+
+def test_long_retry_after_becomes_the_next_fetch_time(tmp_path, server, monkeypatch):
+    slept, init = no_sleep(None)
+    monkeypatch.setattr(Http, "__init__", init)
+    server.add("/f", Reply(503, "maintenance", {"Retry-After": "3600"}))
+    l = listener(tmp_path, [{"name": "blog", "type": "rss", "url": server.url + "/f"}])
+    [r] = l.pull()
+    assert "rate limited" in r.error and slept == []
+    _, after = l.store.fetch_state("blog")
+    assert after == NOW + 3600
+    [r] = l.pull()  # within the hour: not even asked
+    assert r.error is None and r.not_modified
+    assert len(server.hits("/f")) == 1
+
+
+def test_one_broken_feed_never_stops_the_others(tmp_path, server):
+    server.add("/ok", Reply(200, WP))
+    server.add("/500", Reply(500, "oops"))
+    server.add("/html", Reply(200, (FEEDS / "not_a_feed.html").read_bytes(), {"Content-Type": "text/html"}))
+    server.add("/bad", Reply(200, b"<rss><channel><title>x</tit"))
+    server.add("/hang", Reply(200, WP, delay=5))
+    feeds = [{"name": n, "type": "rss", "url": server.url + "/" + n, **({"timeout": "1s"} if n == "hang" else {})}
+             for n in ("ok", "500", "html", "bad", "hang")]
+    l = listener(tmp_path, feeds)
+    t = time.monotonic()
+    results = {r.feed: r for r in l.pull()}
+    assert time.monotonic() - t < 4  # the hanging feed held nobody up beyond its own timeout
+    assert results["ok"].error is None and results["ok"].new == 3
+    assert "HTTP 500" in results["500"].error
+    assert "not a feed" in results["html"].error
+    assert "not well-formed" in results["bad"].error
+    assert "timed out" in results["hang"].error
+    statuses = l.store.feed_statuses()
+    assert statuses["500"].last_error and statuses["500"].error_since
+    assert statuses["ok"].last_error is None
+
+
+def test_response_size_cap(tmp_path, server):
+    server.add("/big", Reply(200, WP + b"<!--" + b"x" * 200_000 + b"-->"))
+    l = listener(tmp_path, [{"name": "big", "type": "rss", "url": server.url + "/big"}],
+                 extra='[http]\nmax_size = "100KB"\n')
+    [r] = l.pull()
+    assert "cap" in r.error
+
+
+def test_jsonl_feed_by_url_and_threads(tmp_path, server):
+    body = "\n".join([
+        '{"id": "2", "author": "ann", "text": "still broken, any update?", "created_at": 1770020000, "in_reply_to": "1"}',
+        '{"id": "1", "author": "ann", "text": "How do I export?", "created_at": 1770010000}',
+        "not json",
+        '{"id": "3", "author": "acme", "text": "fixed!", "created_at": 1770025000, "in_reply_to": "2"}',
+    ])
+    server.add("/m.jsonl", Reply(200, body))
+    l = listener(tmp_path, [{"name": "ex", "type": "jsonl", "url": server.url + "/m.jsonl"}], names=("acme",))
+    [r] = l.pull()
+    assert r.new == 3 and any("line 3" in w for w in r.warnings)
+    assert l.inbox().items == []  # our reply to her later message answers both
+    threads = {row[0] for row in l.store.conn.execute("SELECT thread_id FROM items")}
+    assert threads == {"1"}
+
+
+def test_streamed_jsonl_in_batches(tmp_path, monkeypatch):
+    import listen.pull as pull
+
+    monkeypatch.setattr(pull, "BATCH", 100)
+    jsonl(tmp_path / "big.jsonl", [{"id": str(i), "author": f"u{i % 50}", "text": f"help {i}?",
+                                    "created_at": NOW - i, "thread_id": str(i % 10)} for i in range(1050)])
+    l = listener(tmp_path, [{"name": "big", "type": "jsonl", "path": "big.jsonl"}])
+    [r] = l.pull()
+    assert r.new == 1050
+    [r] = l.pull()
+    assert (r.new, r.updated) == (0, 0)  # a re-pull rewrites nothing
+    assert l.store.conn.execute("SELECT count(*) FROM items").fetchone()[0] == 1050
+
+
+def test_unknown_feed_name_is_a_config_error(tmp_path):
+    from listen.errors import ConfigError
+
+    l = listener(tmp_path, [{"name": "blog", "type": "rss", "url": "http://127.0.0.1:9/"}])
+    with pytest.raises(ConfigError, match="did you mean 'blog'"):
+        l.pull(["blgo"])
