@@ -1,0 +1,288 @@
+"""GitHub: issues and pull requests (and their comments) matching a search, or everything in a repo.
+
+API facts (docs.github.com REST): lists page with a `Link` header
+(rel="next"); `/repos/{o}/{r}/issues` and `/repos/{o}/{r}/issues/comments`
+take `since` (updated at or after); search takes `updated:>=` in `q` and
+returns issues, never comments, so the comments of matching issues are
+fetched per issue (bounded). Pull requests are issues here too.
+
+Ids: an issue is "owner/repo#12" (the thread root); a comment is
+"owner/repo#12/comment/987654". GitHub comments are flat, so a comment is
+taken to answer the comment before it in the same issue (or the issue itself
+when it is the first one we know of).
+
+Cursor (JSON in FetchState.cursor): newest `updated_at` per stream, plus the
+last comment seen per issue so the next pull can chain replies:
+    {"issues": "...", "comments": "...", "search": "...", "last": {"o/r#12": "o/r#12/comment/9"}}
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+from listen.http import Http, HttpStatusError, RateLimited, Response
+from listen.models import Fetched, FetchState, RawItem
+from listen.sources import Option, Source
+
+FIRST_PULL_DAYS = 14  # a first pull looks back this far, no further
+PER_PAGE = 100
+KEEP_LAST = 300  # issues remembered for reply chaining; the oldest are forgotten
+_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="([^"]+)"')
+_ISSUE_API = re.compile(r"/repos/([^/]+)/([^/]+)/issues/(\d+)$")
+
+
+def next_link(resp: Response) -> str | None:
+    for url, rel in _LINK.findall(resp.headers.get("link", "")):
+        if "next" in rel.split():
+            return url
+    return None
+
+
+def parse_time(value: Any) -> datetime:
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(timezone.utc)
+
+
+def issue_id(api_url: str) -> str:
+    """https://api.github.com/repos/o/r/issues/12 -> "o/r#12"."""
+    m = _ISSUE_API.search(urlsplit(api_url).path)
+    if not m:
+        raise ValueError(f"not an issue URL: {api_url!r}")
+    return f"{m.group(1)}/{m.group(2)}#{m.group(3)}"
+
+
+class GitHubSource(Source):
+    network = "github"
+    options = {
+        "query": Option(str, "search terms, e.g. 'acme in:title,body,comments' (issues and PRs)"),
+        "repo": Option(str, "owner/name: every issue, PR and comment in one repository"),
+        "token_env": Option(str, "env var holding a token (optional; raises the rate limit, reads private repos)"),
+        "base_url": Option(str, "the API root (GitHub Enterprise: https://HOST/api/v3)", default="https://api.github.com"),
+        "max_pages": Option(int, "pages per list per pull, bounding the first pull", default=5),
+        "max_threads": Option(int, "search results whose comments are fetched, per pull", default=10),
+    }
+
+    @classmethod
+    def check(cls, options: dict[str, Any]) -> list[str]:
+        problems = []
+        if not options.get("query") and not options.get("repo"):
+            problems.append("set query (a GitHub issue search) or repo (owner/name), or both")
+        repo = options.get("repo")
+        if repo and not re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
+            problems.append(f"repo: expected owner/name, got {repo!r}")
+        return problems
+
+    def __init__(self, feed: Any):
+        super().__init__(feed)
+        self.base = str(feed.get("base_url", "https://api.github.com")).rstrip("/")
+        self.max_pages = max(1, int(feed.get("max_pages", 5)))
+        self.token: str | None = None  # read at fetch time, kept in memory only
+        self.warnings: list[str] = []
+
+    # -- HTTP ---------------------------------------------------------------
+
+    def _get(self, http: Http, url: str, params: Any = None) -> tuple[Any, Response]:
+        if not url.startswith(self.base + "/"):
+            # Never send the token to another host, even if a Link header says so.
+            raise self.error(f"refusing to follow a link off {self.base}: {urlsplit(url).netloc}")
+        headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        try:
+            # 403 is read here: GitHub says "rate limited" with a 403 and headers Http does not keep.
+            resp = http.get(url, feed=self.feed.name, params=params, headers=headers, ok=(200, 403))
+        except HttpStatusError as e:
+            if e.status == 401:
+                raise self._refused(401) from None
+            raise
+        if resp.status == 403:
+            wait = _rate_limit_wait(resp)
+            if wait is not None:
+                raise RateLimited(self.feed.name, 403, wait)
+            if self.token:
+                raise self._refused(403)
+            raise self.error(f"HTTP 403 forbidden ({urlsplit(url).path}): {_message(resp)}")
+        return resp.json(self.feed.name), resp
+
+    def _refused(self, status: int) -> Exception:
+        var = self.feed.get("token_env")
+        return self.error(
+            f"HTTP {status}: the token in ${var} was refused or may not read this; create one at "
+            "github.com/settings/tokens (public repositories need no scope; private ones need Issues: read)"
+        )
+
+    def _pages(self, http: Http, url: str, params: dict[str, Any], what: str, key: str | None = None) -> list[dict]:
+        out: list[dict] = []
+        next_url: str | None = url
+        for page in range(self.max_pages):
+            body, resp = self._get(http, next_url, params if page == 0 else None)
+            entries = body.get(key) if key and isinstance(body, dict) else body
+            if not isinstance(entries, list):
+                raise self.error(f"expected a list of {what} from {urlsplit(next_url).path}, got {type(body).__name__}")
+            out += [e for e in entries if isinstance(e, dict)]
+            next_url = next_link(resp)
+            if not entries or not next_url:
+                return out
+            if resp.headers.get("x-ratelimit-remaining") == "0":
+                self.warnings.append(f"{what}: stopped paging, the rate limit is used up")
+                return out
+        self.warnings.append(f"{what}: stopped after {self.max_pages} pages; older ones were skipped")
+        return out
+
+    # -- fetch --------------------------------------------------------------
+
+    def fetch(self, http: Http, state: FetchState) -> Fetched:
+        cursor = _load_cursor(state.cursor)
+        self.token = self.feed.secret("token_env") if self.feed.get("token_env") else None
+        self.warnings = []
+        first = (datetime.now(timezone.utc) - timedelta(days=FIRST_PULL_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        login = self._login(http) if self.token else None
+        issues: list[dict] = []
+        comments: list[dict] = []
+        new_cursor = dict(cursor)
+
+        if self.feed.get("repo"):
+            repo = f"{self.base}/repos/{self.feed.get('repo')}"
+            found = self._pages(http, f"{repo}/issues", {"state": "all", "sort": "updated", "direction": "desc",
+                                "since": cursor.get("issues", first), "per_page": PER_PAGE}, "issues")
+            new_cursor["issues"] = _newest(found, cursor.get("issues"))
+            issues += found
+            found = self._pages(http, f"{repo}/issues/comments", {"sort": "updated", "direction": "desc",
+                                "since": cursor.get("comments", first), "per_page": PER_PAGE}, "comments")
+            new_cursor["comments"] = _newest(found, cursor.get("comments"))
+            comments += found
+
+        if self.feed.get("query"):
+            since = cursor.get("search", first)
+            q = f"{self.feed.get('query')} updated:>={since}"
+            found = self._pages(http, f"{self.base}/search/issues",
+                                {"q": q, "sort": "updated", "order": "desc", "per_page": PER_PAGE},
+                                "search results", key="items")
+            new_cursor["search"] = _newest(found, cursor.get("search"))
+            issues += found
+            # Search finds issues, not comments: read the comments of the busiest few.
+            talked = [i for i in found if isinstance(i.get("comments"), int) and i["comments"] > 0
+                      and isinstance(i.get("comments_url"), str)]
+            limit = max(0, int(self.feed.get("max_threads", 10)))
+            if len(talked) > limit:
+                self.warnings.append(f"comments read for {limit} of {len(talked)} matching issues (max_threads)")
+            for issue in talked[:limit]:
+                comments += self._pages(http, issue["comments_url"], {"since": since, "per_page": PER_PAGE},
+                                        "comments")
+
+        try:
+            items = self._items(issues, comments, login, new_cursor)
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise self.error(f"an issue or comment is missing or has a bad field: {e}") from None
+        state = FetchState(cursor=json.dumps({k: v for k, v in new_cursor.items() if v}, sort_keys=True))
+        return Fetched(items=items, state=state, warnings=list(self.warnings))
+
+    def _login(self, http: Http) -> str:
+        body, _ = self._get(http, f"{self.base}/user")
+        if not isinstance(body, dict) or not isinstance(body.get("login"), str):
+            raise self.error("GET /user did not return a login")
+        return body["login"]
+
+    def _items(self, issues: list[dict], comments: list[dict], login: str | None,
+               cursor: dict[str, Any]) -> list[RawItem]:
+        items: dict[str, RawItem] = {}
+        titles: dict[str, str] = {}
+        for issue in issues:
+            native = issue_id(issue["url"])
+            titles[native] = issue.get("title") or ""
+            body = (issue.get("body") or "").strip()
+            items[native] = self._item(native, issue, text=body or titles[native], login=login,
+                                       title=titles[native], reply_to=None, thread=native)
+        # Chain each issue's comments oldest first: each answers the one before it.
+        # last[issue] = [newest comment id, its created_at, what it answers], kept across pulls.
+        last: dict[str, list[str]] = {k: v for k, v in (cursor.get("last") or {}).items()
+                                      if isinstance(v, list) and len(v) == 3}
+        done: set[str] = set()
+        for c in sorted(comments, key=lambda c: str(c["created_at"])):
+            issue = issue_id(c["issue_url"])
+            native = f"{issue}/comment/{c['id']}"
+            if native in done:
+                continue
+            done.add(native)
+            created = str(c["created_at"])
+            known = last.get(issue)
+            if known and known[0] == native:
+                reply_to = known[2]  # sent again (since is inclusive): same answer as last time
+            elif known and created <= known[1]:
+                reply_to = issue  # an old comment, edited: what it followed is not known here
+            else:
+                reply_to = known[0] if known else issue
+                last.pop(issue, None)
+                last[issue] = [native, created, reply_to]  # re-inserted: the newest end up last
+            items[native] = self._item(native, c, text=(c.get("body") or "").strip(), login=login,
+                                       title=titles.get(issue), reply_to=reply_to, thread=issue)
+        cursor["last"] = dict(list(last.items())[-KEEP_LAST:])
+        return list(items.values())
+
+    def _item(self, native: str, obj: dict, *, text: str, login: str | None, title: str | None,
+              reply_to: str | None, thread: str) -> RawItem:
+        author = obj["user"]["login"]
+        return RawItem(
+            native_id=native,
+            author=author,
+            text=text,
+            created_at=parse_time(obj["created_at"]),
+            url=obj.get("html_url"),
+            in_reply_to=reply_to,
+            thread_id=thread,
+            title=title or None,
+            # The token's own account is surely us; anyone else is left to [identity] names.
+            ours=True if login and author.lower() == login.lower() else None,
+            raw=obj,
+        )
+
+    def probe(self, http: Http) -> str:
+        self.token = self.feed.secret("token_env") if self.feed.get("token_env") else None
+        body, _ = self._get(http, f"{self.base}/rate_limit")
+        resources = body.get("resources") if isinstance(body, dict) else None
+        core = resources.get("core") if isinstance(resources, dict) else None
+        core = core if isinstance(core, dict) else {}
+        left = f"{core.get('remaining', '?')} of {core.get('limit', '?')} requests left this hour"
+        if self.token:
+            return f"authenticated as {self._login(http)}; {left}"
+        return f"unauthenticated; {left}"
+
+
+def _rate_limit_wait(resp: Response) -> float | None:
+    """Seconds to wait when a 403 is a rate limit (primary: Remaining 0; secondary: Retry-After)."""
+    retry = resp.headers.get("retry-after")
+    if retry and retry.strip().isdigit():
+        return float(retry)
+    if resp.headers.get("x-ratelimit-remaining") == "0":
+        reset = resp.headers.get("x-ratelimit-reset", "")
+        return max(0.0, float(reset) - time.time()) if reset.isdigit() else None
+    return None
+
+
+def _message(resp: Response) -> str:
+    try:
+        return str(json.loads(resp.content).get("message"))[:200]
+    except (ValueError, AttributeError):
+        return "no reason given"
+
+
+def _newest(objs: list[dict], current: str | None) -> str | None:
+    for o in objs:
+        stamp = o.get("updated_at")
+        if isinstance(stamp, str) and (current is None or stamp > current):
+            current = stamp  # GitHub writes every time as YYYY-MM-DDTHH:MM:SSZ, so text order is time order
+    return current
+
+
+def _load_cursor(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}  # an unreadable cursor only costs one full first pull
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,194 @@
+"""Hacker News, through the Algolia search API (https://hn.algolia.com/api).
+
+One request per page: `/search_by_date` (newest first) for stories and comments
+matching `query`, created after a watermark. A second query fetches our own
+comments (`tags=comment,author_<name>`) so that our replies are stored and
+answer the people they reply to. No authentication; Algolia allows 10,000
+requests an hour per IP and sends no rate-limit headers, so Http's 429 handling
+is all we need.
+
+Cursor (JSON in FetchState.cursor): {"since": <largest created_at_i seen>}.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from listen.http import Http
+from listen.models import Fetched, FetchState, RawItem
+from listen.sources import Option, Source
+from listen.text import html_to_text
+
+ITEM_URL = "https://news.ycombinator.com/item?id={}"
+HITS_PER_PAGE = 100
+# Algolia indexes a comment a little after it is written, so a comment created
+# just before the last watermark can appear only later. Asking again for a few
+# minutes before the watermark catches it; storage dedupes the repeats.
+OVERLAP = 300
+# HN user names: 2-15 letters, digits, - or _. Identity names like
+# "@acme@mastodon.social" or "Sarah Dopp" cannot be HN accounts.
+_HN_USER = re.compile(r"^[A-Za-z0-9_-]{2,15}$")
+MAX_OWN_NAMES = 5
+
+
+class HackerNewsSource(Source):
+    network = "hackernews"
+    options = {
+        "query": Option(str, "words to listen for in stories and comments", required=True),
+        "username": Option(str, "our HN account; its comments are ours (default: [identity] names that look like HN users)"),
+        "base_url": Option(str, "root of the Algolia HN API", default="https://hn.algolia.com/api/v1"),
+        "max_pages": Option(int, f"at most this many pages of {HITS_PER_PAGE} per query and pull", default=5),
+        "lookback": Option(str, "how far back the first pull reaches", default="14d", duration=True),
+    }
+
+    @classmethod
+    def check(cls, options: dict[str, Any]) -> list[str]:
+        problems = []
+        if options.get("query") is not None and not options["query"].strip():
+            problems.append("query: must not be empty")
+        name = options.get("username")
+        if name and not _HN_USER.match(name.lstrip("@")):
+            problems.append(f"username: {name!r} is not a Hacker News user name (2-15 letters, digits, - or _)")
+        if options.get("max_pages") is not None and options["max_pages"] < 1:
+            problems.append("max_pages: must be 1 or more")
+        return problems
+
+    # --- what we ask -------------------------------------------------------
+
+    @property
+    def base(self) -> str:
+        return self.feed.get("base_url").rstrip("/")
+
+    def own_names(self) -> list[str]:
+        """HN accounts whose comments are ours: `username`, else the identity names that fit."""
+        if self.feed.get("username"):
+            return [self.feed.get("username").lstrip("@")]
+        names = [n.lstrip("@") for n in self.feed.identity if _HN_USER.match(n.lstrip("@"))]
+        return list(dict.fromkeys(names))[:MAX_OWN_NAMES]
+
+    def fetch(self, http: Http, state: FetchState) -> Fetched:
+        now = int(time.time())
+        warnings: list[str] = []
+        cursor = self._load_cursor(state.cursor, warnings)
+        if "since" in cursor:
+            since = int(cursor["since"]) - OVERLAP
+        else:
+            since = now - int(self.feed.get("lookback"))
+
+        hits = self._search(http, {"query": self.feed.get("query"), "tags": "(story,comment)"}, since, warnings)
+        names = self.own_names()
+        if names:
+            # One request for all our names: a comma is AND, parentheses are OR.
+            authors = ",".join(f"author_{n}" for n in names)
+            hits += self._search(http, {"tags": f"comment,({authors})"}, since, warnings)
+
+        items: dict[str, RawItem] = {}
+        newest = int(cursor.get("since", since))
+        for hit in hits:
+            item = self._item(hit)
+            if item is None:
+                warnings.append(f"skipped a hit without objectID or date: {json.dumps(hit)[:120]}")
+                continue
+            items[item.native_id] = item
+            newest = max(newest, int(item.created_at.timestamp()))
+        state = FetchState(cursor=json.dumps({"since": newest}))
+        return Fetched(items=list(items.values()), state=state, warnings=warnings)
+
+    def _search(self, http: Http, params: dict[str, str], since: int, warnings: list[str]) -> list[dict]:
+        """Every page of one query newer than `since`, up to max_pages."""
+        hits: list[dict] = []
+        max_pages = int(self.feed.get("max_pages"))
+        page = 0
+        while True:
+            query = {**params, "numericFilters": f"created_at_i>{since}",
+                     "hitsPerPage": str(HITS_PER_PAGE), "page": str(page)}
+            body = http.get(f"{self.base}/search_by_date", feed=self.feed.name, params=query).json(self.feed.name)
+            if not isinstance(body, dict) or not isinstance(body.get("hits"), list):
+                raise self.error("Algolia answered without a `hits` list; is base_url the HN search API?")
+            hits += [h for h in body["hits"] if isinstance(h, dict)]
+            pages = body.get("nbPages") if isinstance(body.get("nbPages"), int) else 0
+            page += 1
+            if page >= pages or not body["hits"]:
+                return hits
+            if page >= max_pages:
+                warnings.append(f"stopped after {max_pages} pages for {params.get('query') or params['tags']!r}; "
+                                "older matches were skipped (raise max_pages to get them)")
+                return hits
+
+    # --- what we keep ------------------------------------------------------
+
+    def _item(self, hit: dict) -> RawItem | None:
+        object_id = hit.get("objectID")
+        created = _when(hit)
+        if not object_id or created is None:
+            return None
+        author = hit.get("author") or "[deleted]"
+        tags = hit.get("_tags") or []
+        is_comment = "comment" in tags or hit.get("comment_text") is not None
+        if is_comment:
+            text = html_to_text(hit.get("comment_text"))
+            title = hit.get("story_title")
+            parent = hit.get("parent_id")
+            story = hit.get("story_id")
+            in_reply_to = str(parent) if parent is not None else None
+            thread_id = str(story) if story is not None else in_reply_to
+        else:  # a story (or poll): its title is what people read first
+            title = hit.get("title")
+            body = html_to_text(hit.get("story_text"))
+            text = "\n\n".join(part for part in (title, body, hit.get("url")) if part)
+            in_reply_to = None
+            thread_id = str(object_id)
+        username = self.feed.get("username")
+        # With a `username` we know the account; otherwise [identity] names decide.
+        ours = True if username and author.casefold() == username.lstrip("@").casefold() else None
+        return RawItem(
+            native_id=str(object_id),
+            author=author,
+            text=text,
+            created_at=created,
+            url=ITEM_URL.format(object_id),
+            in_reply_to=in_reply_to,
+            thread_id=thread_id,
+            title=title,
+            ours=ours,
+            raw=hit,
+        )
+
+    def _load_cursor(self, text: str | None, warnings: list[str]) -> dict:
+        if not text:
+            return {}
+        try:
+            cursor = json.loads(text)
+            if isinstance(cursor, dict) and isinstance(cursor.get("since", 0), (int, float)):
+                return cursor
+        except ValueError:
+            pass
+        warnings.append("the saved position was unreadable; starting again from the lookback window")
+        return {}
+
+    def probe(self, http: Http) -> str:
+        params = {"query": self.feed.get("query"), "tags": "(story,comment)", "hitsPerPage": "1"}
+        body = http.get(f"{self.base}/search_by_date", feed=self.feed.name, params=params).json(self.feed.name)
+        if not isinstance(body, dict) or not isinstance(body.get("hits"), list):
+            raise self.error("Algolia answered without a `hits` list; is base_url the HN search API?")
+        names = ", ".join(self.own_names()) or "none (set username)"
+        return f"reachable; {body.get('nbHits', len(body['hits']))} matches for {self.feed.get('query')!r}; our accounts: {names}"
+
+
+def _when(hit: dict) -> datetime | None:
+    """created_at_i (epoch seconds), else the ISO created_at."""
+    stamp = hit.get("created_at_i")
+    if isinstance(stamp, (int, float)) and not isinstance(stamp, bool):
+        return datetime.fromtimestamp(stamp, tz=timezone.utc)
+    text = hit.get("created_at")
+    if isinstance(text, str):
+        try:
+            when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return None

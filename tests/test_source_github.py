@@ -1,0 +1,204 @@
+"""GitHub source against a local replay server, with bodies shaped like real ones."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from listen.config import parse
+from listen.errors import ConfigError, FeedError
+from listen.http import Http, RateLimited
+from listen.models import FetchState
+from listen.sources import FeedConfig
+from listen.sources.github import GitHubSource
+from tests.replay import Reply
+
+FIXTURES = Path(__file__).parent / "fixtures" / "github"
+TOKEN = "ghp_s3cretTokenValue"
+ISSUES = "/repos/acme/widget/issues"
+COMMENTS = "/repos/acme/widget/issues/comments"
+SEARCH = "/search/issues"
+
+
+@pytest.fixture
+def load(server):
+    """Fixture bodies name https://api.github.com; the replay server stands in for it."""
+    def load(name: str):
+        return json.loads((FIXTURES / name).read_text().replace("https://api.github.com", server.url))
+    return load
+
+
+def feed(server, **options) -> GitHubSource:
+    opts = {"base_url": server.url, "token_env": "LISTEN_TEST_GITHUB_TOKEN", **options}
+    return GitHubSource(FeedConfig(name="gh", type="github", options=opts, config_dir=Path(".")))
+
+
+@pytest.fixture(autouse=True)
+def token(monkeypatch):
+    monkeypatch.setenv("LISTEN_TEST_GITHUB_TOKEN", TOKEN)
+
+
+@pytest.fixture
+def http():
+    with Http(sleep=lambda s: None) as h:
+        yield h
+
+
+def script_repo(server, load):
+    server.always("/user", Reply(body=load("user.json")))
+    link = f'<{server.url}{ISSUES}?page=2>; rel="next", <{server.url}{ISSUES}?page=2>; rel="last"'
+    server.add(ISSUES, Reply(body=load("repo_issues_page1.json"), headers={"Link": link}),
+               Reply(body=load("repo_issues_page2.json")))
+    server.add(COMMENTS, Reply(body=load("repo_comments.json")))
+
+
+def test_repo_first_pull_pages_issues_and_comments(server, http, load):
+    script_repo(server, load)
+    fetched = feed(server, repo="acme/widget").fetch(http, FetchState())
+    items = {i.native_id: i for i in fetched.items}
+    assert set(items) == {"acme/widget#12", "acme/widget#13", "acme/widget#11",
+                          "acme/widget#12/comment/501", "acme/widget#12/comment/502"}
+    issue = items["acme/widget#12"]
+    assert issue.author == "alice" and issue.title == "Sync fails on large files"
+    assert issue.text == "How do I sync files over 2 GB?" and issue.thread_id == "acme/widget#12"
+    assert issue.url == "https://github.com/acme/widget/issues/12" and issue.in_reply_to is None
+    assert issue.created_at.isoformat() == "2026-03-02T09:00:00+00:00" and issue.ours is None
+    assert items["acme/widget#13"].text == "Release 2.1"  # an empty body falls back to the title
+    assert items["acme/widget#13"].ours is True
+
+    comment = items["acme/widget#12/comment/501"]
+    assert comment.in_reply_to == "acme/widget#12" and comment.thread_id == "acme/widget#12"
+    assert comment.url.endswith("/issues/12#issuecomment-501") and comment.title == "Sync fails on large files"
+
+    first = server.hits(ISSUES)[0].query
+    assert first["state"] == ["all"] and first["sort"] == ["updated"] and "since" in first
+    assert server.hits(ISSUES)[1].query == {"page": ["2"]}
+    assert all(h.headers["authorization"] == f"Bearer {TOKEN}" for h in server.requests)
+    cursor = json.loads(fetched.state.cursor)
+    assert cursor["issues"] == "2026-03-02T12:00:00Z" and cursor["comments"] == "2026-03-02T11:00:00Z"
+    assert TOKEN not in fetched.state.cursor + json.dumps([i.raw for i in fetched.items])
+
+
+def test_our_comment_answers_the_one_before_it(server, http, load):
+    script_repo(server, load)
+    items = {i.native_id: i for i in feed(server, repo="acme/widget").fetch(http, FetchState()).items}
+    ours = items["acme/widget#12/comment/502"]
+    assert ours.ours is True and ours.author == "acme-bot"
+    assert ours.in_reply_to == "acme/widget#12/comment/501"
+    assert ours.thread_id == "acme/widget#12"
+
+
+def test_incremental_pull_uses_since_and_keeps_the_chain(server, http, load):
+    script_repo(server, load)
+    first = feed(server, repo="acme/widget").fetch(http, FetchState())
+    server.add(ISSUES, Reply(body=[]))
+    server.add(COMMENTS, Reply(body=load("repo_comments_new.json")))
+    second = feed(server, repo="acme/widget").fetch(http, first.state)
+    items = {i.native_id: i for i in second.items}
+    assert server.hits(ISSUES)[2].query["since"] == ["2026-03-02T12:00:00Z"]
+    assert server.hits(COMMENTS)[1].query["since"] == ["2026-03-02T11:00:00Z"]
+    # 502 comes again (since is inclusive) and answers what it answered before.
+    assert items["acme/widget#12/comment/502"].in_reply_to == "acme/widget#12/comment/501"
+    assert items["acme/widget#12/comment/503"].in_reply_to == "acme/widget#12/comment/502"
+    assert json.loads(second.state.cursor)["comments"] == "2026-03-03T09:00:00Z"
+
+
+def test_search_reads_comments_of_matching_issues(server, http, load, monkeypatch):
+    monkeypatch.delenv("LISTEN_TEST_GITHUB_TOKEN")
+    server.add(SEARCH, Reply(body=load("search_issues.json")))
+    server.add("/repos/other/app/issues/7/comments", Reply(body=load("issue_comments.json")))
+    src = GitHubSource(FeedConfig(name="gh", type="github", config_dir=Path("."),
+                                  options={"base_url": server.url, "query": "acme in:title,body,comments"}))
+    fetched = src.fetch(http, FetchState(cursor=json.dumps({"search": "2026-03-01T00:00:00Z"})))
+    assert {i.native_id for i in fetched.items} == {"other/app#7", "other/app#7/comment/601"}
+    q = server.hits(SEARCH)[0].query
+    assert q["q"] == ["acme in:title,body,comments updated:>=2026-03-01T00:00:00Z"] and q["sort"] == ["updated"]
+    assert "authorization" not in server.hits(SEARCH)[0].headers  # no token: unauthenticated works
+    assert not server.hits("/user")
+    assert json.loads(fetched.state.cursor)["search"] == "2026-03-03T08:00:00Z"
+
+
+def test_paging_is_bounded(server, http, load):
+    server.always("/user", Reply(body=load("user.json")))
+    server.always(ISSUES, Reply(body=load("repo_issues_page2.json"),
+                                headers={"Link": f'<{server.url}{ISSUES}?page=9>; rel="next"'}))
+    server.add(COMMENTS, Reply(body=[]))
+    fetched = feed(server, repo="acme/widget", max_pages=2).fetch(http, FetchState())
+    assert len(server.hits(ISSUES)) == 2
+    assert any("stopped after 2 pages" in w for w in fetched.warnings)
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_refused_token_names_the_env_var(server, http, status):
+    server.add("/user", Reply(status, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}))
+    with pytest.raises(FeedError) as e:
+        feed(server, repo="acme/widget").fetch(http, FetchState())
+    assert "$LISTEN_TEST_GITHUB_TOKEN" in str(e.value) and f"HTTP {status}" in str(e.value)
+    assert TOKEN not in str(e.value)
+
+
+def test_primary_rate_limit_403_says_when_it_resets(server, http, load):
+    server.always("/user", Reply(body=load("user.json")))
+    reset = int(time.time()) + 600
+    server.add(ISSUES, Reply(403, {"message": "API rate limit exceeded for user ID 9000."},
+                             headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)}))
+    with pytest.raises(RateLimited) as e:
+        feed(server, repo="acme/widget").fetch(http, FetchState())
+    assert 590 <= e.value.retry_after <= 600
+
+
+def test_429_with_retry_after_is_retried(server, load):
+    slept: list[float] = []
+    server.always("/user", Reply(body=load("user.json")))
+    server.add(ISSUES, Reply(429, {"message": "You have exceeded a secondary rate limit."}, headers={"Retry-After": "3"}),
+               Reply(body=load("repo_issues_page2.json")))
+    server.add(COMMENTS, Reply(body=[]))
+    with Http(sleep=slept.append) as http:
+        fetched = feed(server, repo="acme/widget").fetch(http, FetchState())
+    assert slept == [3.0] and [i.native_id for i in fetched.items] == ["acme/widget#11"]
+
+
+def test_long_retry_after_raises_rate_limited(server, http, load):
+    server.always("/user", Reply(body=load("user.json")))
+    server.add(ISSUES, Reply(429, {"message": "secondary rate limit"}, headers={"Retry-After": "900"}))
+    with pytest.raises(RateLimited):
+        feed(server, repo="acme/widget").fetch(http, FetchState())
+
+
+@pytest.mark.parametrize("reply", [
+    Reply(200, "<html>Unicorn!</html>", headers={"Content-Type": "text/html"}),
+    Reply(200, {"message": "not a list"}),
+    Reply(200, [{"url": "https://example/none", "title": "x"}]),
+])
+def test_malformed_body_is_one_feed_error(server, http, load, reply):
+    server.always("/user", Reply(body=load("user.json")))
+    server.add(ISSUES, reply)
+    server.add(COMMENTS, Reply(body=[]))
+    with pytest.raises(FeedError) as e:
+        feed(server, repo="acme/widget").fetch(http, FetchState())
+    assert e.value.feed == "gh"
+
+
+def test_probe(server, http, load):
+    server.add("/rate_limit", Reply(body={"resources": {"core": {"limit": 5000, "remaining": 4999}}}))
+    server.add("/user", Reply(body=load("user.json")))
+    assert feed(server, repo="acme/widget").probe(http) == "authenticated as acme-bot; 4999 of 5000 requests left this hour"
+
+
+def config(**keys):
+    return {"feeds": [{"name": "gh", "type": "github", **keys}]}
+
+
+def test_config_keys():
+    cfg = parse(config(query="acme in:title,body", token_env="T"), Path("x/listen.toml"))
+    assert cfg.feeds[0].options["base_url"] == "https://api.github.com"
+    assert parse(config(repo="acme/widget"), Path("x/listen.toml")).feeds[0].options["token_env"] is None
+    with pytest.raises(ConfigError, match="unknown key 'repository'"):
+        parse(config(repository="acme/widget"), Path("x/listen.toml"))
+    with pytest.raises(ConfigError, match="set query .* or repo"):
+        parse(config(), Path("x/listen.toml"))
+    with pytest.raises(ConfigError, match="expected owner/name"):
+        parse(config(repo="https://github.com/acme/widget"), Path("x/listen.toml"))
