@@ -162,9 +162,9 @@ def test_older_schema_is_upgraded_in_place(tmp_path, monkeypatch):
     save(s, "f", [raw("q", "ann", "How do I reset it?", T0 - 2 * H)])
     s.close()
 
-    def add_column(conn):
-        """Test migration: a new column."""
-        conn.execute("ALTER TABLE items ADD COLUMN lang TEXT")
+    def add_column(db):
+        """Test migration: a new column, through sqlite-utils."""
+        db["items"].add_column("lang", str)
 
     monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, add_column])
     monkeypatch.setattr(schema, "VERSION", schema.VERSION + 1)

@@ -10,8 +10,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-import sqlite_utils
-
 from listen.errors import NotFound, StorageError
 from listen.models import FeedStatus, FetchState, Item
 from listen.storage import schema
@@ -68,7 +66,6 @@ class SqliteStore:
         except (sqlite3.Error, OSError) as e:
             raise StorageError(f"{self.path}: cannot open the database: {e}") from None
         self.conn.row_factory = sqlite3.Row
-        self.db = sqlite_utils.Database(self.conn)
         with self._errors():
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             # WAL: readers never block the cron writer, and a killed writer leaves no damage.
