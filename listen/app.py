@@ -113,6 +113,14 @@ class Listener:
         statuses = self.store.feed_statuses()
         return [(f, statuses.get(f.name)) for f in self.config.feeds]
 
+    def stats(self, since: int, feeds: list[str] | None = None) -> dict[str, Any]:
+        from listen.storage.stats import compute
+
+        for name in feeds or []:
+            self.config.feed(name)  # an unknown name is an error, not a row of zeros
+        return compute(self.store.conn, now=self.now(), since=since, feeds=feeds,
+                       reply_within=self.config.reply_within, max_age=self.config.max_age)
+
     def export(self, since: int | None = None) -> Iterator[dict[str, Any]]:
         from listen.export import records
 

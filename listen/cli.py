@@ -283,6 +283,27 @@ def feeds(check: bool = typer.Option(False, "--check", help="Try each feed's end
 
 
 @app.command()
+def stats(
+    since: str = typer.Option("30d", "--since", help="The period: mentions created this long ago or later.", metavar="DURATION"),
+    feed: list[str] = typer.Option([], "--feed", "-f", help="Only this feed (repeatable).", metavar="NAME"),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """How fast we answer and how much we talk versus listen, per feed and week by week."""
+    since_s = _duration(since, "--since")
+    listener = _listener()
+    try:
+        figures = listener.stats(since_s, feed or None)
+    finally:
+        listener.close()
+    if as_json:
+        _print_json(figures)
+        return
+    from listen.stats import render
+
+    _out().print(render(figures))
+
+
+@app.command()
 def export(
     fmt: str = typer.Option("jsonl", "--format", help="csv, json or jsonl."),
     since: Optional[str] = typer.Option(None, "--since", help="Only items newer than this (e.g. 30d).", metavar="DURATION"),

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from listen.cli import app
 from tests.helpers import jsonl, write_config
 
-COMMANDS = ["init", "pull", "inbox", "show", "done", "ignore", "snooze", "reopen", "feeds", "export",
+COMMANDS = ["init", "pull", "inbox", "show", "done", "ignore", "snooze", "reopen", "feeds", "stats", "export",
             "classify", "reflag", "demo"]
 NOW = int(time.time())
 
@@ -205,3 +205,20 @@ def test_demo_runs_offline_and_shows_who_is_waiting():
     assert "Marco Bianchi" not in out.split("$ listen show")[0]  # answered via his later message
     assert "Rosa" not in out  # answered directly
     assert "[bold red]ADMIN NOTICE[/]" in out  # strangers' markup shown as text
+
+
+def test_stats_json_and_report(setup):
+    tmp, cfg = setup
+    run("--config", str(cfg), "pull")
+    r = run("--config", str(cfg), "stats", "--json")
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)
+    assert set(s) >= {"since", "until", "overall", "feeds", "weeks"}
+    o = s["overall"]
+    assert o["mentions"] == 5 and o["answered"] == 1 and o["our_posts"] == {"broadcasts": 0, "replies": 1}
+    assert o["first_response_seconds"] == {"median": 100, "p90": 100}
+    assert set(s["feeds"]) == {"ex"}
+    r = run("--config", str(cfg), "stats", "--since", "7d")
+    assert r.returncode == 0 and "ex" in r.stdout
+    r = run("--config", str(cfg), "stats", "--feed", "nope")
+    assert r.returncode == 2 and "no feed named 'nope'" in r.stderr

@@ -1,0 +1,166 @@
+"""`listen stats` for people: the report drawn from `storage.stats.compute()`'s object."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from listen.durations import humanize
+from listen.storage.stats import compute  # noqa: F401  (re-exported: stats.compute and stats.render)
+from listen.text import inert
+
+SPARKS = "▁▂▃▄▅▆▇█"
+BAR = 30
+
+
+def _human(seconds: int | None) -> str:
+    return "—" if seconds is None else humanize(seconds)
+
+
+def _share(x: float | None) -> str:
+    return "—" if x is None else f"{x * 100:.0f}%"
+
+
+def _ratio(b: dict[str, Any]) -> str:
+    r = b["talk_listen_ratio"]
+    if r is None:
+        return "—" if not b["our_posts"]["broadcasts"] else "∞"
+    return f"{r:.1f}:1"
+
+
+def sparkline(values: list[int | None]) -> str:
+    """One block character per value, scaled to the largest; None is a gap."""
+    top = max((v for v in values if v is not None), default=0)
+    out = []
+    for v in values:
+        if v is None:
+            out.append(" ")
+        elif top <= 0:
+            out.append(SPARKS[0])
+        else:
+            out.append(SPARKS[min(len(SPARKS) - 1, round(v / top * (len(SPARKS) - 1)))])
+    return "".join(out)
+
+
+def _bar(n: int, top: int, width: int = BAR) -> str:
+    if n <= 0 or top <= 0:
+        return ""
+    return "█" * max(1, round(n / top * width))
+
+
+def _headline(stats: dict[str, Any]) -> Text:
+    o = stats["overall"]
+    since, until = stats["since"][:10], stats["until"][:10]
+    t = Text(f"{since} → {until}: ", style="bold")
+    n = o["mentions"]
+    t.append(f"{n} mention{'s' if n != 1 else ''}, {o['flagged']} flagged, {o['answered']} answered, "
+             f"{o['waiting']} waiting", style="bold")
+    fr = o["first_response_seconds"]
+    if fr:
+        t.append(f"\nFirst response: median {humanize(fr['median'])}, p90 {humanize(fr['p90'])}")
+        if o["answered_within_target"] is not None:
+            t.append(f" · {_share(o['answered_within_target'])} within {humanize(o['reply_within_seconds'])}")
+    return t
+
+
+def _oldest(o: dict[str, Any] | None) -> Text | None:
+    if not o:
+        return None
+    t = Text("Oldest waiting: ", style="bold")
+    t.append(Text(inert(o["author"], limit=60, one_line=True), style="cyan"))
+    t.append(" on ")
+    t.append(Text(str(o["feed"])))
+    t.append(f" (#{o['id']}), waiting {humanize(o['waiting_seconds'])}", style="")
+    return t
+
+
+def _feed_table(stats: dict[str, Any]) -> Table:
+    within = humanize(stats.get("reply_within_seconds", 86400))
+    table = Table(title="By feed", title_justify="left", show_footer=len(stats["feeds"]) > 1, box=None,
+                  pad_edge=False)
+    headers = ["feed", "mentions", "flagged", "answered", "waiting", "median", "p90", f"≤{within}", "late",
+               "talk:listen"]
+    for i, (header, footer) in enumerate(zip(headers, _feed_cells("all feeds", stats["overall"]))):
+        table.add_column(Text(header), footer=footer, justify="left" if i == 0 else "right", no_wrap=True,
+                         min_width=min(16, max(len(n) for n in [*stats["feeds"], "all feeds"])) if i == 0 else None)
+    for name, b in stats["feeds"].items():
+        table.add_row(*_feed_cells(name, b))
+    return table
+
+
+def _feed_cells(name: str, b: dict[str, Any]) -> list[Text]:
+    fr = b["first_response_seconds"] or {}
+    return [Text(str(name), style="bold"), Text(str(b["mentions"])), Text(str(b["flagged"])),
+            Text(str(b["answered"])), Text(str(b["waiting"]), style="red" if b["waiting"] else ""),
+            Text(_human(fr.get("median"))), Text(_human(fr.get("p90"))),
+            Text(_share(b["answered_within_target"])), Text(str(b["answered_late"])), Text(_ratio(b))]
+
+
+def _buckets(o: dict[str, Any]) -> Table:
+    buckets = o["response_buckets"]
+    total = sum(buckets.values())
+    top = max(buckets.values(), default=0)
+    table = Table(title="First response", title_justify="left", box=None, show_header=False, pad_edge=False)
+    table.add_column(justify="right", no_wrap=True)
+    table.add_column(no_wrap=True)
+    table.add_column(justify="right", no_wrap=True)
+    for name, n in buckets.items():
+        pct = f"{n / total * 100:.0f}%" if total else ""
+        table.add_row(Text(name), Text(_bar(n, top), style="green"), Text(f"{n}  {pct}".rstrip()))
+    return table
+
+
+def _trend(weeks: list[dict[str, Any]]) -> RenderableType:
+    mentions = [w["mentions"] for w in weeks]
+    answered = [w["answered"] for w in weeks]
+    medians = [w["median_first_response_seconds"] for w in weeks]
+    spark = Table(title="Week by week", title_justify="left", box=None, show_header=False, pad_edge=False)
+    spark.add_column(no_wrap=True)
+    spark.add_column(no_wrap=True)
+    spark.add_column(no_wrap=True)
+    first, last = (weeks[0]["week"], weeks[-1]["week"]) if weeks else ("", "")
+    spark.add_row(Text("mentions"), Text(sparkline(mentions), style="cyan"), Text(f"max {max(mentions, default=0)}"))
+    spark.add_row(Text("answered"), Text(sparkline(answered), style="green"), Text(f"max {max(answered, default=0)}"))
+    known = [m for m in medians if m is not None]
+    spark.add_row(Text("median response"), Text(sparkline(medians), style="yellow"),
+                  Text(f"max {_human(max(known)) if known else '—'}"))
+    spark.add_row(Text(""), Text(f"{first} … {last}" if len(weeks) > 1 else first, style="dim"), Text(""))
+
+    table = Table(box=None, pad_edge=False)
+    table.add_column(Text("week"), no_wrap=True)
+    table.add_column(Text("mentions"), justify="right", no_wrap=True)
+    table.add_column(Text("answered of mentions"), no_wrap=True)
+    table.add_column(Text("median"), justify="right", no_wrap=True)
+    top = max(mentions, default=0)
+    for w in weeks[-12:]:  # the table shows the latest weeks; the sparklines show them all
+        # answered in full blocks, the rest of the week's mentions in light shade
+        answered = _bar(w["answered"], top, 20)
+        bar = Text(answered, style="green")
+        bar.append("░" * max(0, len(_bar(w["mentions"], top, 20)) - len(answered)), style="dim")
+        bar.append(f" {w['answered']}/{w['mentions']}")
+        table.add_row(Text(w["week"]), Text(str(w["mentions"])), bar, Text(_human(w["median_first_response_seconds"])))
+    return Group(spark, Text(""), table)
+
+
+def render(stats: dict[str, Any]) -> RenderableType:
+    """A terminal report of a `compute()` result. Strangers' text (authors) is made inert."""
+    o = stats["overall"]
+    parts: list[RenderableType] = [_headline(stats)]
+    oldest = _oldest(o["oldest_waiting"])
+    if oldest is not None:
+        parts.append(oldest)
+    posts = o["our_posts"]
+    parts.append(Text(f"Our posts: {posts['broadcasts']} broadcast{'s' if posts['broadcasts'] != 1 else ''}, "
+                      f"{posts['replies']} repl{'ies' if posts['replies'] != 1 else 'y'} "
+                      f"(talk:listen {_ratio(o)}); answered after leaving the inbox: {o['answered_late']}",
+                      style="dim"))
+    if stats["feeds"]:
+        parts += [Text(""), _feed_table(stats)]
+    if o["answered"]:
+        parts += [Text(""), _buckets(o)]
+    if stats["weeks"]:
+        parts += [Text(""), _trend(stats["weeks"])]
+    return Group(*parts)
