@@ -1,0 +1,208 @@
+"""Measure listen.flags on the shared dev data.
+
+    .venv/bin/python benchmarks/flags.py [--data ../shared/data]
+
+Prints precision / recall / F1 per flag and corpus next to the baselines
+('contains ?' for questions, VADER compound <= -0.05 when vaderSentiment is
+installed) and classify() throughput. The data is read in place, never copied.
+
+"dev" rows use every dev text, which the shipped models were trained on, so
+they are optimistic; the held-out figures are those train_flags.py measured
+on the split it kept out of training (3 NPS sessions; 30% of TweetEval and of
+the VADER tweets; all of twcs), recorded in the model files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import re
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# My own judgement of the 49 inbound customer tweets in twcs/sample.csv:
+# 1 = complaint / negative remark to the brand. Only ids, no text, are kept.
+TWCS_NEGATIVE = {
+    119237: 1, 119239: 1, 119241: 1, 119244: 1, 119242: 1, 119249: 1, 119250: 1,
+    119253: 1, 119255: 0, 119258: 0, 119260: 0, 119256: 1, 119263: 1, 119265: 1,
+    119268: 1, 119270: 1, 119272: 1, 119274: 1, 119276: 1, 119278: 1, 119280: 1,
+    119282: 0, 119285: 1, 119287: 0, 119283: 1, 119290: 1, 119291: 0, 119292: 1,
+    119294: 1, 119296: 0, 119297: 0, 119299: 1, 119301: 1, 119302: 1, 119305: 1,
+    119306: 0, 119309: 1, 119310: 1, 119313: 0, 119315: 1, 119318: 0, 119321: 1,
+    119319: 1, 119324: 0, 119326: 1, 119328: 0, 119330: 0, 119331: 1, 119333: 1,
+}
+
+SEED = 13
+HELDOUT_FRACTION = 0.3
+# NPS sessions kept out of question training for the held-out figure.
+NPS_HELDOUT = ("11-08-20s", "11-08-40s", "11-08-teens")
+
+
+# ---------------------------------------------------------------- loaders
+def load_nps(data: Path) -> list[tuple[str, int, str]]:
+    """(text, is_question, session) for every non-System post."""
+    out = []
+    post = re.compile(r'<Post class="([^"]*)" user="[^"]*">(.*?)<terminals>', re.S)
+    import html
+
+    for f in sorted((data / "nps_chat_dev").glob("*.xml")):
+        session = f.name.split("_")[0]
+        for cls, text in post.findall(f.read_text("utf-8", errors="replace")):
+            if cls == "System":
+                continue
+            out.append((html.unescape(text).strip(), int(cls in ("whQuestion", "ynQuestion")), session))
+    return out
+
+
+def load_tweeteval(data: Path, task: str = "sentiment", split: str = "val") -> list[tuple[str, int]]:
+    d = data / "tweeteval"
+    texts = (d / f"{task}_{split}_text.txt").read_text("utf-8").splitlines()
+    labels = (d / f"{task}_{split}_labels.txt").read_text("utf-8").split()
+    return [(t, int(y)) for t, y in zip(texts, labels)]
+
+
+def load_vader_tweets(data: Path) -> list[tuple[str, int]]:
+    out = []
+    for line in (data / "vader" / "tweets_GroundTruth.txt").read_text("utf-8", errors="replace").splitlines():
+        parts = line.split("\t", 2)
+        if len(parts) == 3:
+            out.append((parts[2], int(float(parts[1]) < 0)))
+    return out
+
+
+def load_twcs(data: Path) -> list[tuple[str, int]]:
+    out = []
+    with open(data / "twcs" / "sample.csv", encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            label = TWCS_NEGATIVE.get(int(row["tweet_id"]))
+            if row["inbound"] == "True" and label is not None:
+                out.append((row["text"], label))
+    return out
+
+
+def split(rows: list, fraction: float = HELDOUT_FRACTION, seed: int = SEED) -> tuple[list, list]:
+    """Deterministic stratified split: (train, held-out)."""
+    rnd = random.Random(seed)
+    pos = [r for r in rows if r[1]]
+    neg = [r for r in rows if not r[1]]
+    held: list = []
+    train: list = []
+    for group in (pos, neg):
+        idx = list(range(len(group)))
+        rnd.shuffle(idx)
+        cut = int(len(group) * fraction)
+        held += [group[i] for i in idx[:cut]]
+        train += [group[i] for i in idx[cut:]]
+    return train, held
+
+
+def corpora(data: Path) -> dict[str, list[tuple[str, int]]]:
+    """Negative-flag corpora, as (text, is_negative)."""
+    te = [(t, int(y == 0)) for t, y in load_tweeteval(data)]
+    return {"tweeteval": te, "vader": load_vader_tweets(data), "twcs": load_twcs(data)}
+
+
+# ---------------------------------------------------------------- metrics
+def prf(gold: list[int], pred: list[int]) -> tuple[float, float, float]:
+    tp = sum(1 for g, p in zip(gold, pred) if g and p)
+    fp = sum(1 for g, p in zip(gold, pred) if p and not g)
+    fn = sum(1 for g, p in zip(gold, pred) if g and not p)
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def _vader():
+    try:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    except ImportError:
+        return None
+    sia = SentimentIntensityAnalyzer()
+    return lambda t: int(sia.polarity_scores(t)["compound"] <= -0.05)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    ap.add_argument("--no-throughput", action="store_true")
+    args = ap.parse_args()
+    data = Path(args.data)
+    if not (data / "SOURCES.md").exists() and not (data / "tweeteval").is_dir():
+        print(f"error: dev data folder not found at {data} (pass --data PATH to shared/data)", file=sys.stderr)
+        return 2
+
+    from listen.flags import FLAGS_VERSION, classify, models
+
+    vader = _vader()
+    rows: list[tuple[str, ...]] = []
+
+    def row(flag, corpus, subset, gold, ours, base, base_name):
+        p, r, f = prf(gold, ours)
+        cells = [flag, corpus, subset, str(len(gold)), f"{p:.3f}", f"{r:.3f}", f"{f:.3f}"]
+        if base is not None:
+            bp, br, bf = prf(gold, base)
+            cells += [f"{base_name} {bf:.3f} (P {bp:.2f} R {br:.2f})"]
+        else:
+            cells += ["-"]
+        rows.append(tuple(cells))
+
+    # questions
+    nps = load_nps(data)
+    for subset, sel in (("dev", nps),):
+        gold = [y for _, y, _ in sel]
+        ours = [int(classify(t).question) for t, _, _ in sel]
+        base = [int("?" in t) for t, _, _ in sel]
+        row("question", "nps_chat", subset + "*", gold, ours, base, "has '?'")
+
+    # negative
+    for name, items in corpora(data).items():
+        subsets = [("dev*" if name != "twcs" else "all (not trained on)", items)]
+        for subset, sel in subsets:
+            gold = [y for _, y in sel]
+            ours = [int(classify(t).negative) for t, _ in sel]
+            base = [vader(t) for t, _ in sel] if vader else None
+            row("negative", name, subset, gold, ours, base, "VADER")
+
+    head = ("flag", "corpus", "subset", "n", "P", "R", "F1", "baseline F1")
+    widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
+    fmt = "  ".join("{:<%d}" % w for w in widths)
+    print(f"listen.flags {FLAGS_VERSION}")
+    print(fmt.format(*head))
+    for r in rows:
+        print(fmt.format(*r))
+    print("* dev: includes texts the shipped models were trained on (optimistic).")
+    print("Held-out (honest): a model fitted by train_flags.py without these texts, same")
+    print("cue floors as shipped, recorded in the model files at training time:")
+    for model in models():
+        meta = getattr(model, "meta", None) or {}
+        for key, val in sorted(meta.get("heldout", {}).items()):
+            print(f"  {model.name:15s} {key:22s} " + "  ".join(f"{k} {v:.3f}" for k, v in val.items()))
+
+    if not args.no_throughput:
+        texts = [t for t, _ in load_tweeteval(data)]
+        batch = (texts * (12000 // len(texts) + 1))[:12000]
+        t0 = time.perf_counter()
+        for t in batch:
+            classify(t)
+        dt = time.perf_counter() - t0
+        line = f"throughput: {len(batch) / dt:,.0f} texts/s (classify, 12,000 TweetEval texts, one core)"
+        if vader:
+            from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+            sia = SentimentIntensityAnalyzer()
+            t0 = time.perf_counter()
+            for t in batch[:3000]:
+                sia.polarity_scores(t)
+            line += f"; VADER {3000 / (time.perf_counter() - t0):,.0f} texts/s"
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

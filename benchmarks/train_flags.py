@@ -1,0 +1,197 @@
+"""Train the two linear models shipped in listen/flags/data/.
+
+    .venv/bin/python benchmarks/train_flags.py [--data ../shared/data]
+
+Needs scikit-learn (training only; listen itself never imports it). Features
+come from listen.flags itself, so training and inference cannot drift apart.
+Model choice (C, threshold) uses cross-validation inside the training part;
+the held-out part is scored once and recorded in the model's "meta".
+The shipped weights are then refitted on all dev data with the chosen C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_extraction import DictVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold, StratifiedKFold
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import flags as bench  # noqa: E402  (the benchmark's loaders)
+
+from listen.flags import negative as neg  # noqa: E402
+from listen.flags import question as q  # noqa: E402
+from listen.flags import scoring  # noqa: E402
+from listen.flags.text import prepare  # noqa: E402
+
+OUT = bench.ROOT / "listen" / "flags" / "data"
+CS = (0.1, 0.2, 0.4, 0.8)
+
+
+def qfeats(text: str) -> dict[str, int]:
+    d = prepare(text)
+    return dict.fromkeys(q.cues(d)[0] + q.ngram_features(d), 1)
+
+
+def nfeats(text: str) -> dict[str, int]:
+    d = prepare(text)
+    return dict.fromkeys(neg.cues(d)[0] + neg.ngram_features(d), 1)
+
+
+def best_threshold(y, p) -> tuple[float, float]:
+    best = (0.5, 0.0)
+    for t in np.arange(0.15, 0.8, 0.01):
+        f = bench.prf(list(y), list((p >= t).astype(int)))[2]
+        if f > best[1]:
+            best = (float(t), f)
+    return best
+
+
+def fit(X, y, C, w=None):
+    m = LogisticRegression(C=C, max_iter=3000, solver="lbfgs")
+    m.fit(X, y, sample_weight=w)
+    return m
+
+
+def cv_probs(X, y, C, folds, w=None):
+    p = np.zeros(len(y))
+    for tr, te in folds:
+        m = fit(X[tr], y[tr], C, None if w is None else w[tr])
+        p[te] = m.predict_proba(X[te])[:, 1]
+    return p
+
+
+def to_weights(prefix, vec, model, X, threshold):
+    """Sparse dict weights as shipped, with the cue priors applied."""
+    # Drop weights of features seen once or barely used: keeps the file small
+    # and stops one-off words from deciding anything.
+    counts = np.asarray(X.sum(axis=0)).ravel()
+    coef = model.coef_[0]
+    names = vec.get_feature_names_out()
+    weights = {
+        n: round(float(c), 3)
+        for n, c, k in zip(names, coef, counts)
+        if abs(c) >= 0.05 and (k >= 3 or not n.startswith(("w:", "b:", "f:", "f2:", "l:")))
+    }
+    # Shift the bias so that the CV-chosen threshold lands on 0.5, the default
+    # in FlagSettings: users then tune around a calibrated midpoint.
+    bias = float(model.intercept_[0]) - math.log(threshold / (1 - threshold))
+    return round(bias, 4), weights
+
+
+def predict(bias, weights, featdicts, combine):
+    """Exactly what classify() does with a model: logistic, then cue floors."""
+    out = []
+    for d in featdicts:
+        z = bias + sum(weights.get(f, 0.0) for f in d)
+        p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        out.append(int(combine(p, list(d)) >= 0.5))
+    return out
+
+
+def export(name, bias, weights, meta):
+    blob = {"bias": bias, "weights": dict(sorted(weights.items())), "meta": meta}
+    path = OUT / f"{name}.json"
+    path.write_text(json.dumps(blob, ensure_ascii=False, separators=(",", ":")), "utf-8")
+    print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB, {len(weights)} weights)")
+
+
+def train_question(data: Path):
+    rows = bench.load_nps(data)
+    train = [r for r in rows if r[2] not in bench.NPS_HELDOUT]
+    held = [r for r in rows if r[2] in bench.NPS_HELDOUT]
+    vec = DictVectorizer()
+    X = vec.fit_transform([qfeats(t) for t, _, _ in train])
+    y = np.array([l for _, l, _ in train])
+    groups = [s for _, _, s in train]
+    folds = list(GroupKFold(n_splits=7).split(X, y, groups))
+    best = None
+    for C in CS:
+        t, f = best_threshold(y, cv_probs(X, y, C, folds))
+        print(f"question C={C} cv F1 {f:.3f} at t={t:.2f}")
+        if best is None or f > best[2]:
+            best = (C, t, f)
+    C, t, f = best
+    m = fit(X, y, C)
+    bias, weights = to_weights("q:", vec, m, X, t)
+    yh = [l for _, l, _ in held]
+    P, R, F = bench.prf(yh, predict(bias, weights, [qfeats(x) for x, _, _ in held], scoring.question))
+    print(f"question held-out sessions: P {P:.3f} R {R:.3f} F1 {F:.3f}")
+    meta = {"C": C, "threshold": round(t, 2), "cv_f1": round(f, 4),
+            "heldout": {"nps_chat (3 sessions)": {"P": P, "R": R, "F1": F}}}
+    vec = DictVectorizer()
+    X = vec.fit_transform([qfeats(x) for x, _, _ in rows])
+    y = np.array([l for _, l, _ in rows])
+    export("question_model", *to_weights("q:", vec, fit(X, y, C), X, t), meta)
+
+
+def train_negative(data: Path, emotion_weight: float):
+    corp = bench.corpora(data)
+    parts = {k: bench.split(v) for k, v in corp.items() if k != "twcs"}
+    train = [(t, y, k) for k, (tr, _) in parts.items() for t, y in tr]
+    extra = []
+    if emotion_weight > 0:
+        # anger/sadness vs joy/optimism: no neutral class, so it only helps
+        # the model learn tone words; weighted down accordingly.
+        for split_ in ("train", "val"):
+            for t, lab in bench.load_tweeteval(data, "emotion", split_):
+                extra.append((t, int(lab in (0, 3)), "emotion"))
+    allrows = train + extra
+    vec = DictVectorizer()
+    X = vec.fit_transform([nfeats(t) for t, _, _ in allrows])
+    y = np.array([l for _, l, _ in allrows])
+    w = np.array([emotion_weight if k == "emotion" else 1.0 for _, _, k in allrows])
+    scored = np.array([k != "emotion" for _, _, k in allrows])
+    strat = np.array([f"{k}{l}" for _, l, k in allrows])
+    folds = list(StratifiedKFold(5, shuffle=True, random_state=bench.SEED).split(X, strat))
+    best = None
+    for C in CS:
+        p = cv_probs(X, y, C, folds, w)
+        te = np.array([k == "tweeteval" for _, _, k in allrows])
+        # The threshold is chosen on TweetEval alone: it is the corpus with a
+        # neutral class, like a real inbox; the VADER tweets are mostly
+        # strongly polar and would pull the threshold down into neutral text.
+        t, fte = best_threshold(y[te], p[te])
+        f = bench.prf(list(y[scored]), list((p[scored] >= t).astype(int)))[2]
+        print(f"negative C={C} cv F1 (tweeteval+vader) {f:.3f} tweeteval {fte:.3f} at t={t:.2f}")
+        if best is None or f > best[2]:
+            best = (C, t, f)
+    C, t, f = best
+    m = fit(X, y, C, w)
+    bias, weights = to_weights("n:", vec, m, X, t)
+    heldout = {}
+    for k, (_, held) in list(parts.items()) + [("twcs", (None, corp["twcs"]))]:
+        P, R, F = bench.prf([l for _, l in held], predict(bias, weights, [nfeats(x) for x, _ in held], scoring.negative))
+        heldout[f"{k} held-out"] = {"P": P, "R": R, "F1": F}
+        print(f"negative {k} held-out: P {P:.3f} R {R:.3f} F1 {F:.3f}")
+    meta = {"C": C, "threshold": round(t, 2), "cv_f1": round(f, 4), "emotion_weight": emotion_weight,
+            "heldout": heldout}
+    full = [(t_, y_, k) for k, v in corp.items() if k != "twcs" for t_, y_ in v] + extra
+    vec = DictVectorizer()
+    X = vec.fit_transform([nfeats(x) for x, _, _ in full])
+    y = np.array([l for _, l, _ in full])
+    w = np.array([emotion_weight if k == "emotion" else 1.0 for _, _, k in full])
+    export("negative_model", *to_weights("n:", vec, fit(X, y, C, w), X, t), meta)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=str(bench.ROOT.parent / "shared" / "data"))
+    ap.add_argument("--only", choices=("question", "negative"))
+    ap.add_argument("--emotion-weight", type=float, default=0.5)
+    a = ap.parse_args()
+    data = Path(a.data)
+    if a.only != "negative":
+        train_question(data)
+    if a.only != "question":
+        train_negative(data, a.emotion_weight)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""Question and negative-remark detection.
+
+Public API (kept stable for the rest of `listen`):
+
+    classify(text, settings=None) -> Verdict
+    FLAGS_VERSION: str   # bump when results may change; stored items are re-flagged
+
+Design: hand-written cues (question.py, negative.py, lexicon.py) find the
+evidence and phrase the reasons; two small linear models trained on public
+dev data (model.py, data/*.json) weigh that evidence with word n-grams into
+a 0..1 score. User rules from FlagSettings apply last and say so.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from . import negative as _neg
+from . import question as _q
+from . import scoring as _scoring
+from .model import LinearModel
+from .text import prepare, snippet
+
+FLAGS_VERSION = "2.0"
+
+
+@dataclass(frozen=True)
+class FlagSettings:
+    """User-tunable knobs, read from the `[flags]` config section."""
+
+    question_threshold: float = 0.5
+    negative_threshold: float = 0.5
+    # Phrases that are never (or always) a negative remark for this user,
+    # e.g. "killer feature", "sick".
+    never_negative: tuple[str, ...] = ()
+    always_negative: tuple[str, ...] = ()
+    never_question: tuple[str, ...] = ()
+    always_question: tuple[str, ...] = ()
+    # Our own names/handles: a question naming us is addressed to us.
+    our_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    question: bool
+    negative: bool
+    question_score: float
+    negative_score: float
+    reasons: list[str] = field(default_factory=list)
+    # True when the question is put to us (second person, our name), not to a third party.
+    addressed_to_us: bool = False
+
+    @property
+    def flags(self) -> list[str]:
+        return [name for name, on in (("question", self.question), ("negative", self.negative)) if on]
+
+
+
+@lru_cache(maxsize=None)
+def models() -> tuple[LinearModel, LinearModel]:
+    """(question, negative) models, loaded on first use so `import` stays fast."""
+    return LinearModel.load("question_model"), LinearModel.load("negative_model")
+
+_DEFAULT = FlagSettings()
+
+# Without trained weights the cue features alone decide, with these logits.
+_CUE_ONLY = {
+    "q:ends?": 2.5, "q:has?": 1.2, "q:wh_start": 1.5, "q:inversion_start": 1.5,
+    "q:ask": 2.0, "q:request": 2.0, "q:rhetorical": -2.5, "q:quoted": -1.5,
+    "q:exclamative": -1.0, "n:complaint": 2.5, "n:insult": 2.0, "n:sarcasm": 1.8,
+    "n:hashtag": 2.0, "n:emoticon": 1.5, "n:compound-4": 2.5, "n:compound-3": 2.0,
+    "n:compound-2": 1.2, "n:compound-1": 0.5, "n:compound2": -0.8,
+    "n:compound3": -1.5, "n:compound4": -2.0,
+}
+
+
+@lru_cache(maxsize=256)
+def _phrase_rx(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
+    parts = [re.escape(p.strip().lower()) for p in phrases if p and p.strip()]
+    if not parts:
+        return None
+    parts.sort(key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.I)
+
+
+def _rule(phrases: tuple[str, ...], text: str) -> str | None:
+    rx = _phrase_rx(tuple(phrases))
+    if rx is None:
+        return None
+    m = rx.search(text)
+    return m.group(0) if m else None
+
+
+def _score(model: LinearModel, feats: list[str]) -> float:
+    if model.trained:
+        return model.prob(feats)
+    z = -2.0 + sum(_CUE_ONLY.get(f, 0.0) for f in set(feats))
+    return 1.0 / (1.0 + 2.718281828 ** (-max(-30.0, min(30.0, z))))
+
+
+def _clamp(x: float) -> float:
+    return 0.0 if x != x else min(1.0, max(0.0, x))  # NaN-proof
+
+
+def classify(text: str, settings: FlagSettings | None = None) -> Verdict:
+    s = settings or _DEFAULT
+    doc = prepare(text)
+    capped = doc.text
+
+    rule_reasons: list[str] = []
+    never_q = _rule(s.never_question, capped)
+    always_q = _rule(s.always_question, capped)
+    never_n = _rule(s.never_negative, capped)
+    always_n = _rule(s.always_negative, capped)
+
+    qdoc = doc
+    if never_q:
+        qdoc = prepare(_phrase_rx(tuple(s.never_question)).sub(" ", capped))
+    qfeats, qreasons = _q.cues(qdoc)
+    qmodel, nmodel = models()
+    qscore = _scoring.question(_score(qmodel, qfeats + _q.ngram_features(qdoc)), qfeats)
+
+    ndoc = doc
+    if never_n:
+        # Mask the phrase so "sick" in "sick feature" stops counting, while
+        # any other complaint in the same text still does.
+        ndoc = prepare(_phrase_rx(tuple(s.never_negative)).sub(" ", capped))
+    nfeats, nreasons, _compound = _neg.cues(ndoc)
+    nscore = _scoring.negative(_score(nmodel, nfeats + _neg.ngram_features(ndoc)), nfeats)
+
+    if always_q:
+        qscore = 1.0
+        rule_reasons.append(f"rule: always question '{snippet(always_q, 24)}'")
+    elif never_q:
+        rule_reasons.append(f"rule: never question '{snippet(never_q, 24)}'")
+    if always_n:
+        nscore = 1.0
+        rule_reasons.append(f"rule: always negative '{snippet(always_n, 24)}'")
+    elif never_n:
+        rule_reasons.append(f"rule: never negative '{snippet(never_n, 24)}'")
+
+    qscore, nscore = _clamp(qscore), _clamp(nscore)
+    is_q = qscore >= s.question_threshold
+    is_n = nscore >= s.negative_threshold
+
+    reasons: list[str] = []
+    addressed = False
+    if is_q:
+        addressed = _q.addressed_to_us(qdoc)
+        if not always_q:
+            reasons.append(f"model: question ({qscore:.2f})")
+        reasons.extend(r for r in qreasons if not r.startswith(("not asking", "rhetorical")))
+        if s.our_names and _rule(s.our_names, capped):
+            addressed = True
+    elif "?" in capped:
+        # Explain why a '?' did not make it a question.
+        reasons.extend(r for r in qreasons if r.startswith(("not asking", "rhetorical")))
+    if is_n:
+        if not always_n:
+            reasons.append(f"model: negative tone ({nscore:.2f})")
+        reasons.extend(nreasons)
+    reasons.extend(rule_reasons)
+    # Keep the reason list short and de-duplicated for a terminal.
+    seen: set[str] = set()
+    reasons = [r for r in reasons if not (r in seen or seen.add(r))][:6]
+    return Verdict(is_q, is_n, round(qscore, 4), round(nscore, 4), reasons, bool(is_q and addressed))

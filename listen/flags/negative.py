@@ -1,0 +1,186 @@
+"""Negative-remark cues tuned for what brands and writers receive.
+
+Complaints are often written in plain words with no "negative" vocabulary
+("still haven't heard back"), so phrase patterns matter as much as the
+lexicon. Each cue gives a model feature and a reason.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .lazy import LazyPattern
+
+from .lexicon import NEGATORS, valence
+from .text import MAX_NGRAM_TOKENS, Doc, snippet
+
+_BREAKS = frozenset("? ! . .. ... , ; :".split())
+
+_COMPLAINT = LazyPattern(
+    r"\b(?:"
+    r"still\s+(?:waiting|broken|down|unable|nothing|no\s+(?:word|response|reply|answer|sign|news|update|refund|fix|service|signal))\b(?:\s+\w+){0,2}|"
+    r"still\s+(?:have\s*n[o']t|haven'?t|has\s*n[o']t|hasn'?t|not|can'?t|doesn'?t|don'?t|isn'?t|didn'?t|won'?t)\s+(?:been\s+)?(?:work|fix|resolv|receiv|heard|arriv|deliver|refund|answer|respond|repl|got|gotten|sort|able|load|connect|updat|show|get|hear)\w*|"
+    r"(?:no\s?one|nobody|no\s+body)\s+(?:is\s+|has\s+|will\s+|ever\s+)?(?:respond|repl|answer|help|get|call|pick|contact|care|listen)\w*|"
+    r"(?:second|2nd|third|3rd|fourth|4th|fifth|5th|nth|\d+(?:st|nd|rd|th)?)\s+time\s+(?:i(?:'ve|\s+have)?\s+(?:ask|call|email|contact|report|messag|tri|tweet|chat|writ)\w*|(?:i'?m|im)\s+(?:asking|calling|contacting|writing)|asking|calling|contacting|this\s+(?:week|month)|today)|"
+    r"(?:does\s*n[o']t|doesnt|do\s*n[o']t|dont|did\s*n[o']t|didnt|won'?t|wont|isn'?t|not|stopped|never|can'?t|cant|still\s+not)\s+(?:even\s+|seem\s+to\s+|actually\s+)?work(?:s|ing|ed)?|"
+    r"(?:cancel+ed|delayed|lost|damaged|broke|overcharged|charged)\s+(?:my|our|me|the)(?:\s+\w+)?|"
+    r"(?:been\s+)?(?:waiting|on\s+hold)\s+(?:for\s+)?(?:over\s+|almost\s+|nearly\s+)?(?:\d+|an?|two|three|several|many|hours|days|weeks|months|ages|forever)(?:\s+\w+)?|"
+    r"(?:can'?t|cannot|unable\s+to|couldn'?t|can\s+not)\s+(?:log\s?in|login|sign\s?in|access|connect|get\s+through|reach|get\s+hold|use|load|open|download|find\s+my)\w*|"
+    r"(?:worst|terrible|horrible|awful|poor|bad|lousy|pathetic|appalling|disgraceful|shocking)\s+(?:customer\s+)?(?:service|support|experience|company|app|update|airline|product|quality)|"
+    r"never\s+(?:again|received|got|arrived|came|heard|answered|responded|fixed|showed)|"
+    r"(?:keeps?|kept)\s+(?:crashing|freezing|failing|dropping|breaking|logging|getting\s+worse|happening)|"
+    r"(?:where'?s|where\s+is)\s+my\s+\w+|"
+    r"(?:fed\s+up|sick\s+(?:of|and\s+tired)|tired\s+of|had\s+enough|so\s+done\s+with|done\s+with\s+(?:you|this|your))|"
+    r"(?:want|need|demand|requesting)\s+(?:a|my)\s+(?:refund|money\s+back)|"
+    r"(?:unacceptable|ridiculous|disgusting|disgraceful|appalling|absurd|outrageous|shameful|inexcusable|a\s+joke|joke\s+of\s+a)|"
+    r"(?:down|broken|out)\s+again|again\s*[?!]{2,}|yet\s+again|"
+    r"(?:not|never)\s+(?:happy|impressed|satisfied|pleased|okay|ok|good\s+enough|acceptable|helpful|fixed|resolved)|"
+    r"(?:waste\s+of\s+(?:time|money)|false\s+advertising|ripped\s+off|rip\s?off|scam(?:med|mers)?)|"
+    r"(?:please\s+|pls\s+|plz\s+)fix\s+(?:this|it|your|the)\b|\bfix\s+(?:this|your)\b|"
+    r"(?:no\s+(?:response|reply|answer|update|help|one\s+cares|signal|service|internet|wifi))|"
+    r"(?:hasn'?t|haven'?t|has\s+not|have\s+not|didn'?t|did\s+not|never)\s+(?:heard\s+back|arrived|been\s+(?:fixed|resolved|refunded|delivered)|received|responded|replied|got\s+back)"
+    r")",
+    re.I,
+)
+_INSULT = LazyPattern(
+    r"\b(?:idiots?|idiotic|stupid|morons?|moronic|dumb(?:ass)?|pathetic|incompetent|useless|worthless|garbage|trash|"
+    r"clowns?|liars?|lying|scumbags?|crooks?|thie(?:f|ves)|frauds?|losers?|jerks?|assholes?|a-holes?|bastards?|"
+    r"shut\s+up|screw\s+(?:you|u|this)|f+u+c*k+\s*(?:you|u|off|this)|fuck(?:ing|in)?|shit(?:ty)?|crap(?:py)?|"
+    r"sucks?|sucked|suckz|wtf|stfu|gtfo|shame\s+on\s+(?:you|u)|go\s+to\s+hell|disgrace|clueless|amateurs?|"
+    r"bs|bullshit|hate\s+(?:you|u|this|it|your)|piece\s+of\s+\w+)\b",
+    re.I,
+)
+_SARCASM = LazyPattern(
+    r"(?:\b(?:oh\s+)?(?:great|wonderful|perfect|fantastic|awesome|brilliant|lovely|nice|thanks|thank\s+you|cheers|love|gotta\s+love|just\s+great)\b[\s,.!…]+"
+    r"(?:\w+\s+){0,3}(?:another|again|yet\s+another)\b|"
+    r"\b(?:yeah|ya)\s+right\b|\bthanks\s+for\s+nothing\b|\bjust\s+what\s+i\s+needed\b|"
+    r"\bnot\s*!|\b(?:love|loving)\s+(?:how|when|that)\s+(?:\w+\s+){0,6}(?:not|never|no|can'?t|won'?t|doesn'?t|still|again)\b|"
+    r"\bsaid\s+no\s+one\s+ever\b|\bwhat\s+a\s+(?:surprise|shock)\b|\bso\s+much\s+for\b|\bslow\s+clap\b|"
+    r"(?:^|\s)/s\b|#sarcasm\b|#not\b|\bwell\s+done\s*,?\s*(?:again|another)\b)",
+    re.I,
+)
+_NEG_HASHTAG = LazyPattern(r"#(?:fail|epicfail|fail\w*|worst\w*|never\w*|boycott\w*|disappointed|unacceptable|ripoff|scam\w*|shame\w*|sucks|notcool|nothappy|badservice|customerservicefail)\b", re.I)
+_NEG_EMOTICON = LazyPattern(r"(?:>:\(|:-?\(+|:'\(|:-?/(?!/)|:-?\||D:|:-?\[|</3|-_-)")
+
+
+# Regexes run only when one of their trigger words is present: most posts
+# match none, and a set intersection is far cheaper than a failed search.
+_COMPLAINT_TRIGGERS = frozenset(
+    "still no noone nobody body time work works working worked cancelled canceled "
+    "delayed lost damaged broke overcharged charged waiting hold can't cant cannot unable "
+    "couldn't can worst terrible horrible awful poor bad lousy pathetic appalling "
+    "disgraceful shocking never keep keeps kept where's wheres where fed sick tired enough "
+    "done refund money want need demand requesting unacceptable ridiculous disgusting "
+    "absurd outrageous shameful inexcusable joke down broken out again yet not waste false "
+    "ripped rip ripoff scam scammed scammers fix hasn't haven't hasnt havent has have "
+    "didn't didnt did".split()
+)
+_INSULT_TRIGGERS = frozenset(
+    "idiot idiots idiotic stupid moron morons moronic dumb dumbass pathetic incompetent "
+    "useless worthless garbage trash clown clowns liar liars lying scumbag scumbags crook "
+    "crooks thief thieves fraud frauds loser losers jerk jerks asshole assholes a bastard "
+    "bastards shut screw fuck fuk fuu fuuck fucking fuckin shit shitty crap crappy suck "
+    "sucks sucked suckz wtf stfu gtfo shame go disgrace clueless amateur amateurs bs "
+    "bullshit hate piece".split()
+)
+_SARCASM_TRIGGERS = frozenset(
+    "great wonderful perfect fantastic awesome brilliant lovely nice thanks thank cheers "
+    "love loving gotta yeah ya not said what so slow #sarcasm #not classic well just".split()
+)
+
+
+def _q(s: str, n: int = 4) -> str:
+    return snippet(" ".join(s.split()[:n]), 28)
+
+
+def cues(doc: Doc) -> tuple[list[str], list[str], float]:
+    """Returns (features, reasons, lexicon compound -1..1)."""
+    t = doc.text
+    feats: list[str] = []
+    reasons: list[str] = []
+    words = doc.words
+    for fam, rx, label, gate in (
+        ("complaint", _COMPLAINT, "complaint", bool(words & _COMPLAINT_TRIGGERS)),
+        ("insult", _INSULT, "hostile", bool(words & _INSULT_TRIGGERS)),
+        ("sarcasm", _SARCASM, "sarcasm", bool(words & _SARCASM_TRIGGERS) or "/s" in t),
+        ("hashtag", _NEG_HASHTAG, "complaint", "#" in t),
+        ("emoticon", _NEG_EMOTICON, "emoticon", ":" in t or "-_-" in t or "</3" in t or "D:" in t),
+    ):
+        if not gate:
+            continue
+        m = rx.search(t)
+        if m:
+            feats.append("n:" + fam)
+            if rx.search(t, m.end()):
+                feats.append("n:" + fam + "2")
+            reasons.append(f"{label}: '{_q(m.group(0))}'")
+    toks = doc.tokens
+    vals = valence(toks)
+    neg = sum(s for _, s, _ in vals if s < 0)
+    pos = sum(s for _, s, _ in vals if s > 0)
+    total = pos + neg
+    excl = min(doc.text.count("!"), 4)
+    if total:
+        total += (0.3 * excl) * (1 if total > 0 else -1)
+    compound = total / (total * total + 15.0) ** 0.5
+    feats.append("n:compound" + str(round(compound * 4)))
+    # Cumulative thresholds let the linear model fit a curve over the score.
+    for cut in (-0.7, -0.5, -0.3, -0.05):
+        if compound <= cut:
+            feats.append(f"n:compound<={cut}")
+    for cut in (0.05, 0.3, 0.5, 0.7):
+        if compound >= cut:
+            feats.append(f"n:compound>={cut}")
+    if neg:
+        feats.append("n:negsum" + str(min(int(-neg), 8)))
+    if pos:
+        feats.append("n:possum" + str(min(int(pos), 8)))
+    if vals:
+        worst_i, worst, negated = min(vals, key=lambda v: v[1])
+        if worst <= -1.0:
+            tok = toks[worst_i]
+            if negated:
+                # show the negator with the word: "not happy"
+                j = max(0, worst_i - 3)
+                words = [x.raw for x in toks[j : worst_i + 1]]
+                reasons.append(f"negated: '{_q(' '.join(words[-3:]), 3)}'")
+                feats.append("n:negated_pos")
+            elif tok.caps:
+                reasons.append(f"shouting: '{snippet(tok.raw, 20)}'")
+                feats.append("n:caps_neg")
+            elif tok.elongated:
+                reasons.append(f"stretched: '{snippet(tok.raw, 20)}'")
+                feats.append("n:elong_neg")
+            if not negated:
+                reasons.append(f"lexicon: {snippet(tok.norm, 18)} ({worst / 4:+.1f})")
+    caps = sum(1 for x in toks if x.caps)
+    if caps:
+        feats.append("n:caps" + ("1" if caps == 1 else "2"))
+    if any(x.elongated for x in toks):
+        feats.append("n:elong")
+    if excl:
+        feats.append("n:excl" + str(min(excl, 3)))
+    if "?" in t and excl:
+        feats.append("n:?!")
+    return feats, reasons, compound
+
+
+def ngram_features(doc: Doc) -> list[str]:
+    """Words and bigrams; words after a negator are marked so 'not good' != 'good'."""
+    feats = list(doc.bigrams)
+    append = feats.append
+    neg_left = 0
+    for tok in doc.tokens[:MAX_NGRAM_TOKENS]:
+        w = tok.norm
+        if w in _BREAKS:
+            neg_left = 0
+        if neg_left:
+            append("w:NOT_" + w)
+            neg_left -= 1
+        else:
+            append("w:" + w)
+        if w[0] == "#" and len(w) > 1:
+            append("w:" + w[1:])  # '#fail' also counts as 'fail'
+        if w in NEGATORS or w.endswith("n't"):
+            neg_left = 3
+    return feats

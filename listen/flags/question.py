@@ -1,0 +1,190 @@
+"""Question cues: what makes a post something that waits for an answer.
+
+Each cue gives a feature for the trained model and a short reason for the
+user. Cues look at clause starts, so a question buried mid-text counts.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .lazy import LazyPattern
+
+from .text import MAX_NGRAM_TOKENS, Doc, snippet
+
+# Clause starts are found on tokens, not with a regex: a question may follow
+# a greeting or filler ("hi all, how do I...") or another sentence.
+_BOUNDARY = frozenset(". , ; : ? ! .. ... -".split())
+_FILLER = frozenset(
+    "hi hey hello so ok okay btw also and but lol guys all folks question q quick "
+    "um uh hmm well yo oh ah sorry pls please".split()
+)
+_WH_WORDS = frozenset(
+    "how what why when where who whom whose which whats what's hows how's wheres "
+    "where's whos who's wat wut wht whats whatcha wtf".split()
+)
+_AUX_WORDS = frozenset(
+    "can could would will wud is are r do does did have has should may might am was "
+    "were shall must wanna ya can't couldn't won't wouldn't isn't aren't don't doesn't "
+    "didn't haven't hasn't shouldn't wasn't weren't cant dont doesnt didnt isnt arent wont".split()
+)
+_SUBJ_WORDS = frozenset(
+    "you u ya ye y'all yall i we they he she it someone anyone somebody anybody any1 "
+    "there this that these those ur your my the people everyone ppl ne1 sum1 any".split()
+)
+_EXCLAIM_AFTER = {
+    "what": frozenset("a an".split()),
+    "how": frozenset("cool nice sweet awesome lovely great sad funny cute true weird rude dare lucky".split()),
+    "who": frozenset(["knew"]),
+}
+
+
+def _clause_starts(toks: list[str]):
+    """Indexes where a clause starts, skipping leading filler words."""
+    at_start = True
+    for i, w in enumerate(toks):
+        if w in _BOUNDARY:
+            at_start = True
+            continue
+        if at_start:
+            yield i
+            if w in _FILLER or w.startswith("@"):
+                continue  # the next word may still open the clause
+            at_start = False
+
+
+_ASK = LazyPattern(
+    r"\b(any\s?(?:one|body|1)\s+(?:know|knows|here|have|has|got|else|tried|seen|wanna|want|can)|"
+    r"(?:does|do|did|has|can|could|would)\s+any\s?(?:one|body)|"
+    r"(?:can|could|would|will)\s+(?:some\s?(?:one|body)|you|u)\s+(?:please\s+|pls\s+|plz\s+)?\w+|"
+    r"any\s+(?:solution|solutions|idea|ideas|tips?|advice|help|update|updates|news|word|fix|eta|suggestions?|recommendations?|thoughts)|"
+    r"i\s+(?:need|want|would like|'d like|wanna)\s+(?:some\s+)?(?:help|to know|advice|an? answer|info)|"
+    r"(?:i'?m|i\s+am|just)\s+wondering|i\s+wonder\s+(?:if|whether|how|what|why|when|where)|"
+    r"is\s+(?:it|there)\s+(?:possible|a\s+way|any\s+way)|"
+    r"(?:let\s+me\s+know|lmk|tell\s+me|advise|explain)\s+(?:how|what|why|when|where|if|whether)|"
+    r"how\s+(?:do|can|should|would)\s+i|where\s+(?:do|can)\s+i|"
+    r"idk\s+how|not\s+sure\s+how|no\s+idea\s+how)\b",
+    re.I,
+)
+_REQUEST = LazyPattern(
+    r"(?:\b(?:please|pls|plz|pleeease|kindly)\s+(?:help|advise|assist|fix|reply|respond|call|dm|send|check|look|explain|tell|contact|get\s+back|let\s+me)\b|"
+    r"\b(?:help|assist|advise|call|dm|message|email|contact|text)\s+me\b|"
+    r"\bhelp\s*!|^\s*help\b|\bsos\b|\bneed\s+(?:help|assistance|support|an?\s+answer)\b|"
+    r"\b(?:can|could)\s+i\s+get\b|\bsend\s+me\b|\bany\s+help\b|\bhelp\s+(?:please|pls|plz)\b)",
+    re.I,
+)
+_RHETORICAL = LazyPattern(
+    r"\b(?:who\s+(?:does|would|even|cares|says|knew|the\s+hell|tf)|why\s+(?:would\s+any|on\s+earth|the\s+hell|tf)|"
+    r"are\s+you\s+(?:kidding|serious|joking)|you\s+kidding|what\s+(?:the\s+(?:hell|heck|fuck)|did\s+i\s+expect)|"
+    r"how\s+hard\s+(?:is|can)|what'?s\s+not\s+to\s+love|who\s+knew|guess\s+what)(?:\s+\w+){0,3}\s*\?+!?",
+    re.I,
+)
+_ASK_TRIGGERS = frozenset(
+    "any anyone anybody any1 does do did has can could would will i i'm im just is let lmk "
+    "tell advise explain how where idk not no".split()
+)
+_REQUEST_TRIGGERS = frozenset(
+    "please pls plz pleeease kindly help assist advise call dm message email contact text "
+    "sos need can could send any".split()
+)
+_INTERROBANG = LazyPattern(r"(?:\?+!+|!+\?+)[?!]*")
+# A question inside quotes is a title or a citation, not ours to answer.
+_QUOTED_Q = LazyPattern(r"[\"“«][^\"”»\n]{1,120}\?[\"”»]")
+_SECOND_PERSON = LazyPattern(r"\b(?:you|u|your|ur|yours|y'all|yall|ya|you guys|anyone|anybody|someone|somebody|any1)\b", re.I)
+_THIRD_PARTY = LazyPattern(r"\b(?:does|did|is|was|will|has|can)\s+(?:he|she|they|him|her|them)\b", re.I)
+_IMPERATIVE_TO_US = LazyPattern(r"\b(?:dm|help|call|email|message|contact|tell|send)\s+me\b|\bplease\b", re.I)
+
+
+def _words(s: str, n: int = 4) -> str:
+    return snippet(" ".join(s.split()[:n]), 26)
+
+
+def cues(doc: Doc) -> tuple[list[str], list[str]]:
+    """Returns (model features, reasons)."""
+    t = doc.text
+    feats: list[str] = []
+    reasons: list[str] = []
+    quoted = _QUOTED_Q.findall(t)
+    unquoted = _QUOTED_Q.sub(" ", t) if quoted else t
+    nq = unquoted.count("?")
+    if quoted:
+        feats.append("q:quoted")
+        reasons.append(f"not asking: quoted '{snippet(quoted[0].strip(chr(34)+'“”«»'), 24)}'")
+    if nq:
+        feats.append("q:has?")
+        feats.append("q:?count" + str(min(nq, 3)))
+        stripped = unquoted.rstrip(" )]}\"'”.!😀😂🤣🙂🙃😉😅😊🤔🙏")
+        if stripped.endswith("?"):
+            feats.append("q:ends?")
+            reasons.append("asks: ends with '?'")
+        else:
+            reasons.append("asks: '?' mid-text")
+    if _INTERROBANG.search(unquoted):
+        feats.append("q:interrobang")
+    m = _RHETORICAL.search(unquoted) if nq else None
+    if m:
+        feats.append("q:rhetorical")
+        reasons.append(f"rhetorical: '{_words(m.group(0), 4)}'")
+    lower = doc.lower
+    toks = [x.norm for x in doc.tokens]
+    words = doc.words
+    wh_done = inv_done = False
+    if (words & _WH_WORDS) or (words & _AUX_WORDS):
+        first_content = next(_clause_starts(toks), -1)
+        for i in _clause_starts(toks):
+            w = toks[i]
+            nxt = toks[i + 1] if i + 1 < len(toks) else ""
+            if not wh_done and w in _WH_WORDS:
+                if nxt in _EXCLAIM_AFTER.get(w, ()):
+                    feats.append("q:exclamative")
+                else:
+                    wh_done = True
+                    feats.append("q:wh")
+                    if i == first_content:
+                        feats.append("q:wh_start")
+                    # "what time does", "how do", "where can": the
+                    # interrogative word order, not a relative clause.
+                    if any(x in _AUX_WORDS for x in toks[i + 1 : i + 3]):
+                        feats.append("q:wh_aux")
+                    reasons.append(f"asks: '{_words(' '.join(toks[i:i + 3]), 3)}'")
+            elif not inv_done and w in _AUX_WORDS and nxt in _SUBJ_WORDS:
+                inv_done = True
+                feats.append("q:inversion")
+                if i == first_content:
+                    feats.append("q:inversion_start")
+                reasons.append(f"asks: '{_words(' '.join(toks[i:i + 3]), 3)}'")
+            if wh_done and inv_done:
+                break
+    m = _ASK.search(lower) if words & _ASK_TRIGGERS else None
+    if m:
+        feats.append("q:ask")
+        reasons.append(f"asks: '{_words(m.group(0), 4)}'")
+    m = _REQUEST.search(lower) if words & _REQUEST_TRIGGERS else None
+    if m:
+        feats.append("q:request")
+        reasons.append(f"help request: '{_words(m.group(0), 4)}'")
+    n = len(toks)
+    feats.append("q:len" + ("0" if n == 0 else "1" if n <= 2 else "3" if n <= 5 else "6" if n <= 12 else "L"))
+    return feats, reasons
+
+
+def addressed_to_us(doc: Doc) -> bool:
+    """Second person or a request to the reader: put to us, not about others."""
+    lower = doc.lower
+    if _SECOND_PERSON.search(lower):
+        return True
+    if _THIRD_PARTY.search(lower):
+        return False
+    # A post opening with a mention is a reply put to that account; asks such
+    # as "any update" or "please help" are put to whoever reads it: us.
+    return doc.leading_mention or bool(_IMPERATIVE_TO_US.search(lower) or _ASK.search(lower))
+
+
+def ngram_features(doc: Doc) -> list[str]:
+    toks = [t.norm for t in doc.tokens[:MAX_NGRAM_TOKENS]]
+    if not toks:
+        return []
+    feats = ["f:" + toks[0], "f2:" + " ".join(toks[:2]), "l:" + toks[-1]]
+    feats += ["w:" + w for w in toks]
+    feats += doc.bigrams
+    return feats

@@ -1,0 +1,253 @@
+"""listen.flags: cue families, reasons, scores, rules, robustness.
+
+Independent of the shared dev data: every example is written here.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from listen.flags import FLAGS_VERSION, FlagSettings, Verdict, classify, models
+from listen.flags.text import MAX_CHARS, prepare
+
+
+def q(text: str, **kw) -> Verdict:
+    return classify(text, FlagSettings(**kw) if kw else None)
+
+
+# ----------------------------------------------------------------- questions
+@pytest.mark.parametrize(
+    "text",
+    [
+        "anyone know how to export my data",
+        "can someone call me please",
+        "how do I reset my password",
+        "hey all, what time does the stream start",
+        "Great post. Is there a way to get the PDF version",
+        "do you ship to canada",
+        "where can i find the settings",
+    ],
+)
+def test_questions_without_question_mark(text):
+    v = classify(text)
+    assert v.question, v
+    assert any(r.startswith("asks:") or r.startswith("help request:") for r in v.reasons), v.reasons
+
+
+@pytest.mark.parametrize("text", ["any solution please", "help!", "dm me the steps", "please help, my account is locked"])
+def test_help_requests(text):
+    v = classify(text)
+    assert v.question, v
+    assert any(r.startswith(("help request:", "asks:")) for r in v.reasons), v.reasons
+
+
+def test_question_buried_mid_text():
+    v = classify("Loved the talk yesterday, the slides were great. Btw how can I get the recording? Thanks!")
+    assert v.question
+    assert any("how can" in r for r in v.reasons), v.reasons
+
+
+def test_rhetorical_question_is_not_a_question():
+    v = classify("who does that?!")
+    assert not v.question, v
+    assert any(r.startswith("rhetorical:") for r in v.reasons), v.reasons
+
+
+def test_question_mark_in_url_is_ignored():
+    v = classify("new post is up https://example.com/post?id=42&ref=feed")
+    assert not v.question, v
+    assert "?" not in prepare("see https://example.com/?q=1 now").text
+
+
+def test_quoted_title_is_not_a_question():
+    v = classify('Just finished reading "Why Do We Sleep?" on the train')
+    assert not v.question, v
+    assert any(r.startswith("not asking: quoted") for r in v.reasons), v.reasons
+
+
+def test_statement_is_not_a_question():
+    assert not classify("Thanks for the update, it works now").question
+
+
+def test_addressed_to_us_vs_third_party():
+    assert classify("can you send me the invoice again?").addressed_to_us
+    v = classify("does he still work at the bakery?")
+    assert v.question and not v.addressed_to_us
+    v = classify("is the new version out?", FlagSettings(our_names=("acme",)))
+    assert not v.addressed_to_us
+    v = classify("is acme's new version out?", FlagSettings(our_names=("acme",)))
+    assert v.addressed_to_us
+
+
+# ----------------------------------------------------------------- negative
+@pytest.mark.parametrize(
+    "text",
+    [
+        "still haven't heard back from your team",
+        "no one is responding to my emails",
+        "this is the third time I ask for a refund",
+        "the export button doesn't work",
+        "you cancelled my flight and nobody told me",
+        "another delivery lost #fail",
+    ],
+)
+def test_complaints_in_plain_words(text):
+    v = classify(text)
+    assert v.negative, v
+    assert any(r.startswith("complaint:") for r in v.reasons), v.reasons
+
+
+@pytest.mark.parametrize("text", ["you are a bunch of idiots", "this company is garbage, shame on you"])
+def test_insults(text):
+    v = classify(text)
+    assert v.negative, v
+    assert any(r.startswith("hostile:") for r in v.reasons), v.reasons
+
+
+def test_sarcasm():
+    v = classify("great, another outage")
+    assert v.negative, v
+    assert any(r.startswith("sarcasm:") for r in v.reasons), v.reasons
+
+
+def test_negation_both_ways():
+    assert classify("I am not happy with this update").negative
+    assert not classify("not bad at all").negative
+    assert classify("not bad at all").negative_score < classify("bad").negative_score
+    assert any(r.startswith(("negated:", "complaint:")) for r in classify("not happy").reasons)
+
+
+def test_emoji_and_emoticons():
+    assert classify("the update deleted my notes 😡😡").negative
+    assert classify("my order arrived broken :(").negative
+    assert not classify("my order arrived 😍").negative
+    v = classify("waited an hour for this :(")
+    assert any(r.startswith(("emoticon:", "complaint:")) for r in v.reasons), v.reasons
+
+
+def test_elongation_and_caps():
+    plain = classify("the app is slow today").negative_score
+    assert classify("the app is sooo slow today").negative_score > plain
+    v = classify("WORST app I have used")
+    assert v.negative and any(r.startswith("shouting:") for r in v.reasons), v.reasons
+    v = classify("this is sooo baaad")
+    assert any(r.startswith("stretched:") for r in v.reasons), v.reasons
+
+
+def test_positive_text_is_not_negative():
+    for text in ("love the new feature, thank you!", "Brilliant thanks 😊", "great talk, learned a lot"):
+        assert not classify(text).negative, text
+
+
+# ----------------------------------------------------------------- rules
+def test_user_rules_never_negative():
+    text = "this is a killer feature, sick!"
+    v = q(text, never_negative=("killer feature", "sick"))
+    assert not v.negative, v
+    assert any(r.startswith("rule: never negative") for r in v.reasons), v.reasons
+    # other complaints in the same text still count
+    v = q("sick, but checkout still doesn't work", never_negative=("sick",))
+    assert v.negative
+
+
+def test_user_rules_always():
+    v = q("we switched to the competitor", always_negative=("competitor",))
+    assert v.negative and v.negative_score == 1.0
+    assert "rule: always negative 'competitor'" in v.reasons
+    v = q("pricing page", always_question=("pricing",))
+    assert v.question and any(r.startswith("rule: always question") for r in v.reasons)
+    v = q("how do you do", never_question=("how do you do",))
+    assert not v.question and any(r.startswith("rule: never question") for r in v.reasons)
+
+
+# ----------------------------------------------------------------- contract
+SAMPLES = [
+    "anyone know how to export my data",
+    "still haven't heard back",
+    "who does that?!",
+    "you are useless",
+    "great, another outage",
+    "WORST app",
+    "thanks!",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", SAMPLES)
+def test_scores_in_range_and_reasons_for_every_flag(text):
+    v = classify(text)
+    assert 0.0 <= v.question_score <= 1.0 and 0.0 <= v.negative_score <= 1.0
+    for r in v.reasons:
+        assert 0 < len(r) < 60, r
+    if v.question:
+        assert any(r.startswith(("asks:", "help request:", "model: question", "rule:")) for r in v.reasons)
+    if v.negative:
+        assert any(r.startswith(("model: negative", "rule:")) for r in v.reasons)
+    assert v.flags == [n for n, on in (("question", v.question), ("negative", v.negative)) if on]
+
+
+def test_thresholds_honoured():
+    text = "the app is a bit slow today"
+    v = classify(text)
+    hi = classify(text, FlagSettings(question_threshold=1.01, negative_threshold=1.01))
+    lo = classify(text, FlagSettings(question_threshold=0.0, negative_threshold=0.0))
+    assert not hi.question and not hi.negative
+    assert lo.question and lo.negative
+    assert (v.question_score, v.negative_score) == (hi.question_score, hi.negative_score)
+
+
+def test_trained_models_load_and_behave():
+    qm, nm = models()
+    assert qm.trained and nm.trained
+    assert len(qm.weights) > 100 and len(nm.weights) > 100
+    assert qm.prob(["q:ends?", "q:wh_start"]) > qm.prob([])
+    assert nm.prob(["n:complaint", "n:compound<=-0.5"]) > nm.prob(["n:compound>=0.5"])
+    assert FLAGS_VERSION
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " ",
+        "\x00\x01\x02\x1b[31m",
+        "?" * 10000,
+        "😡" * 3000,
+        "a" * 2_000_000,
+        "@" * 5000 + "http://" * 1000,
+        "((((:" * 2000,
+        "\ud800 lone surrogate",
+        "ÀÉÎ ÕÜ ß ẞ ﬁ",
+        "#" * 3000,
+    ],
+)
+def test_hostile_input_never_crashes(text):
+    v = classify(text)
+    assert isinstance(v, Verdict)
+    assert 0.0 <= v.question_score <= 1.0
+
+
+def test_work_is_capped_and_deterministic():
+    long = "is this ok? " + "blah " * 1_000_000
+    assert len(prepare(long).text) <= MAX_CHARS
+    assert classify(long) == classify(long)
+    assert classify("not happy :(") == classify("not happy :(")
+
+
+def test_non_str_input_is_tolerated():
+    assert isinstance(classify(None), Verdict)  # type: ignore[arg-type]
+
+
+def test_import_is_light():
+    code = (
+        "import sys, time; t = time.perf_counter(); import listen.flags; "
+        "dt = time.perf_counter() - t; "
+        "bad = [m for m in ('numpy', 'sklearn', 'scipy', 'torch') if m in sys.modules]; "
+        "print(dt, bad)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split(None, 1)
+    assert out[1].strip() == "[]"
+    assert float(out[0]) < 0.5  # generous: CI machines vary; measured ~35 ms
