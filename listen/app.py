@@ -88,7 +88,7 @@ class Listener:
     def stale_feeds(self, now: int) -> list[tuple[str, int, str]]:
         """Feeds that have been failing longer than [inbox] stale_after: a gap in what we hear."""
         out = []
-        statuses = self.store.feed_statuses()
+        statuses = self.store.feed_statuses(counts=False)
         for feed in self.config.feeds:
             st = statuses.get(feed.name)
             if not feed.enabled or st is None or not st.last_error or st.error_since is None:
@@ -118,13 +118,21 @@ class Listener:
 
         for name in feeds or []:
             self.config.feed(name)  # an unknown name is an error, not a row of zeros
-        return compute(self.store.conn, now=self.now(), since=since, feeds=feeds,
-                       reply_within=self.config.reply_within, max_age=self.config.max_age)
+        with self.store._errors():  # raw SQL: a damaged file is reported in words, not a traceback
+            return compute(self.store.conn, now=self.now(), since=since, feeds=feeds,
+                           reply_within=self.config.reply_within, max_age=self.config.max_age)
 
     def export(self, since: int | None = None) -> Iterator[dict[str, Any]]:
         from listen.export import records
 
         return records(self.store.iter_items(since=None if since is None else self.now() - since))
+
+    def import_file(self, path: str, feed: str | None = None,
+                    on_bad: Callable[[int, str], None] | None = None) -> Any:
+        """Restore a jsonl export into the store (listen.importer); bad lines go to `on_bad`."""
+        from listen.importer import import_file
+
+        return import_file(self.store, path, feed=feed, now=self.now(), on_bad=on_bad)
 
     def reflag(self) -> int:
         """Re-run the flag detectors on stored mentions flagged by an older version."""

@@ -24,6 +24,7 @@ EXIT_FEED_FAILED = 1
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_BUSY = 3
+INBOX_PAGE = 50
 
 app = typer.Typer(
     name="listen",
@@ -63,7 +64,17 @@ def _root(
 def _listener() -> Listener:
     from listen.app import Listener
 
-    return Listener.open(state.config, state.db)
+    listener = Listener.open(state.config, state.db)
+    for w in listener.config.warnings:  # about secrets: shown even under --quiet, cron mails them
+        _say(f"warning: {w}")
+    return listener
+
+
+def _say(message: str) -> None:
+    """One line (or block) on stderr. Messages can quote servers and feeds: made inert first."""
+    from listen.text import inert
+
+    print(f"listen: {inert(message)}", file=sys.stderr)
 
 
 def _out(stderr: bool = False):
@@ -110,6 +121,7 @@ def pull(
     """
     from listen.lock import PullLock
     from listen.render import pull_line
+    from listen.text import inert
 
     listener = _listener()
     err = _out(stderr=True)
@@ -126,7 +138,7 @@ def pull(
                         print(pull_line(r))
                     if not quiet:
                         for w in r.warnings:
-                            print(f"listen: {r.feed}: {w}", file=sys.stderr)
+                            _say(f"{r.feed}: {inert(w, limit=300, one_line=True)}")
                 results = listener.pull(feed or None, on_result=line)
     finally:
         listener.close()
@@ -135,7 +147,7 @@ def pull(
         for r in results:
             for w in r.warnings:
                 err.print(f"[yellow]warning[/]: ", end="")
-                err.out(f"{r.feed}: {w}", highlight=False)
+                err.out(f"{r.feed}: {inert(w, limit=300, one_line=True)}", highlight=False)
         for r in failed:
             print(f"listen: {pull_line(r)}", file=sys.stderr)
     if failed:
@@ -170,7 +182,7 @@ def inbox(
     show_all: bool = typer.Option(False, "--all", "-a", help="Also list unanswered mentions that carry no flag."),
     feed: list[str] = typer.Option([], "--feed", "-f", help="Only this feed (repeatable).", metavar="NAME"),
     since: Optional[str] = typer.Option(None, "--since", help="Only mentions newer than this (e.g. 2d).", metavar="DURATION"),
-    limit: Optional[int] = typer.Option(None, "--limit", "-n", help="Show at most this many.", min=1),
+    limit: Optional[int] = typer.Option(None, "--limit", "-n", help=f"Show at most this many (default: all with --json, {INBOX_PAGE} in the report).", min=1),
 ) -> None:
     """Who is waiting for a reply, most urgent first.
 
@@ -182,15 +194,18 @@ def inbox(
     since_s = _duration(since, "--since") if since else None
     listener = _listener()
     try:
+        if limit is None and not as_json:
+            limit = INBOX_PAGE  # a morning's reading; the headline still counts everyone
         view = listener.inbox(include_unflagged=show_all, feeds=feed or None, since=since_s, limit=limit)
     finally:
         listener.close()
     if as_json:
         from listen.export import waiting_record
+        from listen.text import inert
 
         _print_json([waiting_record(i, view.now) for i in view.items])
         for feed_name, age, error in view.stale:
-            print(f"listen: warning: {feed_name} not fetched for {age}s: {error}", file=sys.stderr)
+            _say(f"warning: {feed_name} not fetched for {age}s: {inert(error, limit=160, one_line=True)}")
         return
     from listen import render
 
@@ -337,6 +352,53 @@ def export(
         listener.close()
 
 
+@app.command("import")
+def import_(
+    file: str = typer.Argument(..., metavar="FILE", help="A `listen export --format jsonl` file; - reads standard input."),
+    feed: Optional[str] = typer.Option(None, "--feed", "-f", help="Store every record under this feed name.", metavar="NAME"),
+) -> None:
+    """Restore items from a jsonl export: content, flags, triage state and answers, as they were.
+
+    A bad line is named with its line number on stderr and skipped; exit status 1 then.
+    """
+    listener = _listener()
+    try:
+        def bad(line_no: int, message: str) -> None:
+            print(f"listen: {file}:{line_no}: {message}; skipped", file=sys.stderr)
+
+        result = listener.import_file(file, feed=feed, on_bad=bad)
+    finally:
+        listener.close()
+    n = result.new + result.updated
+    print(f"imported {n} item{'s' if n != 1 else ''} ({result.new} new, {result.updated} updated)"
+          + (f"; skipped {result.skipped} bad line{'s' if result.skipped != 1 else ''}" if result.skipped else ""))
+    if result.skipped:
+        raise typer.Exit(EXIT_ERROR)
+
+
+@app.command()
+def report(
+    html_path: str = typer.Option(..., "--html", help="Write the HTML page here; - prints it.", metavar="FILE"),
+    since: str = typer.Option("30d", "--since", help="The stats' period (e.g. 30d).", metavar="DURATION"),
+) -> None:
+    """One self-contained HTML page with who is waiting and how well we listen, to share or mail."""
+    since_s = _duration(since, "--since")
+    listener = _listener()
+    try:
+        view = listener.inbox(limit=200)
+        figures = listener.stats(since_s)
+    finally:
+        listener.close()
+    from listen.report import build, write
+
+    page = build(view, figures)
+    if html_path == "-":
+        sys.stdout.write(page)
+        return
+    write(html_path, page)
+    print(f"Wrote {html_path}")
+
+
 @app.command()
 def classify(
     texts: list[str] = typer.Argument(None, metavar="[TEXT]...", help="Texts to flag; none reads one per line from stdin."),
@@ -403,13 +465,13 @@ def main() -> None:
     try:
         app()
     except ConfigError as e:
-        print(f"listen: {e}", file=sys.stderr)
+        _say(str(e))
         sys.exit(EXIT_USAGE)
     except Busy as e:
-        print(f"listen: {e}", file=sys.stderr)
+        _say(str(e))
         sys.exit(EXIT_BUSY)
     except ListenError as e:
-        print(f"listen: {e}", file=sys.stderr)
+        _say(str(e))
         sys.exit(EXIT_ERROR)
     except KeyboardInterrupt:
         print("listen: interrupted", file=sys.stderr)

@@ -48,12 +48,49 @@ SECTIONS: dict[str, dict[str, Option]] = {
     "http": {
         "timeout": Option(str, "connect/read timeout per request", default="20s", duration=True),
         "max_size": Option(str, "largest response body accepted, e.g. 20MB", default="20MB"),
-        "concurrency": Option(int, "feeds fetched at once", default=16),
+        "concurrency": Option(int, "feeds fetched at once", default=64),
     },
 }
 
 # Keys that look like a secret written inline: we point to the *_env form instead.
 _SECRETISH = re.compile(r"(token|password|secret|api_key|apikey)$", re.I)
+# Values shaped like credentials: GitHub, GitLab, Slack, OpenAI-style and AWS keys, JWTs,
+# Bluesky app passwords, and long unbroken random-looking strings (Mastodon tokens).
+_TOKEN_SHAPE = re.compile(r"(gh[pousr]_|github_pat_|glpat-|xox[abprs]-|sk-|AKIA[0-9A-Z]{12}|eyJ[\w-]{8,}\.)"
+                          r"|[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}$")
+_RANDOMISH = re.compile(r"[A-Za-z0-9_\-+=]{32,}")
+_ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
+
+
+def looks_like_secret(value: str) -> bool:
+    v = value.strip()
+    if _TOKEN_SHAPE.match(v):
+        return True
+    return (bool(_RANDOMISH.fullmatch(v)) and not _ENV_NAME.fullmatch(v)
+            and any(c.isdigit() for c in v) and any(c.isalpha() for c in v))
+
+
+def _secret_warnings(data: Any, where: str = "") -> list[str]:
+    """Every string in the file that looks like a credential, by its dotted path (never its value)."""
+    if isinstance(data, dict):
+        return [w for k, v in data.items() for w in _secret_warnings(v, f"{where}.{k}" if where else str(k))]
+    if isinstance(data, list):
+        return [w for i, v in enumerate(data) for w in _secret_warnings(v, f"{where}[{i}]")]
+    if isinstance(data, str) and looks_like_secret(data):
+        return [f"{where} looks like a secret written into the config file; keep it in an environment "
+                f"variable and name that variable (e.g. token_env = \"LISTEN_TOKEN\"), then revoke the exposed one"]
+    return []
+
+
+def _mode_warnings(path: Path, data: dict[str, Any]) -> list[str]:
+    names_secrets = any(isinstance(f, dict) and any(k.endswith("_env") for k in f) for f in data.get("feeds") or [])
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        return []
+    if names_secrets and mode & 0o077:
+        return [f"{path} can be read by other users (mode {mode:o}) and names secrets; run `chmod 600 {path}`"]
+    return []
 
 
 @dataclass
@@ -68,7 +105,8 @@ class Config:
     flags: FlagSettings = field(default_factory=FlagSettings)
     http_timeout: float = 20.0
     max_size: int = 20 * 1024 * 1024
-    concurrency: int = 16
+    concurrency: int = 64
+    warnings: list[str] = field(default_factory=list)  # shown on stderr by every command, --quiet or not
 
     def feed(self, name: str) -> FeedConfig:
         for f in self.feeds:
@@ -145,6 +183,10 @@ def _section(where: str, table: Any, spec: dict[str, Option], problems: list[str
             problems.append(f"{where}: unknown key {key!r}{hint}")
             continue
         out[key] = _coerce(where, key, value, spec[key], problems)
+        if key.endswith("_env") and isinstance(value, str) and looks_like_secret(value):
+            # Never looked up, so never echoed back in "variable ... is not set".
+            problems.append(f"{where}.{key}: expected the name of an environment variable, but this looks like "
+                            "the secret itself; put the secret in the environment and write the variable's name here")
     for key, opt in spec.items():
         if key not in out:
             if opt.required:
@@ -172,7 +214,9 @@ def load(path: Path | None, db_override: str | None = None) -> Config:
         raise ConfigError(str(path), [f"cannot read: {e}"]) from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(str(path), [f"not valid TOML: {e}"]) from None
-    return parse(data, Path(path), db_override)
+    config = parse(data, Path(path), db_override)
+    config.warnings += _mode_warnings(Path(path), data)
+    return config
 
 
 def parse(data: dict[str, Any], path: Path, db_override: str | None = None) -> Config:
@@ -209,8 +253,9 @@ def parse(data: dict[str, Any], path: Path, db_override: str | None = None) -> C
     for key in ("question_threshold", "negative_threshold"):
         if fl[key] is not None and not 0 <= fl[key] <= 1:
             problems.append(f"flags.{key}: expected a number from 0 to 1, got {fl[key]}")
+    warnings = _secret_warnings(data)
     if problems:
-        raise ConfigError(str(path), problems)
+        raise ConfigError(str(path), problems + warnings)
 
     store = db_override or s["store"]["path"]
     return Config(
@@ -232,6 +277,7 @@ def parse(data: dict[str, Any], path: Path, db_override: str | None = None) -> C
         http_timeout=float(s["http"]["timeout"]),
         max_size=max_size,
         concurrency=max(1, s["http"]["concurrency"]),
+        warnings=warnings,
     )
 
 

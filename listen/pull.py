@@ -8,9 +8,13 @@ A failed feed is a result, not a crash: the others carry on.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import queue
+import re
 import threading
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
@@ -28,8 +32,11 @@ BATCH = 2000  # items per transaction when a source streams
 MAX_RAW = 256 * 1024  # a raw payload beyond this is kept cut, with a marker
 
 
-def to_row(item: RawItem, identity: Identity, flags: FlagSettings, now: int) -> dict[str, Any]:
-    """What storage keeps for one item: its content, who wrote it, and its flags."""
+def to_row(item: RawItem, identity: Identity, flags: FlagSettings | None, now: int) -> dict[str, Any]:
+    """What storage keeps for one item: its content, who wrote it, and its flags.
+
+    With flags=None the flag columns are left for a Flagger to fill in.
+    """
     ours = identity.is_ours(item.ours, item.author, item.author_name)
     row: dict[str, Any] = {
         "native_id": item.native_id,
@@ -46,8 +53,9 @@ def to_row(item: RawItem, identity: Identity, flags: FlagSettings, now: int) -> 
         "ours": int(ours),
         "raw": _raw(item.raw),
     }
-    row.update(flag_columns(item.text, flags, ours))
-    return row
+    if flags is not None or ours:
+        row.update(flag_columns(item.text, flags or FlagSettings(), ours))
+    return {k: _storable(v) for k, v in row.items()}
 
 
 def flag_columns(text: str, flags: FlagSettings, ours: bool) -> dict[str, Any]:
@@ -60,11 +68,79 @@ def flag_columns(text: str, flags: FlagSettings, ours: bool) -> dict[str, Any]:
             "reasons": json.dumps(v.reasons, ensure_ascii=False), "flags_version": FLAGS_VERSION}
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _storable(value: Any) -> Any:
+    """JSON may carry lone surrogates ("\\ud800"), which UTF-8 cannot store: they become U+FFFD."""
+    if isinstance(value, str) and _SURROGATE.search(value):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return value
+
+
 def _raw(raw: Any) -> str | None:
     if raw is None:
         return None
     text = json.dumps(raw, ensure_ascii=False, default=str)
     return text if len(text) <= MAX_RAW else json.dumps({"truncated": True, "head": text[:MAX_RAW]})
+
+
+def _flag_texts(texts: list[str], settings: FlagSettings) -> list[dict[str, Any]]:
+    return [flag_columns(t, settings, False) for t in texts]
+
+
+class _FlagJob:
+    """Flags for one batch of rows: computed now, or by the pool and filled in when ready."""
+
+    def __init__(self, rows: list[dict[str, Any]], todo: list[int], results: list[Any] | None = None):
+        self.rows, self.todo, self.results = rows, todo, results or []
+
+    def ready(self) -> bool:
+        return all(r.ready() for r in self.results)
+
+    def wait(self) -> None:
+        if self.results:
+            flags = [f for r in self.results for f in r.get()]
+            for i, f in zip(self.todo, flags):
+                self.rows[i].update(f)
+            self.results = []
+
+
+class Flagger:
+    """Runs the flag detectors, in worker processes when there is enough to share.
+
+    Flagging is the CPU-heavy step of a pull; threads cannot run it in parallel
+    (the GIL), so big batches go to a small pool of forked processes while this
+    process keeps fetching, parsing and writing.
+    """
+
+    CHUNK = 250  # texts per task: big enough to pay for the pickling, small enough to spread
+
+    def __init__(self, settings: FlagSettings, processes: int | None = None):
+        self.settings = settings
+        n = (os.cpu_count() or 1) if processes is None else processes
+        self.pool = None
+        if n > 1 and "fork" in multiprocessing.get_all_start_methods():
+            # Forked before any worker thread starts, with the models already loaded,
+            # so the children share them and start in milliseconds.
+            classify("warm up", settings)
+            self.pool = multiprocessing.get_context("fork").Pool(n)
+
+    def submit(self, rows: list[dict[str, Any]]) -> _FlagJob:
+        todo = [i for i, r in enumerate(rows) if "question" not in r]
+        texts = [rows[i]["text"] for i in todo]
+        if self.pool is None or len(texts) < self.CHUNK // 2:
+            for i, f in zip(todo, _flag_texts(texts, self.settings)):
+                rows[i].update(f)
+            return _FlagJob(rows, [])
+        results = [self.pool.apply_async(_flag_texts, (texts[k:k + self.CHUNK], self.settings))
+                   for k in range(0, len(texts), self.CHUNK)]
+        return _FlagJob(rows, todo, results)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
 
 
 @dataclass
@@ -112,9 +188,22 @@ class Puller:
                 continue
             due.append((feed, state))
 
-        inbox: queue.Queue[_Msg] = queue.Queue(maxsize=16)  # bounded: a fast source waits for the writer
+        inbox: queue.Queue[_Msg] = queue.Queue(maxsize=64)  # bounded: a fast source waits for the writer
         stop = threading.Event()
         pending = {f.name for f, _ in due}
+        flagger = Flagger(self.config.flags) if due else None
+        inflight: deque[tuple[_Msg, _FlagJob]] = deque()
+
+        def finish(msgs: list[_Msg]) -> None:
+            self._store_group(msgs, results)
+            for msg in msgs:
+                if msg.done:
+                    pending.discard(msg.feed.name)
+                    r = results[msg.feed.name]
+                    r.seconds = time.monotonic() - started[msg.feed.name]
+                    if on_result:
+                        on_result(r)
+
         with ThreadPoolExecutor(max_workers=max(1, min(self.config.concurrency, len(due) or 1)),
                                 thread_name_prefix="listen-pull") as pool:
             for feed, state in due:
@@ -125,47 +214,71 @@ class Puller:
             hard_stop = time.monotonic() + longest * 3 + 30
             try:
                 while pending:
+                    left = hard_stop - time.monotonic()
                     try:
-                        msg = inbox.get(timeout=max(0.1, hard_stop - time.monotonic()))
+                        msg = inbox.get(timeout=0.02 if inflight else max(0.1, left))
+                        while True:  # take whatever else has arrived: one transaction for all of it
+                            inflight.append((msg, flagger.submit(msg.rows)))
+                            if len(inflight) >= 64:
+                                break
+                            msg = inbox.get_nowait()
                     except queue.Empty:
-                        for name in pending:  # a source that ignored every timeout
-                            results[name].error = "did not finish in time; abandoned"
-                            self._fail(name, results[name].error, None)
-                        break
-                    self._store(msg, results[msg.feed.name], now)
-                    if msg.done:
-                        pending.discard(msg.feed.name)
-                        r = results[msg.feed.name]
-                        r.seconds = time.monotonic() - started[msg.feed.name]
-                        if on_result:
-                            on_result(r)
+                        if not inflight and left <= 0:
+                            for name in pending:  # a source that ignored every timeout
+                                results[name].error = "did not finish in time; abandoned"
+                                self._fail(name, results[name].error, None)
+                            break
+                    ready: list[_Msg] = []
+                    # Feeds are written in the order their batches arrived, so a
+                    # streamed feed's last batch (with its cursor) is always written last.
+                    while inflight and (inflight[0][1].ready() or len(inflight) >= 64):
+                        msg, job = inflight.popleft()
+                        job.wait()
+                        ready.append(msg)
+                    if ready:
+                        finish(ready)
             finally:
                 stop.set()
                 pool.shutdown(wait=not pending, cancel_futures=True)
+                if flagger is not None:
+                    flagger.close()
         return [results[f.name] for f in feeds]
 
     def _fail(self, feed: str, error: str, fetch_after: int | None) -> None:
         network = next((f.type for f in self.config.feeds if f.name == feed), "unknown")
         self.store.record_failure(feed, network, error, int(self.clock()), fetch_after)
 
-    def _store(self, msg: _Msg, result: PullResult, now: int) -> None:
-        if msg.warnings:
-            result.warnings.extend(msg.warnings)
-        if msg.rows or (msg.done and msg.error is None):
-            try:
-                new, updated = self.store.save_batch(msg.feed.name, msg.feed.type, msg.rows,
-                                                     msg.state if msg.done and msg.error is None else None,
-                                                     answered_times, int(self.clock()))
-            except ListenError as e:
-                msg.error = msg.error or str(e)
-            else:
-                result.new += new
-                result.updated += updated
-        if msg.done:
-            result.not_modified = msg.not_modified
-            if msg.error:
-                result.error = msg.error
-                self._fail(msg.feed.name, msg.error, msg.fetch_after)
+    def _store_group(self, msgs: list[_Msg], results: dict[str, PullResult]) -> None:
+        """Write several feeds' batches in one transaction; if that fails, one by one,
+        so a batch the store cannot take fails its own feed and no other."""
+        writes = [m for m in msgs if m.rows or (m.done and m.error is None)]
+        batches = [(m.feed.name, m.feed.type, m.rows, m.state if m.done and m.error is None else None) for m in writes]
+        try:
+            counts = self.store.save_many(batches, answered_times, int(self.clock())) if batches else []
+        except Exception:
+            counts = []
+            for m, batch in zip(writes, batches):
+                try:
+                    counts.append(self.store.save_many([batch], answered_times, int(self.clock()))[0])
+                except ListenError as e:
+                    m.error = m.error or str(e)
+                    counts.append(None)
+                except Exception as e:  # a row the store cannot take fails this feed, not the whole pull
+                    m.error = m.error or f"could not store: unexpected {type(e).__name__}: {str(e)[:200]}"
+                    counts.append(None)
+        for m, c in zip(writes, counts):
+            if c is not None:
+                results[m.feed.name].new += c[0]
+                results[m.feed.name].updated += c[1]
+        for m in msgs:
+            result = results[m.feed.name]
+            if m.warnings:
+                result.warnings.extend(m.warnings)
+            if m.done:
+                result.not_modified = m.not_modified
+                if m.error:
+                    result.error = m.error
+                    self._fail(m.feed.name, m.error, m.fetch_after)
 
     def _work(self, feed: FeedConfig, state: FetchState, out: queue.Queue[_Msg], stop: threading.Event) -> None:
         """Runs in a worker thread: fetch, turn items into rows, hand them to the writer."""
@@ -188,18 +301,17 @@ class Puller:
     def _batches(self, feed: FeedConfig, state: FetchState) -> Iterator[_Msg]:
         source = make_source(feed)
         now = int(self.clock())
-        flags = self.config.flags
         stream = getattr(source, "stream", None)
         if stream is None:
             fetched = source.fetch(self.http, state)
-            rows = [to_row(i, self.identity, flags, now) for i in fetched.items]
+            rows = [to_row(i, self.identity, None, now) for i in fetched.items]
             yield _Msg(feed, rows, state=fetched.state, done=True, not_modified=fetched.not_modified,
                        warnings=fetched.warnings)
             return
         fetched = Fetched(state=state)
         rows: list[dict[str, Any]] = []
         for item in stream(self.http, state, fetched):
-            rows.append(to_row(item, self.identity, flags, now))
+            rows.append(to_row(item, self.identity, None, now))
             if len(rows) >= BATCH:
                 yield _Msg(feed, rows)
                 rows = []

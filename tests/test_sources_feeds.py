@@ -122,3 +122,44 @@ def test_jsonl_bad_lines_are_reported_with_numbers_and_skipped(tmp_path):
     fetched = make_source(FeedConfig("ex", "jsonl", {"path": "m.jsonl"}, tmp_path)).fetch(None, FetchState())
     assert [i.native_id for i in fetched.items] == ["1", "2"]
     assert len(fetched.warnings) == 1 and "m.jsonl line 3: not valid JSON" in fetched.warnings[0]
+
+
+@pytest.mark.parametrize("path", [FIXTURES / "wordpress_comments.xml", FIXTURES / "blogger_thread.xml",
+                                  FIXTURES / "undated_no_ids.xml",
+                                  Path(__file__).parent.parent / "listen" / "demo" / "blog-comments.xml"])
+def test_fast_parser_agrees_with_feedparser(path):
+    """The ElementTree fast path and the feedparser fallback read a document the same way."""
+    from listen.sources import feeddoc
+    from listen.text import html_to_text
+
+    body = path.read_bytes()
+    fast = feeddoc.parse(body, "https://blog.example.com/comments/feed/")
+    slow = feeddoc._with_feedparser(body, "https://blog.example.com/comments/feed/", None)
+    assert fast.title == slow.title and fast.updated == slow.updated
+    assert len(fast.entries) == len(slow.entries) > 0
+
+    def view(e):
+        return (e.id, e.link, e.title, e.author, e.published, e.thr_ref, e.thr_href, html_to_text(e.html))
+
+    assert [view(e) for e in fast.entries] == [view(e) for e in slow.entries]
+
+
+def test_rss1_and_atom_text_content():
+    from listen.sources import feeddoc
+
+    rdf = b"""<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+      xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+      <channel rdf:about="http://x/"><title>RDF</title><link>http://x/</link></channel>
+      <item rdf:about="http://x/1"><title>One</title><link>http://x/1</link><description>Is &lt;b&gt;it&lt;/b&gt; on?</description>
+      <dc:creator>Ann</dc:creator><dc:date>2026-01-02T03:04:05Z</dc:date></item></rdf:RDF>"""
+    doc = feeddoc.parse(rdf, "http://x/")
+    [e] = doc.entries
+    assert (e.id, e.author, e.title, e.published.isoformat()) == ("http://x/1", "Ann", "One", "2026-01-02T03:04:05+00:00")
+    atom = b"""<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title><entry><id>urn:1</id>
+      <title>t</title><content type="text">a &lt;b&gt; is not a tag here</content><author><name>Bo</name></author>
+      <link href="/p/1"/><updated>2026-01-02T03:04:05+01:00</updated></entry></feed>"""
+    [e] = feeddoc.parse(atom, "http://x/feed").entries
+    from listen.text import html_to_text
+
+    assert html_to_text(e.html) == "a <b> is not a tag here"
+    assert e.link == "http://x/p/1" and e.published.isoformat() == "2026-01-02T02:04:05+00:00"

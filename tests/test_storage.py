@@ -47,18 +47,13 @@ def test_cursor_saved_with_items_in_one_transaction(store):
     state, after = store.fetch_state("f")
     assert (state.etag, state.cursor, after) == ("etag-1", "c1", None)
 
-    class Boom(Exception):
-        pass
-
-    def bad_rule(nodes):
-        raise Boom()
-
-    rows = [dict(native_id="2", author="bob", author_name=None, author_key="bob", text="x", created_at=T0,
-                 url=None, in_reply_to=None, thread_id=None, title=None, ours_hint=None, ours=0, raw=None,
-                 question=0, negative=0, addressed=0, question_score=0, negative_score=0, reasons="[]",
-                 flags_version="t")]
-    with pytest.raises(Boom):
-        store.save_batch("f", "jsonl", rows, FetchState("etag-2", None, "c2"), bad_rule, T0)
+    good = dict(native_id="2", author="bob", author_name=None, author_key="bob", text="x", created_at=T0,
+                url=None, in_reply_to=None, thread_id=None, title=None, ours_hint=None, ours=0, raw=None,
+                question=0, negative=0, addressed=0, question_score=0, negative_score=0, reasons="[]",
+                flags_version="t")
+    bad = {**good, "native_id": "3", "text": object()}  # a value SQLite cannot store
+    with pytest.raises(StorageError):
+        store.save_batch("f", "jsonl", [good, bad], FetchState("etag-2", None, "c2"), answered_times, T0)
     assert store.fetch_state("f")[0].cursor == "c1"  # neither the cursor ...
     assert count(store, "native_id = '2'") == 0  # ... nor the items of the failed batch
 
@@ -201,3 +196,14 @@ def test_two_writers_at_once_store_each_item_once(tmp_path):
     assert count(s) == 300
     assert s.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     s.close()
+
+
+def test_answer_to_a_later_message_arriving_in_later_batches(store):
+    save(store, "f", [raw("q1", "ann", "How do I export?", T0 - 5 * H, thread="t")])
+    save(store, "f", [raw("q2", "ann", "Anyone? Still stuck?", T0 - 4 * H, thread="t")])
+    assert len(store.inbox(T0, max_age=86400)) == 2
+    save(store, "f", [raw("r", "acme", "Settings > Export", T0 - 3 * H, reply="q2", thread="t")])
+    assert store.inbox(T0, max_age=86400) == []
+    # a fresh question from her afterwards is not answered by the old reply
+    save(store, "f", [raw("q3", "ann", "And how do I import?", T0 - 1 * H, thread="t")])
+    assert [i.native_id for i in store.inbox(T0, max_age=86400)] == ["q3"]

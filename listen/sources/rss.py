@@ -8,16 +8,15 @@ Atom threading (RFC 4685 thr:in-reply-to) or from WordPress's "In reply to
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from listen.http import Http
 from listen.models import Fetched, FetchState, RawItem
-from listen.sources import Option, Source
+from listen.sources import Option, Source, feeddoc
 from listen.text import html_to_text
 
 # WordPress prefixes a threaded comment with this line in its feeds.
@@ -62,96 +61,63 @@ class RssSource(Source):
 
     def parse(self, body: bytes, url: str, content_type: str | None,
               warnings: list[str] | None = None) -> list[RawItem]:
-        import feedparser  # imported here: only pulls of rss feeds pay for it
-
         head = body[:4096]
-        if _ENTITY_DECL.search(body[:65536]):
+        if _ENTITY_DECL.search(body):  # the whole body: a long comment can push the DOCTYPE past any prefix
             raise self.error("refused: the feed declares XML entities (a known way to exhaust memory)")
         if not _FEEDISH.search(body[:65536]):
             kind = (content_type or "").split(";")[0] or "a document"
             what = "an HTML page" if re.search(rb"<html", head, re.I) else kind
             raise self.error(f"not a feed: {url} returned {what}, not RSS or Atom")
-        headers = {"content-location": url}
-        if content_type:
-            headers["content-type"] = content_type
-        parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False, resolve_relative_uris=True)
-        entries = parsed.get("entries") or []
-        if parsed.get("bozo") and not entries:
-            exc = parsed.get("bozo_exception")
-            raise self.error(f"the feed at {url} is not well-formed XML: {str(exc)[:160]}")
-        if parsed.get("bozo") and warnings is not None:
-            # Real feeds are often slightly broken (a stray &nbsp;); keep what parsed, say so.
-            warnings.append(f"not well-formed XML ({str(parsed.get('bozo_exception'))[:120]}); "
-                            f"kept the {len(entries)} entries that could be read")
-        feed_title = parsed.get("feed", {}).get("title")
-        feed_date = _timestamp(parsed.get("feed", {}), ("updated_parsed", "published_parsed"))
-        by_link = {}
-        for e in entries:
-            if e.get("link"):
-                by_link[e["link"]] = _native_id(e)
-        return [self._item(e, feed_title, feed_date, by_link) for e in entries]
+        try:
+            doc = feeddoc.parse(body, url, content_type)
+        except feeddoc.NotAFeed as e:
+            raise self.error(f"the feed at {url} is {e}") from None
+        if doc.warning and warnings is not None:
+            warnings.append(doc.warning)
+        by_link = {e.link: _native_id(e) for e in doc.entries if e.link}
+        return [self._item(e, doc.title, doc.updated, by_link) for e in doc.entries]
 
-    def _item(self, e: Any, feed_title: str | None, feed_date: datetime | None, by_link: dict[str, str]) -> RawItem:
+    def _item(self, e: feeddoc.Entry, feed_title: str | None, feed_date: datetime | None,
+              by_link: dict[str, str]) -> RawItem:
         native_id = _native_id(e)
-        link = e.get("link")
-        html = ""
-        if e.get("content"):
-            html = e["content"][0].get("value", "")
-        html = html or e.get("summary", "") or e.get("description", "")
+        body = e.html
         parent = None
-        m = _WP_REPLY.match(html)
+        m = _WP_REPLY.match(body)
         if m:
-            html = html[m.end():]
+            body = body[m.end():]
             parent = _wordpress_parent(m.group(1), native_id, by_link)
-        thr = e.get("thr_in-reply-to")
-        if thr and not parent:
-            ref, href = thr.get("ref"), thr.get("href", "")
+        if e.thr_ref and not parent:
             # A ref naming another comment is a parent; a ref naming the post is top level.
-            if ref and (ref in by_link.values() or urlsplit(href).fragment):
-                parent = by_link.get(href, ref)
-        author_detail = e.get("author_detail") or {}
-        author = author_detail.get("name") or e.get("author") or "anonymous"
-        title = e.get("title") or ""
+            if e.thr_ref in by_link.values() or urlsplit(e.thr_href or "").fragment:
+                parent = by_link.get(e.thr_href or "", e.thr_ref)
+        title = e.title
         wp = _WP_TITLE.match(title)
         if wp:
             title = wp.group("post")
         elif title.startswith("By: "):
-            title = feed_title.removeprefix("Comments on: ") if feed_title else None
+            title = feed_title.removeprefix("Comments on: ") if feed_title else ""
         return RawItem(
             native_id=native_id,
-            author=author.strip(),
+            author=(e.author or "anonymous").strip(),
             author_name=None,
-            text=html_to_text(html) or html_to_text(e.get("title", "")),
-            created_at=_timestamp(e, ("published_parsed", "updated_parsed", "created_parsed")) or feed_date,
-            url=link,
+            text=html_to_text(body) or html_to_text(e.title),
+            created_at=e.published or feed_date,
+            url=e.link,
             in_reply_to=parent,
-            thread_id=_conversation(link) if link else None,
+            thread_id=_conversation(e.link) if e.link else None,
             title=title or feed_title,
-            # keys() holds what the feed really said; .get("updated") would trip a feedparser fallback
-            raw={k: e[k] for k in ("id", "link", "title", "author", "published", "updated", "summary")
-                 if k in e.keys()},
+            raw={k: v for k, v in e.raw.items() if v is not None},
         )
 
 
-def _native_id(e: Any) -> str:
+def _native_id(e: feeddoc.Entry) -> str:
     """The entry's guid/id, else its link, else a hash of what it says: stable across pulls."""
-    if e.get("id"):
-        return str(e["id"])
-    if e.get("link"):
-        return str(e["link"])
-    basis = "\x1f".join(str(e.get(k, "")) for k in ("title", "author", "published", "summary"))
+    if e.id:
+        return e.id
+    if e.link:
+        return e.link
+    basis = "\x1f".join((e.title, e.author or "", e.published.isoformat() if e.published else "", e.html))
     return "sha1:" + hashlib.sha1(basis.encode("utf-8", "replace")).hexdigest()
-
-
-def _timestamp(d: Any, keys: tuple[str, ...]) -> datetime | None:
-    for key in keys:
-        t = d.get(key)
-        if t:
-            try:
-                return datetime.fromtimestamp(calendar.timegm(t), timezone.utc)
-            except (OverflowError, ValueError, TypeError):
-                continue
-    return None
 
 
 def _conversation(link: str) -> str:

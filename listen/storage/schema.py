@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any, Callable
 
+# Statements are split on ";" (no semicolons in the comments).
 CURRENT = """
 CREATE TABLE items (
     id INTEGER PRIMARY KEY,
@@ -51,6 +52,9 @@ CREATE INDEX items_created ON items (created_at);
 -- index holds just those, so its cost follows the inbox, not the history.
 CREATE INDEX items_unanswered ON items (created_at)
     WHERE ours = 0 AND answered_at IS NULL AND state = 'open';
+
+-- Snoozed items are few: this lets each new message check them without a scan.
+CREATE INDEX items_snoozed ON items (feed) WHERE snoozed_until IS NOT NULL;
 
 CREATE TABLE item_edits (
     item_id INTEGER NOT NULL REFERENCES items (id),

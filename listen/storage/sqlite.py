@@ -25,6 +25,9 @@ CONTENT = ("author", "author_name", "text", "created_at", "url", "in_reply_to", 
 FLAG_COLUMNS = ("question", "negative", "addressed", "question_score", "negative_score", "reasons", "flags_version")
 INSERT_COLUMNS = ("feed", "network", "native_id", "author_key", "thread_id", "ours_hint", "ours", "raw",
                   "first_seen", "updated_at", *CONTENT, *FLAG_COLUMNS)
+# What an imported export record restores (import_rows); raw and edit history are not exported.
+IMPORT_COLUMNS = ("feed", "network", "native_id", "author_key", "thread_id", "ours_hint", "ours", "first_seen",
+                  "updated_at", *CONTENT, *FLAG_COLUMNS, "answered_at", "state", "snoozed_until", "triaged_at")
 
 
 def _dt(ts: int | None) -> datetime | None:
@@ -103,10 +106,13 @@ class SqliteStore:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.conn
+                self.conn.execute("COMMIT")
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                # A full disk or I/O error may have rolled back already; a second
+                # ROLLBACK would bury the real error under "no transaction is active".
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
                 raise
-            self.conn.execute("COMMIT")
 
     def _migrate(self) -> None:
         if self.conn.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION:
@@ -157,11 +163,19 @@ class SqliteStore:
         A crash leaves either both or neither: a cursor is never saved without its items.
         Returns (new, updated).
         """
+        return self.save_many([(feed, network, rows, state)], answer_rule, now)[0]
+
+    def save_many(self, batches: list[tuple[str, str, list[dict[str, Any]], FetchState | None]],
+                  answer_rule: AnswerRule, now: int) -> list[tuple[int, int]]:
+        """Several feeds' batches in one transaction (one commit for a whole wave of
+        small feeds), each with its own fetch state: still all or nothing."""
+        out = []
         with self._write() as c:
-            new, updated = self._save(c, feed, network, rows, answer_rule, now)
-            if state is not None:
-                self._success(c, feed, network, state, now)
-        return new, updated
+            for feed, network, rows, state in batches:
+                out.append(self._save(c, feed, network, rows, answer_rule, now))
+                if state is not None:
+                    self._success(c, feed, network, state, now)
+        return out
 
     def _save(self, c: sqlite3.Connection, feed: str, network: str, rows: list[dict[str, Any]],
               answer_rule: AnswerRule, now: int) -> tuple[int, int]:
@@ -179,6 +193,11 @@ class SqliteStore:
                 r["created_at"] = old["created_at"] if old is not None else now
         rows = sorted(rows, key=lambda r: r["created_at"])  # parents before replies, mostly
         thread_of: dict[str, str] = {k: r["thread_id"] for k, r in existing.items()}
+        in_batch = {r["native_id"] for r in rows}
+        parents = sorted({p for r in rows if (p := r.get("in_reply_to")) and p not in in_batch and p not in thread_of})
+        for part in _chunks(parents):  # one query for the parents stored earlier, not one each
+            q = f"SELECT native_id, thread_id FROM items WHERE feed = ? AND native_id IN ({','.join('?' * len(part))})"
+            thread_of.update(c.execute(q, (feed, *part)).fetchall())
         touched: set[str] = set()
         parents_to_find: set[str] = set()
         inserted: list[dict[str, Any]] = []
@@ -189,17 +208,14 @@ class SqliteStore:
             if old is not None and all(old[k] == r[k] for k in CONTENT) and old["flags_version"] == r["flags_version"] \
                     and (r.get("thread_id") is None or r["thread_id"] == old["thread_id"]):
                 continue  # unchanged: nothing rewritten
-            thread = r.get("thread_id") or self._thread_via_parent(c, feed, r.get("in_reply_to"), thread_of) or key
+            parent = r.get("in_reply_to")
+            # Parent not seen yet: it is the best guess at the root until it arrives.
+            thread = r.get("thread_id") or (thread_of.setdefault(parent, parent) if parent else None) or key
             thread_of[key] = thread
-            touched.add(thread)
             if r["ours"] and r.get("in_reply_to"):
                 parents_to_find.add(r["in_reply_to"])
             values = {**r, "feed": feed, "network": network, "thread_id": thread, "updated_at": now, "first_seen": now}
             if old is None:
-                cols = INSERT_COLUMNS
-                c.execute(f"INSERT INTO items ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-                          f" ON CONFLICT (feed, native_id) DO NOTHING",
-                          [values[k] for k in cols])
                 inserted.append(values)
                 new += 1
             else:
@@ -209,20 +225,30 @@ class SqliteStore:
                 cols = ("author_key", "thread_id", "ours_hint", "ours", "raw", "updated_at", *CONTENT, *FLAG_COLUMNS)
                 c.execute(f"UPDATE items SET {', '.join(f'{k} = ?' for k in cols)}, edits = edits + ? WHERE id = ?",
                           [values[k] for k in cols] + [int(old["text"] != r["text"]), old["id"]])
-                if old["thread_id"] != thread:
-                    touched.add(old["thread_id"])
+                touched.update((old["thread_id"], thread))  # rare: recompute what it may change
                 updated += 1
 
-        for v in inserted:
-            key, thread = v["native_id"], v["thread_id"]
-            # Replies that arrived before this item guessed it was their root; give
-            # them its real root so the whole conversation shares one thread id.
-            if thread != key:
-                c.execute("UPDATE items SET thread_id = ? WHERE feed = ? AND thread_id = ?", (thread, feed, key))
-            if not v["ours"]:
-                # A new message from someone wakes what they said before in that conversation.
-                c.execute("UPDATE items SET snoozed_until = NULL WHERE feed = ? AND thread_id = ? AND author_key = ?"
-                          " AND snoozed_until IS NOT NULL AND native_id != ?", (feed, thread, v["author_key"], key))
+        c.executemany(f"INSERT INTO items ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(INSERT_COLUMNS))})"
+                      f" ON CONFLICT (feed, native_id) DO NOTHING",
+                      [[v[k] for k in INSERT_COLUMNS] for v in inserted])
+        # Replies that arrived before their parent guessed the parent was their root;
+        # give them its real root so the whole conversation shares one thread id.
+        moved = {v["native_id"]: v["thread_id"] for v in inserted if v["thread_id"] != v["native_id"]}
+        for part in _chunks(list(moved)):
+            q = f"SELECT DISTINCT thread_id FROM items WHERE feed = ? AND thread_id IN ({','.join('?' * len(part))})"
+            for (guess,) in c.execute(q, (feed, *part)).fetchall():
+                c.execute("UPDATE items SET thread_id = ? WHERE feed = ? AND thread_id = ?", (moved[guess], feed, guess))
+                touched.add(moved[guess])
+        mentions = [v for v in inserted if not v["ours"]]
+        self._wake_snoozed(c, feed, mentions)
+
+        # A new mention changes who is answered only if a reply of ours to it was
+        # stored before it (replies can arrive first). Our new replies touch their
+        # parents' threads below. Nothing else needs the rule re-run.
+        keys = [v["native_id"] for v in mentions]
+        for part in _chunks(keys):
+            q = f"SELECT DISTINCT in_reply_to FROM items WHERE feed = ? AND ours = 1 AND in_reply_to IN ({','.join('?' * len(part))})"
+            parents_to_find.update(row[0] for row in c.execute(q, (feed, *part)))
 
         for part in _chunks(sorted(parents_to_find)):
             q = f"SELECT DISTINCT thread_id FROM items WHERE feed = ? AND native_id IN ({','.join('?' * len(part))})"
@@ -230,16 +256,18 @@ class SqliteStore:
         self._recompute_answered(c, feed, touched, answer_rule)
         return new, updated
 
-    def _thread_via_parent(self, c: sqlite3.Connection, feed: str, parent: str | None,
-                           known: dict[str, str]) -> str | None:
-        if not parent:
-            return None
-        if parent in known:
-            return known[parent]
-        row = c.execute("SELECT thread_id FROM items WHERE feed = ? AND native_id = ?", (feed, parent)).fetchone()
-        # Parent not seen yet: it is the best guess at the root until it arrives.
-        known[parent] = row[0] if row else parent
-        return known[parent]
+    def _wake_snoozed(self, c: sqlite3.Connection, feed: str, arrivals: list[dict[str, Any]]) -> None:
+        """A new message from someone wakes what they said before in that conversation."""
+        if not arrivals:
+            return
+        snoozed = c.execute("SELECT id, native_id, thread_id, author_key FROM items"
+                            " WHERE feed = ? AND snoozed_until IS NOT NULL", (feed,)).fetchall()
+        if not snoozed:
+            return
+        said = {(v["thread_id"], v["author_key"]): v["native_id"] for v in arrivals}
+        wake = [(r["id"],) for r in snoozed
+                if said.get((r["thread_id"], r["author_key"]), r["native_id"]) != r["native_id"]]
+        c.executemany("UPDATE items SET snoozed_until = NULL WHERE id = ?", wake)
 
     def _recompute_answered(self, c: sqlite3.Connection, feed: str, threads: set[str], rule: AnswerRule) -> None:
         for part in _chunks(sorted(threads)):
@@ -303,6 +331,34 @@ class SqliteStore:
     def update_flags(self, updates: list[dict[str, Any]]) -> None:
         with self._write() as c:
             c.executemany(f"UPDATE items SET {', '.join(f'{k} = :{k}' for k in FLAG_COLUMNS)} WHERE id = :id", updates)
+
+    def import_rows(self, rows: list[dict[str, Any]]) -> tuple[int, int]:
+        """Restore exported items as they were, in one transaction (listen.importer). Returns (new, updated).
+
+        Nothing is re-derived: flags, answers and triage state are the record's. An item
+        already stored (same feed and native id) takes the record's values and keeps its
+        id; a new one takes the record's `id` when no other item holds it.
+        """
+        cols = IMPORT_COLUMNS
+        kept = ("feed", "native_id", "first_seen")
+        sql = (f"INSERT INTO items (id, {', '.join(cols)}) VALUES"
+               " (CASE WHEN :id IS NULL OR EXISTS (SELECT 1 FROM items WHERE id = :id) THEN NULL ELSE :id END,"
+               f" {', '.join(':' + k for k in cols)}) ON CONFLICT (feed, native_id) DO UPDATE SET"
+               f" {', '.join(f'{k} = excluded.{k}' for k in cols if k not in kept)}")
+        keys: dict[str, set[str]] = {}
+        for r in rows:
+            keys.setdefault(r["feed"], set()).add(r["native_id"])
+        with self._write() as c:
+            stored = 0
+            for feed, ids in keys.items():
+                for part in _chunks(sorted(ids)):
+                    stored += c.execute(f"SELECT count(*) FROM items WHERE feed = ? AND native_id IN"
+                                        f" ({','.join('?' * len(part))})", (feed, *part)).fetchone()[0]
+            c.executemany("INSERT INTO feeds (name, network) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                          sorted({(r["feed"], r["network"]) for r in rows}))
+            c.executemany(sql, rows)
+        new = sum(len(ids) for ids in keys.values()) - stored
+        return new, len(rows) - new
 
     # -- reading ----------------------------------------------------------
 
@@ -387,10 +443,11 @@ class SqliteStore:
                           [(state, snoozed_until, now, int(i.id)) for i in items])
         return [self.item(i.id) for i in items]
 
-    def feed_statuses(self) -> dict[str, FeedStatus]:
+    def feed_statuses(self, counts: bool = True) -> dict[str, FeedStatus]:
+        """Each feed's fetch record; `counts` adds how many items it holds (a scan the inbox skips)."""
+        n = "(SELECT count(*) FROM items i WHERE i.feed = f.name)" if counts else "0"
         with self._errors():
-            rows = self.conn.execute(
-                "SELECT f.*, (SELECT count(*) FROM items i WHERE i.feed = f.name) AS n FROM feeds f").fetchall()
+            rows = self.conn.execute(f"SELECT f.*, {n} AS n FROM feeds f").fetchall()
         return {r["name"]: FeedStatus(r["name"], r["network"], _dt(r["last_attempt"]), _dt(r["last_success"]),
                                       r["last_error"], _dt(r["error_since"]), r["n"]) for r in rows}
 
