@@ -70,7 +70,7 @@ class Listener:
                 try:
                     out.append((feed.name, make_source(feed).probe(http), None))
                 except ListenError as e:
-                    out.append((feed.name, None, getattr(e, "message", str(e))))
+                    out.append((feed.name, None, feed.redact(getattr(e, "message", str(e)))))
         return out
 
     # -- reading --------------------------------------------------------

@@ -11,7 +11,7 @@ from listen.models import Item
 # Export columns, in order (CSV header). Documented in the README.
 COLUMNS = ["id", "feed", "network", "native_id", "url", "author", "author_name", "text", "created_at",
            "in_reply_to", "thread_id", "title", "ours", "flags", "reasons", "question_score", "negative_score",
-           "state", "snoozed_until", "answered_at", "waiting_seconds"]
+           "addressed_to_us", "state", "snoozed_until", "answered_at", "waiting_seconds"]
 
 
 def iso(ts: datetime | int | None) -> str | None:
@@ -69,6 +69,7 @@ def records(rows: Iterable[dict[str, Any]], now: int | None = None) -> Iterator[
             "reasons": json.loads(r["reasons"] or "[]"),
             "question_score": r["question_score"],
             "negative_score": r["negative_score"],
+            "addressed_to_us": bool(r["addressed"]),  # inbox urgency; `listen import` restores it
             "state": r["state"],
             "snoozed_until": iso(r["snoozed_until"]),
             "answered_at": iso(r["answered_at"]),

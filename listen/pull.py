@@ -191,7 +191,11 @@ class Puller:
         inbox: queue.Queue[_Msg] = queue.Queue(maxsize=64)  # bounded: a fast source waits for the writer
         stop = threading.Event()
         pending = {f.name for f, _ in due}
-        flagger = Flagger(self.config.flags) if due else None
+        # Worker processes pay off only when there is much to flag: many feeds, or a
+        # jsonl export that may hold millions. They must be forked now, before any
+        # thread starts; a cron pull of a few feeds flags in this process.
+        many = len(due) >= 8 or any(f.type == "jsonl" for f, _ in due)
+        flagger = Flagger(self.config.flags, processes=None if many else 1) if due else None
         inflight: deque[tuple[_Msg, _FlagJob]] = deque()
 
         def finish(msgs: list[_Msg]) -> None:
@@ -273,12 +277,12 @@ class Puller:
         for m in msgs:
             result = results[m.feed.name]
             if m.warnings:
-                result.warnings.extend(m.warnings)
+                result.warnings.extend(m.feed.redact(w) for w in m.warnings)
             if m.done:
                 result.not_modified = m.not_modified
-                if m.error:
-                    result.error = m.error
-                    self._fail(m.feed.name, m.error, m.fetch_after)
+                if m.error:  # servers quote requests back: their words may hold this feed's token
+                    result.error = m.feed.redact(m.error)
+                    self._fail(m.feed.name, result.error, m.fetch_after)
 
     def _work(self, feed: FeedConfig, state: FetchState, out: queue.Queue[_Msg], stop: threading.Event) -> None:
         """Runs in a worker thread: fetch, turn items into rows, hand them to the writer."""
