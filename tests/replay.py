@@ -58,6 +58,9 @@ class ReplayServer:
 
         class _H(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body leave in two writes; with Nagle on, the body waits for the
+            # client's delayed ACK (~40 ms a request on a kept-alive connection).
+            disable_nagle_algorithm = True
 
             def log_message(self, *a: Any) -> None:  # keep test output clean
                 pass

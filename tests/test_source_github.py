@@ -91,6 +91,21 @@ def test_our_comment_answers_the_one_before_it(server, http, load):
     assert ours.thread_id == "acme/widget#12"
 
 
+def test_an_at_mention_answers_that_person_even_when_someone_spoke_in_between(server, http, load):
+    server.always("/user", Reply(body=load("user.json")))
+    server.add(ISSUES, Reply(body=load("repo_issues_page1.json")))
+    by_id = {c["id"]: c for c in load("repo_comments.json")}
+    alice, ours = by_id[501], by_id[502]
+    assert alice["user"]["login"] == "alice" and ours["user"]["login"] == "acme-bot"
+    bob = {**alice, "id": 777, "user": {**alice["user"], "login": "bob"}, "body": "+1, same here",
+           "created_at": "2026-03-02T10:45:00Z"}
+    ours = {**ours, "body": "@Alice fixed in 2.1.1, thanks for the report", "created_at": "2026-03-02T11:00:00Z"}
+    server.add(COMMENTS, Reply(body=[alice, bob, ours]))
+    items = {i.native_id: i for i in feed(server, repo="acme/widget").fetch(http, FetchState()).items}
+    assert items["acme/widget#12/comment/777"].in_reply_to == "acme/widget#12/comment/501"  # follows alice
+    assert items["acme/widget#12/comment/502"].in_reply_to == "acme/widget#12/comment/501"  # answers alice
+
+
 def test_incremental_pull_uses_since_and_keeps_the_chain(server, http, load):
     script_repo(server, load)
     first = feed(server, repo="acme/widget").fetch(http, FetchState())

@@ -191,9 +191,12 @@ class GitHubSource(Source):
                cursor: dict[str, Any]) -> list[RawItem]:
         items: dict[str, RawItem] = {}
         titles: dict[str, str] = {}
+        # (issue, login) -> that person's newest message in the issue, for "@login" replies.
+        latest_by: dict[tuple[str, str], str] = {}
         for issue in issues:
             native = issue_id(issue["url"])
             titles[native] = issue.get("title") or ""
+            latest_by[(native, str(issue["user"]["login"]).lower())] = native
             body = (issue.get("body") or "").strip()
             items[native] = self._item(native, issue, text=body or titles[native], login=login,
                                        title=titles[native], reply_to=None, thread=native)
@@ -215,9 +218,12 @@ class GitHubSource(Source):
             elif known and created <= known[1]:
                 reply_to = issue  # an old comment, edited: what it followed is not known here
             else:
-                reply_to = known[0] if known else issue
+                # "@alice thanks, fixed" answers alice even when bob spoke in between;
+                # otherwise a comment follows the one before it.
+                reply_to = _addressed(c.get("body"), issue, latest_by) or (known[0] if known else issue)
                 last.pop(issue, None)
                 last[issue] = [native, created, reply_to]  # re-inserted: the newest end up last
+            latest_by[(issue, str(c["user"]["login"]).lower())] = native
             items[native] = self._item(native, c, text=(c.get("body") or "").strip(), login=login,
                                        title=titles.get(issue), reply_to=reply_to, thread=issue)
         cursor["last"] = dict(list(last.items())[-KEEP_LAST:])
@@ -250,6 +256,18 @@ class GitHubSource(Source):
         if self.token:
             return f"authenticated as {self._login(http)}; {left}"
         return f"unauthenticated; {left}"
+
+
+_MENTION = re.compile(r"(?<![\w.@/])@([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\b")
+
+
+def _addressed(body: Any, issue: str, latest_by: dict[tuple[str, str], str]) -> str | None:
+    """The newest message in `issue` by the first person a comment @mentions, if we have it."""
+    for login in _MENTION.findall(body if isinstance(body, str) else ""):
+        target = latest_by.get((issue, login.lower()))
+        if target:
+            return target
+    return None
 
 
 def _rate_limit_wait(resp: Response) -> float | None:
