@@ -57,7 +57,7 @@ class Response:
     def json(self, feed: str) -> Any:
         try:
             return json.loads(self.content)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurdly deep nesting
             kind = self.headers.get("content-type", "unknown type").split(";")[0]
             raise FeedError(feed, f"expected JSON from {safe_url(self.url)}, got {kind} that does not parse") from None
 

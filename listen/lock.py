@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from listen.errors import Busy
+from listen.errors import Busy, ListenError
 
 try:
     import fcntl
@@ -23,8 +23,11 @@ class PullLock:
     def __enter__(self) -> PullLock:
         if fcntl is None or str(self.path).startswith(":memory:"):
             return self
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.fh = open(self.path, "a+")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.fh = open(self.path, "a+")
+        except OSError as e:
+            raise ListenError(f"cannot open the pull lock {self.path}: {e.strerror or e}") from None
         give_up = time.monotonic() + self.wait
         while True:
             try:

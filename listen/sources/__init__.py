@@ -73,12 +73,29 @@ class FeedConfig:
             if required:
                 raise FeedError(self.name, f"needs `{key}`: the name of the environment variable holding the secret")
             return None
-        value = os.environ.get(var)
+        value = (os.environ.get(var) or "").strip()  # a pasted trailing newline is not part of a token
         if not value:
             if required:
                 raise FeedError(self.name, f"environment variable {var} (named by {key}) is not set")
             return None
+        if not (value.isascii() and value.isprintable()):
+            # It would break the HTTP header, and the header error would quote it.
+            raise FeedError(self.name, f"environment variable {var} (named by {key}) holds a control character "
+                                       "or a non-ASCII byte; tokens are plain ASCII")
         return value
+
+    def redact(self, text: str) -> str:
+        """`text` with the values of this feed's secrets replaced by their variables' names.
+
+        Servers quote requests back in error bodies; nothing they say reaches output or the DB unredacted.
+        """
+        for key, var in self.options.items():
+            if key.endswith("_env") and isinstance(var, str) and var:
+                value = os.environ.get(var) or ""
+                for form in {value, value.strip()}:
+                    if len(form) >= 4:
+                        text = text.replace(form, f"${var}")
+        return text
 
 
 class Source:

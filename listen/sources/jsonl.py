@@ -75,7 +75,7 @@ class JsonlSource(Source):
 def parse_record(line: bytes | str) -> RawItem:
     try:
         rec = json.loads(line)
-    except (ValueError, UnicodeDecodeError) as e:
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:  # RecursionError: "[[[[..." nested too deep
         raise ValueError(f"not valid JSON ({str(e)[:80]})") from None
     if not isinstance(rec, dict):
         raise ValueError("expected a JSON object")

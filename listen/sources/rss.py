@@ -72,6 +72,8 @@ class RssSource(Source):
             doc = feeddoc.parse(body, url, content_type)
         except feeddoc.NotAFeed as e:
             raise self.error(f"the feed at {url} is {e}") from None
+        except (ValueError, LookupError, RecursionError) as e:  # feedparser trips on e.g. "&#x110000;"
+            raise self.error(f"the feed at {url} could not be read ({type(e).__name__}: {str(e)[:120]})") from None
         if doc.warning and warnings is not None:
             warnings.append(doc.warning)
         by_link = {e.link: _native_id(e) for e in doc.entries if e.link}
