@@ -364,7 +364,7 @@ def import_(
     listener = _listener()
     try:
         def bad(line_no: int, message: str) -> None:
-            print(f"listen: {file}:{line_no}: {message}; skipped", file=sys.stderr)
+            _say(f"{file}:{line_no}: {message}; skipped")  # the message may quote the line: inert
 
         result = listener.import_file(file, feed=feed, on_bad=bad)
     finally:
@@ -411,7 +411,10 @@ def classify(
     settings = FlagSettings()
     path = find_config(state.config)
     if path is not None:
-        settings = load(path).flags  # the user's thresholds and rules
+        config = load(path)
+        settings = config.flags  # the user's thresholds and rules
+        for w in config.warnings:
+            _say(f"warning: {w}")
     source = texts if texts else (line.rstrip("\r\n") for line in sys.stdin)
     if as_jsonl:
         write = sys.stdout.write

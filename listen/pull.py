@@ -17,7 +17,8 @@ import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from datetime import datetime
+from typing import Any, Callable, Iterable, Iterator
 
 from listen.config import Config
 from listen.errors import ConfigError, FeedError, ListenError
@@ -37,19 +38,23 @@ def to_row(item: RawItem, identity: Identity, flags: FlagSettings | None, now: i
 
     With flags=None the flag columns are left for a Flagger to fill in.
     """
-    ours = identity.is_ours(item.ours, item.author, item.author_name)
+    # Text columns get text whatever a source let through (an id sent as a number,
+    # a bool where a name should be): the schema is not for strangers to decide.
+    author = _text(item.author) or "unknown"
+    author_name = _text(item.author_name)
+    ours = identity.is_ours(item.ours is True, author, author_name)
     row: dict[str, Any] = {
-        "native_id": item.native_id,
-        "author": item.author,
-        "author_name": item.author_name,
-        "author_key": normalise_name(item.author),
-        "text": item.text,
+        "native_id": _text(item.native_id),
+        "author": author,
+        "author_name": author_name,
+        "author_key": normalise_name(author),
+        "text": _text(item.text) or "",
         "created_at": int(item.created_at.timestamp()) if item.created_at else None,
-        "url": item.url,
-        "in_reply_to": item.in_reply_to,
-        "thread_id": item.thread_id,
-        "title": item.title,
-        "ours_hint": None if item.ours is None else int(item.ours),
+        "url": _text(item.url),
+        "in_reply_to": _text(item.in_reply_to),
+        "thread_id": _text(item.thread_id),
+        "title": _text(item.title),
+        "ours_hint": {True: 1, False: 0}.get(item.ours) if isinstance(item.ours, bool) else None,
         "ours": int(ours),
         "raw": _raw(item.raw),
     }
@@ -69,6 +74,24 @@ def flag_columns(text: str, flags: FlagSettings, ours: bool) -> dict[str, Any]:
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return (value if isinstance(value, str) else str(value)) or None
+
+
+def _valid(items: Iterable[RawItem], warnings: list[str]) -> Iterator[RawItem]:
+    """Items storage can keep: one without an id could never be told apart from the next."""
+    skipped = 0
+    for item in items:
+        if _text(item.native_id) and (item.created_at is None or isinstance(item.created_at, datetime)):
+            yield item
+        else:
+            skipped += 1
+    if skipped:
+        warnings.append(f"skipped {skipped} item{'s' if skipped != 1 else ''} without an id or a usable date")
 
 
 def _storable(value: Any) -> Any:
@@ -308,13 +331,13 @@ class Puller:
         stream = getattr(source, "stream", None)
         if stream is None:
             fetched = source.fetch(self.http, state)
-            rows = [to_row(i, self.identity, None, now) for i in fetched.items]
+            rows = [to_row(i, self.identity, None, now) for i in _valid(fetched.items, fetched.warnings)]
             yield _Msg(feed, rows, state=fetched.state, done=True, not_modified=fetched.not_modified,
                        warnings=fetched.warnings)
             return
         fetched = Fetched(state=state)
         rows: list[dict[str, Any]] = []
-        for item in stream(self.http, state, fetched):
+        for item in _valid(stream(self.http, state, fetched), fetched.warnings):
             rows.append(to_row(item, self.identity, None, now))
             if len(rows) >= BATCH:
                 yield _Msg(feed, rows)

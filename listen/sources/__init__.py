@@ -13,7 +13,7 @@ import importlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 from listen.errors import FeedError
 
@@ -32,6 +32,10 @@ REGISTRY: dict[str, str] = {
     "stackexchange": "listen.sources.stackexchange:StackExchangeSource",
     "github": "listen.sources.github:GitHubSource",
 }
+
+
+# What a field of the wrong type raises when an item is built from it.
+BAD_FIELD = (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError)
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,19 @@ class Source:
 
         fetched = self.fetch(http, FetchState())
         return f"reachable; {len(fetched.items)} items available"
+
+    def map_record(self, to_item: Callable[[Any], Any], record: Any, what: str, warnings: list[str]) -> Any:
+        """One API record to an item, or None. A record with a missing or mistyped
+        field is skipped with a warning: servers send odd JSON, and one odd record
+        must not cost the feed its other items."""
+        try:
+            item = to_item(record)
+        except BAD_FIELD as e:
+            warnings.append(f"skipped {what} with a bad field: {str(e)[:80]}")
+            return None
+        if item is None:
+            warnings.append(f"skipped {what}: missing its id or date")
+        return item
 
     def error(self, message: str) -> FeedError:
         return FeedError(self.feed.name, message)

@@ -161,7 +161,8 @@ def _atom(root: ET.Element, url: str) -> Doc:
 
 def _fp_date(d: Any, keys: tuple[str, ...]) -> datetime | None:
     for key in keys:
-        t = d.get(key)
+        # keys(): what the document really said; .get() would trip feedparser's date fallbacks
+        t = d[key] if key in d.keys() else None
         if t:
             try:
                 return datetime.fromtimestamp(calendar.timegm(t), timezone.utc)
@@ -188,21 +189,26 @@ def _with_feedparser(body: bytes, url: str, content_type: str | None) -> Doc:
         warning = f"not well-formed XML ({problem[:120]}); kept the {len(fp_entries)} entries that could be read"
     entries = []
     for e in fp_entries:
-        body_html = e["content"][0].get("value", "") if e.get("content") else ""
+        content = e.get("content") or [{}]
         thr = e.get("thr_in-reply-to") or {}
         detail = e.get("author_detail") or {}
         # keys() holds what the feed really said; .get("updated") would trip a feedparser fallback
-        raw = {k: e[k] for k in ("id", "link", "title", "published", "updated") if k in e.keys()}
+        raw = {k: _s(e[k]) for k in ("id", "link", "title", "published", "updated") if k in e.keys()}
         entries.append(Entry(
-            id=e.get("id") or None,
-            link=e.get("link") or None,
-            title=e.get("title") or "",
-            author=detail.get("name") or e.get("author") or None,
-            html=body_html or e.get("summary", "") or e.get("description", ""),
+            id=_s(e.get("id")) or None,
+            link=_s(e.get("link")) or None,
+            title=_s(e.get("title")),
+            author=_s(detail.get("name")) or _s(e.get("author")) or None,
+            html=_s(content[0].get("value")) or _s(e.get("summary")) or _s(e.get("description")),
             published=_fp_date(e, ("published_parsed", "updated_parsed", "created_parsed")),
-            thr_ref=thr.get("ref"),
-            thr_href=thr.get("href"),
+            thr_ref=_s(thr.get("ref")) or None,
+            thr_href=_s(thr.get("href")) or None,
             raw=raw,
         ))
     feed = parsed.get("feed", {})
-    return Doc(feed.get("title"), _fp_date(feed, ("updated_parsed", "published_parsed")), entries, warning)
+    return Doc(_s(feed.get("title")) or None, _fp_date(feed, ("updated_parsed", "published_parsed")), entries, warning)
+
+
+def _s(value: Any) -> str:
+    """feedparser gives None, or odd types, where a broken document leaves a gap."""
+    return value if isinstance(value, str) else ""

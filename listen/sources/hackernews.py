@@ -89,13 +89,8 @@ class HackerNewsSource(Source):
         items: dict[str, RawItem] = {}
         newest = int(cursor.get("since", since))
         for hit in hits:
-            try:
-                item = self._item(hit)
-            except (TypeError, ValueError, AttributeError) as e:  # a field of the wrong type: that hit only
-                warnings.append(f"skipped hit {str(hit.get('objectID'))[:20]!r} with a bad field: {str(e)[:80]}")
-                continue
+            item = self.map_record(self._item, hit, f"hit {str(hit.get('objectID'))[:20]!r}", warnings)
             if item is None:
-                warnings.append(f"skipped a hit without objectID or date: {json.dumps(hit)[:120]}")
                 continue
             items[item.native_id] = item
             newest = max(newest, int(item.created_at.timestamp()))

@@ -152,9 +152,8 @@ class RedditSource(Source):
             children, after = self._listing(resp)
             reached = False
             for child in children:
-                item = self._item(child)
+                item = self.map_record(self._item, child, f"a {str(child.get('kind', 'thing'))[:10]} in {path}", warnings)
                 if item is None:
-                    warnings.append(f"skipped a malformed {child.get('kind', 'thing')} in {path}")
                     continue
                 created = item.created_at.timestamp()
                 if created < stop_at:

@@ -142,9 +142,8 @@ class StackExchangeSource(Source):
                                               "order": "desc", "pagesize": str(PAGE_SIZE), "page": str(page),
                                               "filter": "withbody"})
             for raw in body["items"]:
-                item = self._item(raw)
+                item = self.map_record(self._item, raw, f"an item from {path.split('/')[1]}", run.warnings)
                 if item is None:
-                    run.warnings.append(f"skipped a malformed item from {path.split('/')[1]}: {json.dumps(raw)[:100]}")
                     continue
                 found.append(item)
                 newest = max(newest, int(item.created_at.timestamp()))
