@@ -27,6 +27,10 @@ MAX_ATTEMPTS = 3
 MAX_RETRY_WAIT = 30.0
 
 
+# Errors of a connection that died under a request, worth one more try for a GET.
+STALE = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+
+
 class HttpStatusError(FeedError):
     def __init__(self, feed: str, status: int, message: str, body: bytes = b""):
         super().__init__(feed, message)
@@ -103,7 +107,12 @@ class Http:
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             follow_redirects=True,
             max_redirects=5,
-            limits=httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency),
+            # No pool limits: the thread pool (`concurrency`) already bounds the requests
+            # in flight. With limits, httpcore (1.0.9) closes "surplus" idle connections,
+            # and a connection just handed to a request still counts as idle, so another
+            # thread could close it under that request (ReadError: Bad file descriptor,
+            # about 1 pull in 40 of 200 feeds).
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=None),
             transport=transport or httpx.HTTPTransport(retries=1),
         )
 
@@ -163,6 +172,20 @@ class Http:
 
     def _once(self, method: str, url: str, feed: str, params: Any, headers: dict[str, str],
               json_body: Any, deadline: float) -> Response:
+        try:
+            return self._attempt(method, url, feed, params, headers, json_body, deadline)
+        except STALE as e:
+            # A kept-alive connection can die under a request (the server closed it, or
+            # the pool did: see the limits above). A GET is safe to send again, once.
+            if method not in ("GET", "HEAD") or deadline - time.monotonic() <= 0:
+                raise FeedError(feed, f"cannot fetch {safe_url(url)}: {type(e).__name__}: {_short(e)}") from None
+        try:
+            return self._attempt(method, url, feed, params, headers, json_body, deadline)
+        except STALE as e:
+            raise FeedError(feed, f"cannot fetch {safe_url(url)}: {type(e).__name__}: {_short(e)}") from None
+
+    def _attempt(self, method: str, url: str, feed: str, params: Any, headers: dict[str, str],
+                 json_body: Any, deadline: float) -> Response:
         left = deadline - time.monotonic()
         if left <= 0:
             raise FeedError(feed, f"timed out fetching {safe_url(url)}")
@@ -192,6 +215,8 @@ class Http:
             raise FeedError(feed, f"{safe_url(url)}: only http and https URLs are fetched") from None
         except httpx.DecodingError:
             raise FeedError(feed, f"{safe_url(url)}: the response's compression is broken") from None
+        except STALE:
+            raise
         except httpx.HTTPError as e:
             raise FeedError(feed, f"cannot fetch {safe_url(url)}: {type(e).__name__}: {_short(e)}") from None
 

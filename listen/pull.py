@@ -152,7 +152,7 @@ class Flagger:
     def submit(self, rows: list[dict[str, Any]]) -> _FlagJob:
         todo = [i for i, r in enumerate(rows) if "question" not in r]
         texts = [rows[i]["text"] for i in todo]
-        if self.pool is None or len(texts) < self.CHUNK // 2:
+        if self.pool is None or not texts:
             for i, f in zip(todo, _flag_texts(texts, self.settings)):
                 rows[i].update(f)
             return _FlagJob(rows, [])
@@ -219,7 +219,7 @@ class Puller:
         # thread starts; a cron pull of a few feeds flags in this process.
         many = len(due) >= 8 or any(f.type == "jsonl" for f, _ in due)
         flagger = Flagger(self.config.flags, processes=None if many else 1) if due else None
-        inflight: deque[tuple[_Msg, _FlagJob]] = deque()
+        inflight: deque[tuple[list[_Msg], _FlagJob]] = deque()
 
         def finish(msgs: list[_Msg]) -> None:
             self._store_group(msgs, results)
@@ -242,26 +242,26 @@ class Puller:
             try:
                 while pending:
                     left = hard_stop - time.monotonic()
+                    arrived: list[_Msg] = []
                     try:
-                        msg = inbox.get(timeout=0.02 if inflight else max(0.1, left))
-                        while True:  # take whatever else has arrived: one transaction for all of it
-                            inflight.append((msg, flagger.submit(msg.rows)))
-                            if len(inflight) >= 64:
-                                break
-                            msg = inbox.get_nowait()
+                        arrived.append(inbox.get(timeout=0.02 if inflight else max(0.1, left)))
+                        while len(arrived) < 64:  # whatever else has arrived: flagged and written together
+                            arrived.append(inbox.get_nowait())
                     except queue.Empty:
-                        if not inflight and left <= 0:
+                        if not arrived and not inflight and left <= 0:
                             for name in pending:  # a source that ignored every timeout
                                 results[name].error = "did not finish in time; abandoned"
                                 self._fail(name, results[name].error, None)
                             break
+                    if arrived:
+                        inflight.append((arrived, flagger.submit([r for m in arrived for r in m.rows])))
                     ready: list[_Msg] = []
                     # Feeds are written in the order their batches arrived, so a
                     # streamed feed's last batch (with its cursor) is always written last.
-                    while inflight and (inflight[0][1].ready() or len(inflight) >= 64):
-                        msg, job = inflight.popleft()
+                    while inflight and (inflight[0][1].ready() or len(inflight) >= 8):
+                        msgs, job = inflight.popleft()
                         job.wait()
-                        ready.append(msg)
+                        ready.extend(msgs)
                     if ready:
                         finish(ready)
             finally:

@@ -24,6 +24,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before answering (a slow or hanging server)
     gzip: bool = False
+    drop: bool = False  # close the connection without answering (a dead keep-alive)
 
     def encoded(self) -> bytes:
         if isinstance(self.body, bytes):
@@ -81,6 +82,9 @@ class ReplayServer:
                     reply = step(seen) if callable(step) else step
                 if reply.delay:
                     time.sleep(reply.delay)
+                if reply.drop:
+                    self.close_connection = True
+                    return
                 data = reply.encoded()
                 try:
                     self.send_response(reply.status)

@@ -153,3 +153,14 @@ def test_unknown_feed_name_is_a_config_error(tmp_path):
     l = listener(tmp_path, [{"name": "blog", "type": "rss", "url": "http://127.0.0.1:9/"}])
     with pytest.raises(ConfigError, match="did you mean 'blog'"):
         l.pull(["blgo"])
+
+
+def test_a_connection_dropped_under_a_get_is_tried_once_more(tmp_path, server):
+    server.add("/f", Reply(drop=True), Reply(200, WP))
+    server.add("/g", Reply(drop=True), Reply(drop=True), Reply(200, WP))
+    l = listener(tmp_path, [{"name": "once", "type": "rss", "url": server.url + "/f"},
+                            {"name": "twice", "type": "rss", "url": server.url + "/g"}])
+    results = {r.feed: r for r in l.pull()}
+    assert results["once"].error is None and results["once"].new == 3
+    assert "cannot fetch" in results["twice"].error  # one retry, not a loop
+    assert len(server.hits("/g")) == 2
