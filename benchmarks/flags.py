@@ -8,8 +8,10 @@ installed) and classify() throughput. The data is read in place, never copied.
 
 "dev" rows use every dev text, which the shipped models were trained on, so
 they are optimistic; the held-out figures are those train_flags.py measured
-on the split it kept out of training (3 NPS sessions; 30% of TweetEval and of
-the VADER tweets; all of twcs), recorded in the model files.
+with classify() itself on the split it kept out of training (3 NPS sessions;
+30% of TweetEval and of the VADER tweets; all of twcs), recorded in the model
+files, with VADER on the same split beside them. The last line runs
+`listen classify --jsonl` as a whole process on 12,000 tweets.
 """
 
 from __future__ import annotations
@@ -127,6 +129,53 @@ def _vader():
     return lambda t: int(sia.polarity_scores(t)["compound"] <= -0.05)
 
 
+# Runs in a fresh, small interpreter: a child forked from this process would
+# count this process's memory (corpora, scikit-learn) in its peak RSS.
+_MEASURE = """
+import json, resource, subprocess, sys, time
+src, out, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+walls, cpus = [], []
+for _ in range(runs):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with open(src, "rb") as fin, open(out, "wb") as fout:
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "listen", "classify", "--jsonl"], stdin=fin, stdout=fout, check=True)
+        walls.append(time.perf_counter() - t0)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+print(json.dumps({"walls": walls, "cpus": cpus, "maxrss_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
+"""
+
+
+def process_throughput(data: Path, n: int = 12000, runs: int = 3) -> dict[str, float]:
+    """`listen classify --jsonl` as a whole process (start-up, config, JSON
+    out to a file) on n tweets: median wall time of `runs` runs, and the
+    median CPU time and peak RSS, which stay meaningful on a busy machine."""
+    import os
+    import statistics
+    import subprocess
+    import tempfile
+
+    texts: list[str] = []
+    for task, split_ in (("sentiment", "val"), ("offensive", "train"), ("emotion", "train"), ("hate", "train")):
+        texts += [" ".join(t.split()) for t, _ in load_tweeteval(data, task, split_)]
+    texts = [t for t in texts if t]
+    lines = (texts * (n // len(texts) + 1))[:n]
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = Path(tmp) / "tweets.txt", Path(tmp) / "flags.jsonl"
+        src.write_text("\n".join(lines) + "\n", "utf-8")
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        env.pop("LISTEN_CONFIG", None)  # defaults, not the user's rules
+        done = subprocess.run([sys.executable, "-c", _MEASURE, str(src), str(out), str(runs)],
+                              capture_output=True, text=True, cwd=tmp, env=env, check=True)
+        if out.read_bytes().count(b"\n") != n:
+            raise RuntimeError("listen classify --jsonl did not answer every line")
+    r = json.loads(done.stdout)
+    wall, cpu = statistics.median(r["walls"]), statistics.median(r["cpus"])
+    return {"n": n, "wall_s": wall, "cpu_s": cpu, "per_s": n / wall, "per_cpu_s": n / cpu,
+            "peak_mib": r["maxrss_kib"] / 1024}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
@@ -182,7 +231,13 @@ def main() -> int:
     for model in models():
         meta = getattr(model, "meta", None) or {}
         for key, val in sorted(meta.get("heldout", {}).items()):
-            print(f"  {model.name:15s} {key:22s} " + "  ".join(f"{k} {v:.3f}" for k, v in val.items()))
+            print(f"  {model.name:15s} {key:24s} " + "  ".join(f"{k} {v:.3f}" for k, v in val.items()))
+    if vader:
+        # The same held-out split, for comparison with the figures above.
+        for name, items in corpora(data).items():
+            held = items if name == "twcs" else split(items)[1]
+            p, r, f = prf([y for _, y in held], [vader(t) for t, _ in held])
+            print(f"  {'VADER':15s} {name + ' held-out':24s} P {p:.3f}  R {r:.3f}  F1 {f:.3f}")
 
     if not args.no_throughput:
         texts = [t for t, _ in load_tweeteval(data)]
@@ -201,6 +256,10 @@ def main() -> int:
                 sia.polarity_scores(t)
             line += f"; VADER {3000 / (time.perf_counter() - t0):,.0f} texts/s"
         print(line)
+        r = process_throughput(data)
+        print(f"whole process: `listen classify --jsonl` on {r['n']:,} tweets, median of 3 runs: "
+              f"{r['wall_s']:.2f} s wall = {r['per_s']:,.0f} texts/s; {r['cpu_s']:.2f} s CPU = "
+              f"{r['per_cpu_s']:,.0f} texts/s; peak RSS {r['peak_mib']:.0f} MiB")
     return 0
 
 

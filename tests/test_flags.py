@@ -100,6 +100,23 @@ def test_complaints_in_plain_words(text):
     assert any(r.startswith("complaint:") for r in v.reasons), v.reasons
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "since the update the app crashes every time I open it",
+        "my apps stop working without warning",
+        "the new version won't let me log out",
+        "tried everything, reinstalled twice",
+        "I've called you 4 times this week",
+        "the problem has come back again",
+    ],
+)
+def test_problem_reports_to_support(text):
+    v = classify(text)
+    assert v.negative, v
+    assert any(r.startswith("complaint:") for r in v.reasons), v.reasons
+
+
 @pytest.mark.parametrize("text", ["you are a bunch of idiots", "this company is garbage, shame on you"])
 def test_insults(text):
     v = classify(text)
@@ -140,6 +157,60 @@ def test_elongation_and_caps():
 def test_positive_text_is_not_negative():
     for text in ("love the new feature, thank you!", "Brilliant thanks 😊", "great talk, learned a lot"):
         assert not classify(text).negative, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hey, how do I export my data",
+        "How do you measure response time across channels when half of them have no API?",
+        "Is there a way to change my username?",
+        "can I pay by invoice?",
+        "what time does the store open tomorrow?",
+        "why is the sky blue?",
+        "do you have any plans for a linux version",
+    ],
+)
+def test_a_neutral_question_is_not_a_complaint(text):
+    v = classify(text)
+    assert v.question, v
+    assert not v.negative, v
+    assert not any(r.startswith(("model: negative", "lexicon:")) for r in v.reasons), v.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I updated the app yesterday.",
+        "We are launching a new plan next week",
+        "The meeting moved to 3pm, no changes otherwise",
+        "Shipping to the EU takes five days",
+    ],
+)
+def test_ordinary_statements_are_neither(text):
+    v = classify(text)
+    assert not v.negative, v
+    assert not v.question, v
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "why does nobody answer my emails?",
+        "why is your app so terrible??",
+        "still no response, what is going on?",
+        "is anyone going to fix this garbage?",
+    ],
+)
+def test_a_complaining_question_is_both(text):
+    v = classify(text)
+    assert v.question and v.negative, v
+
+
+def test_no_as_a_determiner_is_not_negative_but_no_reply_is():
+    v = classify("we have no plans for friday")
+    assert not v.negative and not any(r.startswith("lexicon: no") for r in v.reasons), v
+    assert classify("no reply from support after a week").negative
 
 
 # ----------------------------------------------------------------- rules
@@ -242,12 +313,21 @@ def test_non_str_input_is_tolerated():
 
 
 def test_import_is_light():
+    # Start-up speed is measured in benchmarks/flags.py; here only that no
+    # numeric or deep-learning library is pulled in, even by a classify().
     code = (
-        "import sys, time; t = time.perf_counter(); import listen.flags; "
-        "dt = time.perf_counter() - t; "
-        "bad = [m for m in ('numpy', 'sklearn', 'scipy', 'torch') if m in sys.modules]; "
-        "print(dt, bad)"
+        "import sys; import listen.flags as f; f.classify('why is this so slow?'); "
+        "print([m for m in ('numpy', 'sklearn', 'scipy', 'torch', 'vaderSentiment') if m in sys.modules])"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split(None, 1)
-    assert out[1].strip() == "[]"
-    assert float(out[0]) < 0.5  # generous: CI machines vary; measured ~35 ms
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_lazy_pattern_compiles_once_and_behaves_like_re():
+    from listen.flags.lazy import LazyPattern
+
+    rx = LazyPattern(r"a(b+)")
+    assert rx.search("xabb").group(1) == "bb"
+    first = rx.search
+    assert rx.search is first  # compiled methods are kept, not looked up again
+    assert rx.findall("ab abbb") == ["b", "bbb"] and rx.sub("-", "xab") == "x-"

@@ -8,7 +8,9 @@ Public API (kept stable for the rest of `listen`):
 Design: hand-written cues (question.py, negative.py, lexicon.py) find the
 evidence and phrase the reasons; two small linear models trained on public
 dev data (model.py, data/*.json) weigh that evidence with word n-grams into
-a 0..1 score. User rules from FlagSettings apply last and say so.
+a 0..1 score. Cue evidence then bounds the score (scoring.py): a matched
+complaint sets a floor, and a question with no negative cue is not a
+complaint. User rules from FlagSettings apply last and say so.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from . import scoring as _scoring
 from .model import LinearModel
 from .text import prepare, snippet
 
-FLAGS_VERSION = "2.0"
+FLAGS_VERSION = "2.1"
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ def _phrase_rx(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
 
 
 def _rule(phrases: tuple[str, ...], text: str) -> str | None:
+    if not phrases:
+        return None
     rx = _phrase_rx(tuple(phrases))
     if rx is None:
         return None
@@ -121,6 +125,7 @@ def classify(text: str, settings: FlagSettings | None = None) -> Verdict:
     qfeats, qreasons = _q.cues(qdoc)
     qmodel, nmodel = models()
     qscore = _scoring.question(_score(qmodel, qfeats + _q.ngram_features(qdoc)), qfeats)
+    asks = qscore >= s.question_threshold and not never_q
 
     ndoc = doc
     if never_n:
@@ -128,7 +133,7 @@ def classify(text: str, settings: FlagSettings | None = None) -> Verdict:
         # any other complaint in the same text still does.
         ndoc = prepare(_phrase_rx(tuple(s.never_negative)).sub(" ", capped))
     nfeats, nreasons, _compound = _neg.cues(ndoc)
-    nscore = _scoring.negative(_score(nmodel, nfeats + _neg.ngram_features(ndoc)), nfeats)
+    nscore = _scoring.negative(_score(nmodel, nfeats + _neg.ngram_features(ndoc)), nfeats, asks)
 
     if always_q:
         qscore = 1.0

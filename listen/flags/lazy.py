@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import re
 
+_METHODS = ("search", "match", "fullmatch", "findall", "finditer", "sub", "subn", "split")
+
 
 class LazyPattern:
     """A regex compiled on first use: `import listen.flags` must stay cheap,
-    and the big cue alternations take milliseconds to compile."""
+    and the big cue alternations take milliseconds to compile.
 
-    __slots__ = ("_args", "_rx")
+    After the first use the compiled methods sit in the instance's own slots,
+    so later calls cost a plain attribute lookup, not a __getattr__ call."""
+
+    __slots__ = ("_args", "_rx") + _METHODS
 
     def __init__(self, pattern: str, flags: int = 0):
         self._args = (pattern, flags)
@@ -19,4 +24,6 @@ class LazyPattern:
         rx = self._rx
         if rx is None:
             rx = self._rx = re.compile(*self._args)
+            for method in _METHODS:
+                setattr(self, method, getattr(rx, method))
         return getattr(rx, name)

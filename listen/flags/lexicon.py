@@ -86,11 +86,22 @@ def valence(tokens: list[Token]) -> list[tuple[int, float, bool]]:
     out: list[tuple[int, float, bool]] = []
     but_at = -1
     lex = lexicon()
+    get = lex.get
     for i, tok in enumerate(tokens):
-        if tok.norm == "but":
+        norm = tok.norm
+        if norm == "but":
             but_at = i
-        s = word_score(tok, lex)
+        # The common case inline (one lookup); word_score() tries the rest.
+        s = get(norm)
+        if s is None:
+            if not (tok.elongated or norm[0] == "#" or tok.raw != norm):
+                continue
+            s = word_score(tok, lex)
         if not s:
+            continue
+        if tok.norm == "no" and i + 1 < len(tokens) and tokens[i + 1].norm[0].isalpha():
+            # "have no API", "no idea": a determiner, not a refusal. The
+            # complaints it does carry ("no reply") are phrase cues.
             continue
         negated = False
         # Look back up to three words, never across a clause break.

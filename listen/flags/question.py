@@ -53,6 +53,8 @@ def _clause_starts(toks: list[str]):
             at_start = False
 
 
+# Patterns are lower case and run on the lower-cased text: re.IGNORECASE
+# makes long alternations several times slower.
 _ASK = LazyPattern(
     r"\b(any\s?(?:one|body|1)\s+(?:know|knows|here|have|has|got|else|tried|seen|wanna|want|can)|"
     r"(?:does|do|did|has|can|could|would)\s+any\s?(?:one|body)|"
@@ -64,24 +66,23 @@ _ASK = LazyPattern(
     r"(?:let\s+me\s+know|lmk|tell\s+me|advise|explain)\s+(?:how|what|why|when|where|if|whether)|"
     r"how\s+(?:do|can|should|would)\s+i|where\s+(?:do|can)\s+i|"
     r"idk\s+how|not\s+sure\s+how|no\s+idea\s+how)\b",
-    re.I,
 )
 _REQUEST = LazyPattern(
     r"(?:\b(?:please|pls|plz|pleeease|kindly)\s+(?:help|advise|assist|fix|reply|respond|call|dm|send|check|look|explain|tell|contact|get\s+back|let\s+me)\b|"
     r"\b(?:help|assist|advise|call|dm|message|email|contact|text)\s+me\b|"
     r"\bhelp\s*!|^\s*help\b|\bsos\b|\bneed\s+(?:help|assistance|support|an?\s+answer)\b|"
     r"\b(?:can|could)\s+i\s+get\b|\bsend\s+me\b|\bany\s+help\b|\bhelp\s+(?:please|pls|plz)\b)",
-    re.I,
 )
 _RHETORICAL = LazyPattern(
     r"\b(?:who\s+(?:does|would|even|cares|says|knew|the\s+hell|tf)|why\s+(?:would\s+any|on\s+earth|the\s+hell|tf)|"
     r"are\s+you\s+(?:kidding|serious|joking)|you\s+kidding|what\s+(?:the\s+(?:hell|heck|fuck)|did\s+i\s+expect)|"
     r"how\s+hard\s+(?:is|can)|what'?s\s+not\s+to\s+love|who\s+knew|guess\s+what)(?:\s+\w+){0,3}\s*\?+!?",
-    re.I,
 )
+# Each _ASK branch needs one of these words; the common ones its branches
+# start with ("i", "is", "do") would let the search run on most posts.
 _ASK_TRIGGERS = frozenset(
-    "any anyone anybody any1 does do did has can could would will i i'm im just is let lmk "
-    "tell advise explain how where idk not no".split()
+    "any anyone anybody any1 someone somebody some you u need want like wanna i'd "
+    "wondering wonder possible way know lmk tell advise explain how where".split()
 )
 _REQUEST_TRIGGERS = frozenset(
     "please pls plz pleeease kindly help assist advise call dm message email contact text "
@@ -90,9 +91,9 @@ _REQUEST_TRIGGERS = frozenset(
 _INTERROBANG = LazyPattern(r"(?:\?+!+|!+\?+)[?!]*")
 # A question inside quotes is a title or a citation, not ours to answer.
 _QUOTED_Q = LazyPattern(r"[\"“«][^\"”»\n]{1,120}\?[\"”»]")
-_SECOND_PERSON = LazyPattern(r"\b(?:you|u|your|ur|yours|y'all|yall|ya|you guys|anyone|anybody|someone|somebody|any1)\b", re.I)
-_THIRD_PARTY = LazyPattern(r"\b(?:does|did|is|was|will|has|can)\s+(?:he|she|they|him|her|them)\b", re.I)
-_IMPERATIVE_TO_US = LazyPattern(r"\b(?:dm|help|call|email|message|contact|tell|send)\s+me\b|\bplease\b", re.I)
+_SECOND_PERSON = LazyPattern(r"\b(?:you|u|your|ur|yours|y'all|yall|ya|you guys|anyone|anybody|someone|somebody|any1)\b")
+_THIRD_PARTY = LazyPattern(r"\b(?:does|did|is|was|will|has|can)\s+(?:he|she|they|him|her|them)\b")
+_IMPERATIVE_TO_US = LazyPattern(r"\b(?:dm|help|call|email|message|contact|tell|send)\s+me\b|\bplease\b")
 
 
 def _words(s: str, n: int = 4) -> str:
@@ -119,9 +120,9 @@ def cues(doc: Doc) -> tuple[list[str], list[str]]:
             reasons.append("asks: ends with '?'")
         else:
             reasons.append("asks: '?' mid-text")
-    if _INTERROBANG.search(unquoted):
+    if nq and "!" in unquoted and _INTERROBANG.search(unquoted):
         feats.append("q:interrobang")
-    m = _RHETORICAL.search(unquoted) if nq else None
+    m = _RHETORICAL.search(unquoted.lower()) if nq else None
     if m:
         feats.append("q:rhetorical")
         reasons.append(f"rhetorical: '{_words(m.group(0), 4)}'")

@@ -28,8 +28,20 @@ def question(p: float, feats: list[str]) -> float:
     return p
 
 
-def negative(p: float, feats: list[str]) -> float:
+# A question is not a complaint: "how do you measure response time when
+# half of them have no API?" must not look negative because questions are
+# common in the negative training tweets. Without one of these cues, a
+# question's negative score stays below the default threshold.
+_NEG_EVIDENCE = frozenset(
+    "n:complaint n:insult n:sarcasm n:hashtag n:emoticon n:compound<=-0.5 n:caps_neg n:elong_neg".split()
+)
+NEUTRAL_QUESTION_CAP = 0.4
+
+
+def negative(p: float, feats: list[str], question: bool = False) -> float:
     fs = set(feats)
+    if question and p > NEUTRAL_QUESTION_CAP and not (fs & _NEG_EVIDENCE):
+        return NEUTRAL_QUESTION_CAP
     for f, floor in _N_FLOOR.items():
         if f in fs and p < floor:
             p = floor

@@ -59,6 +59,8 @@ class Doc:
     mentions: int
     leading_mention: bool
     had_url: bool
+    shouted: int = 0  # tokens with caps set
+    stretched: bool = False  # any token elongated
 
 
 def squeeze(word: str) -> str:
@@ -84,6 +86,7 @@ def prepare(text: str) -> Doc:
     # One scan of the whole text tells whether any word is stretched, so the
     # per-token squeeze runs only for the few posts that need it.
     stretched = _ELONG.search(text) is not None
+    shouted, any_elong = 0, False
     append = tokens.append
     for raw in _TOKEN.findall(text):
         low = raw.lower()
@@ -95,6 +98,10 @@ def prepare(text: str) -> Doc:
             else:
                 norm, elong = low, False
             caps = (not all_caps) and len(raw) >= 3 and raw.isupper() and raw.isalpha()
+            if caps:
+                shouted += 1
+            if elong:
+                any_elong = True
             append(Token(norm, raw, caps, elong))
         else:
             append(Token(low, raw, False, False))
@@ -102,7 +109,7 @@ def prepare(text: str) -> Doc:
     words = frozenset(norms)
     head = norms[:MAX_NGRAM_TOKENS]
     bigrams = ["b:" + a + " " + b for a, b in zip(["<s>"] + head, head)]
-    return Doc(text, text.lower(), tokens, words, bigrams, nment, leading_mention, nurl > 0)
+    return Doc(text, text.lower(), tokens, words, bigrams, nment, leading_mention, nurl > 0, shouted, any_elong)
 
 
 def snippet(text: str, limit: int = 28) -> str:
