@@ -179,12 +179,19 @@ def mention_text(rng: random.Random) -> str:
     return " ".join(p for p in (rng.choice(OPENERS), body + extra + rng.choice(CLOSERS)) if p)
 
 
-def generate_jsonl(path: Path, n: int, seed: int = 11, span_days: int = 3 * 365, now: int | None = None) -> None:
-    """n mentions in threads over `span_days`, a quarter of them answered by us, in time order."""
+PER_DAY = 1000  # a busy brand: the history grows with time, the inbox does not
+
+
+def generate_jsonl(path: Path, n: int, seed: int = 11, now: int | None = None) -> None:
+    """n mentions at PER_DAY a day up to now, in threads, some answered by us, in time order.
+
+    10,000 mentions are ten days of history, 1,000,000 almost three years: the
+    last fortnight (the inbox) looks alike in both, so inbox time must too.
+    """
     rng = random.Random(seed)
     now = now or int(time.time())
-    start = now - span_days * 86400
-    step = span_days * 86400 / n
+    step = 86400 / PER_DAY
+    start = now - n * step
     open_threads: list[str] = []
     with open(path, "w") as fh:
         for i in range(n):
@@ -269,10 +276,13 @@ def bench_startup(quick: bool) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", nargs="*", default=["all"], choices=["all", "pull", "ingest", "inbox", "startup"])
+    ap.add_argument("what", nargs="*", help="workloads to run: all (default), pull, ingest, inbox, startup")
     ap.add_argument("--quick", action="store_true", help="small sizes, for a quick check")
     args = ap.parse_args()
-    what = set(args.what)
+    what = set(args.what or ["all"])
+    unknown = what - {"all", "pull", "ingest", "inbox", "startup"}
+    if unknown:
+        ap.error(f"unknown workload: {', '.join(sorted(unknown))}")
     every = "all" in what
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, {'quick' if args.quick else 'full'} sizes",
           file=sys.stderr)

@@ -30,6 +30,7 @@ from listen.text import normalise_name
 from listen.waiting import Identity, answered_times
 
 BATCH = 2000  # items per transaction when a source streams
+ROOM = 6  # full batches in memory at once, per pull
 MAX_RAW = 256 * 1024  # a raw payload beyond this is kept cut, with a marker
 
 
@@ -176,6 +177,7 @@ class _Msg:
     error: str | None = None
     fetch_after: int | None = None
     warnings: list[str] | None = None
+    held: bool = False  # took a slot of Puller.room: give it back once written
 
 
 class Puller:
@@ -185,6 +187,10 @@ class Puller:
         self.http = http
         self.clock = clock
         self.identity = Identity(config.identity)
+        # Full batches of a streaming source wait for room: a reader faster than the
+        # writer must not pile a million-line file up in memory.
+        self.room = threading.Semaphore(ROOM)
+        self.stopping = threading.Event()
 
     def select(self, names: list[str] | None) -> list[FeedConfig]:
         if names:
@@ -212,7 +218,7 @@ class Puller:
             due.append((feed, state))
 
         inbox: queue.Queue[_Msg] = queue.Queue(maxsize=64)  # bounded: a fast source waits for the writer
-        stop = threading.Event()
+        stop = self.stopping = threading.Event()
         pending = {f.name for f, _ in due}
         # Worker processes pay off only when there is much to flag: many feeds, or a
         # jsonl export that may hold millions. They must be forked now, before any
@@ -224,6 +230,8 @@ class Puller:
         def finish(msgs: list[_Msg]) -> None:
             self._store_group(msgs, results)
             for msg in msgs:
+                if msg.held:
+                    self.room.release()
                 if msg.done:
                     pending.discard(msg.feed.name)
                     r = results[msg.feed.name]
@@ -340,7 +348,10 @@ class Puller:
         for item in _valid(stream(self.http, state, fetched), fetched.warnings):
             rows.append(to_row(item, self.identity, None, now))
             if len(rows) >= BATCH:
-                yield _Msg(feed, rows)
+                while not self.room.acquire(timeout=0.5):
+                    if self.stopping.is_set():  # the writer has gone: do not wait for it forever
+                        return
+                yield _Msg(feed, rows, held=True)
                 rows = []
         yield _Msg(feed, rows, state=fetched.state, done=True, not_modified=fetched.not_modified,
                    warnings=fetched.warnings)

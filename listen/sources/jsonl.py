@@ -17,6 +17,7 @@ from listen.sources import Option, Source
 
 REQUIRED = ("id", "author", "text", "created_at")
 OPTIONAL_STR = ("url", "author_name", "in_reply_to", "thread_id", "title")
+KNOWN = frozenset((*REQUIRED, *OPTIONAL_STR, "ours"))
 
 
 class JsonlSource(Source):
@@ -102,7 +103,8 @@ def parse_record(line: bytes | str) -> RawItem:
         thread_id=extra["thread_id"],
         title=extra["title"],
         ours=rec["ours"] if isinstance(rec.get("ours"), bool) else None,
-        raw=rec,
+        # The line itself is the raw payload; keep only what the fields above do not.
+        raw={k: v for k, v in rec.items() if k not in KNOWN} or None,
     )
 
 
