@@ -87,6 +87,16 @@ def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
+def _print_json_array(records: Any) -> None:
+    """A JSON array, one record per line: as readable in a pager, and written by
+    json's C encoder (indent= falls back to the pure-Python one, 5x slower)."""
+    out = sys.stdout
+    out.write("[")
+    for n, r in enumerate(records):
+        out.write(("," if n else "") + "\n" + json.dumps(r, ensure_ascii=False))
+    out.write("\n]\n")
+
+
 # -- commands ----------------------------------------------------------
 
 
@@ -203,7 +213,7 @@ def inbox(
         from listen.export import waiting_record
         from listen.text import inert
 
-        _print_json([waiting_record(i, view.now) for i in view.items])
+        _print_json_array(waiting_record(i, view.now) for i in view.items)
         for feed_name, age, error in view.stale:
             _say(f"warning: {feed_name} not fetched for {age}s: {inert(error, limit=160, one_line=True)}")
         return
@@ -337,10 +347,7 @@ def export(
             for r in rows:
                 out.write(json.dumps(r, ensure_ascii=False) + "\n")
         elif fmt == "json":
-            out.write("[")
-            for n, r in enumerate(rows):
-                out.write(("," if n else "") + "\n" + json.dumps(r, ensure_ascii=False))
-            out.write("\n]\n")
+            _print_json_array(rows)
         else:
             import csv
 

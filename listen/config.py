@@ -48,7 +48,7 @@ SECTIONS: dict[str, dict[str, Option]] = {
     "http": {
         "timeout": Option(str, "connect/read timeout per request", default="20s", duration=True),
         "max_size": Option(str, "largest response body accepted, e.g. 20MB", default="20MB"),
-        "concurrency": Option(int, "feeds fetched at once", default=64),
+        "concurrency": Option(int, "feeds fetched at once", default=128),
     },
 }
 
@@ -105,7 +105,7 @@ class Config:
     flags: FlagSettings = field(default_factory=FlagSettings)
     http_timeout: float = 20.0
     max_size: int = 20 * 1024 * 1024
-    concurrency: int = 64
+    concurrency: int = 128
     warnings: list[str] = field(default_factory=list)  # shown on stderr by every command, --quiet or not
 
     def feed(self, name: str) -> FeedConfig:

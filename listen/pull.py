@@ -25,7 +25,7 @@ from listen.errors import ConfigError, FeedError, ListenError
 from listen.flags import FLAGS_VERSION, FlagSettings, classify
 from listen.http import Http, RateLimited
 from listen.models import Fetched, FetchState, PullResult, RawItem
-from listen.sources import FeedConfig, make_source
+from listen.sources import FeedConfig, Source, make_source
 from listen.text import normalise_name
 from listen.waiting import Identity, answered_times
 
@@ -217,7 +217,8 @@ class Puller:
                 continue
             due.append((feed, state))
 
-        inbox: queue.Queue[_Msg] = queue.Queue(maxsize=64)  # bounded: a fast source waits for the writer
+        # Bounded: a fast source waits for the writer (big batches also wait for `room`).
+        inbox: queue.Queue[_Msg] = queue.Queue(maxsize=64)
         stop = self.stopping = threading.Event()
         pending = {f.name for f, _ in due}
         # Worker processes pay off only when there is much to flag: many feeds, or a
@@ -244,7 +245,9 @@ class Puller:
             for feed, state in due:
                 started[feed.name] = time.monotonic()
                 results[feed.name] = PullResult(feed.name)
-                pool.submit(self._work, feed, state, inbox, stop)
+                # Built here, not in the thread: 64 threads importing a source module at
+                # once queue on the import lock.
+                pool.submit(self._work, make_source(feed), feed, state, inbox, stop)
             longest = max((f.timeout for f, _ in due), default=0)
             hard_stop = time.monotonic() + longest * 3 + 30
             try:
@@ -315,11 +318,12 @@ class Puller:
                     result.error = m.feed.redact(m.error)
                     self._fail(m.feed.name, result.error, m.fetch_after)
 
-    def _work(self, feed: FeedConfig, state: FetchState, out: queue.Queue[_Msg], stop: threading.Event) -> None:
+    def _work(self, source: Source, feed: FeedConfig, state: FetchState, out: queue.Queue[_Msg],
+              stop: threading.Event) -> None:
         """Runs in a worker thread: fetch, turn items into rows, hand them to the writer."""
         self.http.set_deadline(time.monotonic() + feed.timeout)
         try:
-            for msg in self._batches(feed, state):
+            for msg in self._batches(source, feed, state):
                 if stop.is_set():
                     return
                 out.put(msg)
@@ -333,8 +337,7 @@ class Puller:
         finally:
             self.http.set_deadline(None)
 
-    def _batches(self, feed: FeedConfig, state: FetchState) -> Iterator[_Msg]:
-        source = make_source(feed)
+    def _batches(self, source: Source, feed: FeedConfig, state: FetchState) -> Iterator[_Msg]:
         now = int(self.clock())
         stream = getattr(source, "stream", None)
         if stream is None:

@@ -124,6 +124,8 @@ def _native_id(e: feeddoc.Entry) -> str:
 
 def _conversation(link: str) -> str:
     """The post a comment belongs to: its permalink without #fragment or Blogger's showComment."""
+    if "showComment" not in link:  # the common case, without parsing the URL
+        return link.split("#", 1)[0]
     parts = urlsplit(link)
     query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "showComment"])
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
