@@ -11,10 +11,9 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
 
 from listen import __version__
 from listen.errors import FeedError
@@ -27,8 +26,15 @@ MAX_ATTEMPTS = 3
 MAX_RETRY_WAIT = 30.0
 
 
-# Errors of a connection that died under a request, worth one more try for a GET.
-STALE = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+if TYPE_CHECKING:
+    import httpx
+
+
+def _stale() -> tuple[type[Exception], ...]:
+    """Errors of a connection that died under a request, worth one more try for a GET."""
+    import httpx
+
+    return (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
 
 
 class HttpStatusError(FeedError):
@@ -102,6 +108,11 @@ class Http:
         self.max_size = max_size
         self.sleep = sleep
         self._local = threading.local()
+        # httpx is imported here, not at the top: commands that read the database
+        # (inbox, show, stats) load the source modules for config checks but never
+        # fetch, and httpx costs 130 ms to import.
+        import httpx
+
         self.client = httpx.Client(
             headers={"User-Agent": USER_AGENT},
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
@@ -174,14 +185,14 @@ class Http:
               json_body: Any, deadline: float) -> Response:
         try:
             return self._attempt(method, url, feed, params, headers, json_body, deadline)
-        except STALE as e:
+        except _stale() as e:
             # A kept-alive connection can die under a request (the server closed it, or
             # the pool did: see the limits above). A GET is safe to send again, once.
             if method not in ("GET", "HEAD") or deadline - time.monotonic() <= 0:
                 raise FeedError(feed, f"cannot fetch {safe_url(url)}: {type(e).__name__}: {_short(e)}") from None
         try:
             return self._attempt(method, url, feed, params, headers, json_body, deadline)
-        except STALE as e:
+        except _stale() as e:
             raise FeedError(feed, f"cannot fetch {safe_url(url)}: {type(e).__name__}: {_short(e)}") from None
 
     def _attempt(self, method: str, url: str, feed: str, params: Any, headers: dict[str, str],
@@ -189,6 +200,8 @@ class Http:
         left = deadline - time.monotonic()
         if left <= 0:
             raise FeedError(feed, f"timed out fetching {safe_url(url)}")
+        import httpx  # already loaded by __init__: a dictionary lookup
+
         timeout = httpx.Timeout(min(self.timeout, left), connect=min(self.timeout, left, 10.0))
         try:
             with self.client.stream(method, url, params=params, headers=headers, json=json_body,
@@ -215,7 +228,7 @@ class Http:
             raise FeedError(feed, f"{safe_url(url)}: only http and https URLs are fetched") from None
         except httpx.DecodingError:
             raise FeedError(feed, f"{safe_url(url)}: the response's compression is broken") from None
-        except STALE:
+        except _stale():
             raise
         except httpx.HTTPError as e:
             raise FeedError(feed, f"cannot fetch {safe_url(url)}: {type(e).__name__}: {_short(e)}") from None
@@ -225,6 +238,8 @@ def describe_status(resp: Response) -> str:
     words = {401: "unauthorized: the token is missing, wrong or expired",
              403: "forbidden: the account or token may not read this",
              404: "not found: check the URL"}
+    import httpx
+
     reason = words.get(resp.status) or httpx.codes.get_reason_phrase(resp.status) or "error"
     return f"HTTP {resp.status} {reason} ({safe_url(resp.url)})"
 
