@@ -225,3 +225,28 @@ def test_stats_json_and_report(setup):
     assert r.returncode == 0 and "ex" in r.stdout
     r = run("--config", str(cfg), "stats", "--feed", "nope")
     assert r.returncode == 2 and "no feed named 'nope'" in r.stderr
+
+
+HEAVY = ("httpx", "feedparser", "sqlite_utils", "numpy", "pydantic")
+
+
+def loaded_by(args: list[str]) -> list[str]:
+    """Heavy modules a real `listen ARGS` run has loaded when it exits."""
+    code = ("import atexit, sys, runpy\n"
+            f"atexit.register(lambda: print('LOADED', sorted(m for m in {HEAVY!r} if m in sys.modules)))\n"
+            f"sys.argv = ['listen', *{args!r}]\n"
+            "runpy.run_module('listen', run_name='__main__')\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "NO_COLOR": "1"})
+    line = next(x for x in r.stdout.splitlines() if x.startswith("LOADED"))
+    return eval(line.removeprefix("LOADED "))  # a list literal we printed ourselves
+
+
+def test_help_and_reading_commands_import_nothing_heavy(tmp_path):
+    """Start-up is a feature: reading the inbox must not pay for HTTP or feed parsing."""
+    cfg = write_config(tmp_path / "listen.toml", [
+        {"name": "blog", "type": "rss", "url": "https://blog.example.com/comments/feed/"},
+        {"name": "fedi", "type": "mastodon", "instance": "https://mastodon.example", "token_env": "T"}])
+    assert loaded_by(["--help"]) == []
+    assert loaded_by(["--config", str(cfg), "inbox"]) == []
+    assert loaded_by(["--config", str(cfg), "inbox", "--json"]) == []

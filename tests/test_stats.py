@@ -393,7 +393,7 @@ def generate(conn, n: int, seed: int = 7) -> None:
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     store = open_store(tmp_path_factory.mktemp("gen") / "gen.db")
-    generate(store.conn, 30_000)
+    generate(store.conn, 100_000)
     rows = [dict(r) for r in store.conn.execute(
         "SELECT id, feed, author, created_at, ours, question, negative, answered_at, state, in_reply_to FROM items")]
     yield store, rows
