@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import shutil
 import statistics
 import subprocess
@@ -35,7 +34,6 @@ def listen(*args: str, cwd: Path | None = None, stdin=None) -> tuple[float, int,
     # os.wait4 gives this child's own peak RSS, not the max over all children so far.
     t = time.perf_counter()
     p = subprocess.Popen(cmd, cwd=cwd, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out, err = b"", b""
     import threading
 
     chunks: dict[str, bytes] = {}

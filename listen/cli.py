@@ -156,7 +156,7 @@ def pull(
     if show_progress:
         for r in results:
             for w in r.warnings:
-                err.print(f"[yellow]warning[/]: ", end="")
+                err.print("[yellow]warning[/]: ", end="")
                 err.out(f"{r.feed}: {inert(w, limit=300, one_line=True)}", highlight=False)
         for r in failed:
             print(f"listen: {pull_line(r)}", file=sys.stderr)
@@ -199,8 +199,6 @@ def inbox(
     Urgency is time waited, doubled for a negative remark (public complaints
     grow by the hour) and raised by half for a question put to us directly.
     """
-    from listen.durations import parse_duration
-
     since_s = _duration(since, "--since") if since else None
     listener = _listener()
     try:

@@ -48,7 +48,7 @@ SECTIONS: dict[str, dict[str, Option]] = {
     "http": {
         "timeout": Option(str, "connect/read timeout per request", default="20s", duration=True),
         "max_size": Option(str, "largest response body accepted, e.g. 20MB", default="20MB"),
-        "concurrency": Option(int, "feeds fetched at once", default=128),
+        "concurrency": Option(int, "feeds fetched at once", default=128, minimum=1),
     },
 }
 
@@ -160,6 +160,9 @@ def _coerce(where: str, key: str, value: Any, opt: Option, problems: list[str]) 
         value = f"{value}s"
     if not isinstance(value, opt.kind) or (opt.kind is int and isinstance(value, bool)):
         problems.append(f"{where}.{key}: expected {opt.kind.__name__}, got {type(value).__name__} {value!r}")
+        return None
+    if opt.minimum is not None and value < opt.minimum:
+        problems.append(f"{where}.{key}: must be {opt.minimum:g} or more, got {value!r}")
         return None
     if opt.duration:
         try:

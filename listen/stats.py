@@ -9,8 +9,10 @@ from rich.table import Table
 from rich.text import Text
 
 from listen.durations import humanize
-from listen.storage.stats import compute  # noqa: F401  (re-exported: stats.compute and stats.render)
+from listen.storage.stats import compute
 from listen.text import inert
+
+__all__ = ["compute", "render", "sparkline"]  # compute re-exported: stats.compute and stats.render
 
 SPARKS = "▁▂▃▄▅▆▇█"
 BAR = 30

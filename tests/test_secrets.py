@@ -7,7 +7,6 @@ bodies and headers; then every output listen makes is searched for it.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest

@@ -7,7 +7,6 @@ lexicon. Each cue gives a model feature and a reason.
 
 from __future__ import annotations
 
-import re
 
 from .lazy import LazyPattern
 

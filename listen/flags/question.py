@@ -6,7 +6,6 @@ user. Cues look at clause starts, so a question buried mid-text counts.
 
 from __future__ import annotations
 
-import re
 
 from .lazy import LazyPattern
 

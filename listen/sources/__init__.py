@@ -10,6 +10,7 @@ line to REGISTRY.
 from __future__ import annotations
 
 import importlib
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,7 @@ class Option:
     required: bool = False
     default: Any = None
     duration: bool = False  # a str like "14d", stored as seconds
+    minimum: float | None = None  # for numbers: the smallest value that makes sense
 
 
 @dataclass
@@ -128,6 +130,21 @@ class Source:
 
         fetched = self.fetch(http, FetchState())
         return f"reachable; {len(fetched.items)} items available"
+
+    def load_cursor(self, text: str | None, warnings: list[str] | None = None) -> dict[str, Any]:
+        """The JSON object a source saved as its cursor. An unreadable one costs only a
+        full first pull (bounded by the source), never the feed: it reads as {}."""
+        if not text:
+            return {}
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = None
+        if isinstance(value, dict):
+            return value
+        if warnings is not None:
+            warnings.append("the saved position was unreadable; starting again from the lookback window")
+        return {}
 
     def map_record(self, to_item: Callable[[Any], Any], record: Any, what: str, warnings: list[str]) -> Any:
         """One API record to an item, or None. A record with a missing or mistyped

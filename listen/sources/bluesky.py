@@ -51,7 +51,7 @@ class BlueskySource(Source):
         "search": Option(str, "keyword search (searchPosts syntax); optional"),
         "notifications": Option(bool, "fetch mentions, replies and quotes of our account", default=True),
         "base_url": Option(str, "the account's PDS", default="https://bsky.social"),
-        "max_pages": Option(int, "pages per stream per pull, bounding the first pull", default=5),
+        "max_pages": Option(int, "pages per stream per pull, bounding the first pull", default=5, minimum=1),
     }
 
     def __init__(self, feed: Any):
@@ -124,7 +124,7 @@ class BlueskySource(Source):
     # -- fetch --------------------------------------------------------------
 
     def fetch(self, http: Http, state: FetchState) -> Fetched:
-        cursor = _load_cursor(state.cursor)
+        cursor = {k: v for k, v in self.load_cursor(state.cursor).items() if isinstance(v, str)}
         self.warnings = []
         session = self.session or self._login(http)
         new_cursor = dict(cursor)
@@ -237,14 +237,4 @@ def _later(a: str, b: str) -> bool:
         return parse_time(a) > parse_time(b)
     except ValueError:
         return a > b
-
-
-def _load_cursor(text: str | None) -> dict[str, str]:
-    if not text:
-        return {}
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {}  # an unreadable cursor only costs one full first pull
-    return {k: v for k, v in value.items() if isinstance(v, str)} if isinstance(value, dict) else {}
 

@@ -62,8 +62,8 @@ class GitHubSource(Source):
         "repo": Option(str, "owner/name: every issue, PR and comment in one repository"),
         "token_env": Option(str, "env var holding a token (optional; raises the rate limit, reads private repos)"),
         "base_url": Option(str, "the API root (GitHub Enterprise: https://HOST/api/v3)", default="https://api.github.com"),
-        "max_pages": Option(int, "pages per list per pull, bounding the first pull", default=5),
-        "max_threads": Option(int, "search results whose comments are fetched, per pull", default=10),
+        "max_pages": Option(int, "pages per list per pull, bounding the first pull", default=5, minimum=1),
+        "max_threads": Option(int, "search results whose comments are fetched, per pull", default=10, minimum=1),
     }
 
     @classmethod
@@ -136,7 +136,7 @@ class GitHubSource(Source):
     # -- fetch --------------------------------------------------------------
 
     def fetch(self, http: Http, state: FetchState) -> Fetched:
-        cursor = _load_cursor(state.cursor)
+        cursor = self.load_cursor(state.cursor)
         self.token = self.feed.secret("token_env") if self.feed.get("token_env") else None
         self.warnings = []
         first = (datetime.now(timezone.utc) - timedelta(days=FIRST_PULL_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -295,12 +295,3 @@ def _newest(objs: list[dict], current: str | None) -> str | None:
             current = stamp  # GitHub writes every time as YYYY-MM-DDTHH:MM:SSZ, so text order is time order
     return current
 
-
-def _load_cursor(text: str | None) -> dict[str, Any]:
-    if not text:
-        return {}
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {}  # an unreadable cursor only costs one full first pull
-    return value if isinstance(value, dict) else {}

@@ -41,7 +41,7 @@ class HackerNewsSource(Source):
         "query": Option(str, "words to listen for in stories and comments", required=True),
         "username": Option(str, "our HN account; its comments are ours (default: [identity] names that look like HN users)"),
         "base_url": Option(str, "root of the Algolia HN API", default="https://hn.algolia.com/api/v1"),
-        "max_pages": Option(int, f"at most this many pages of {HITS_PER_PAGE} per query and pull", default=5),
+        "max_pages": Option(int, f"at most this many pages of {HITS_PER_PAGE} per query and pull", default=5, minimum=1),
         "lookback": Option(str, "how far back the first pull reaches", default="14d", duration=True),
     }
 
@@ -53,8 +53,6 @@ class HackerNewsSource(Source):
         name = options.get("username")
         if name and not _HN_USER.match(name.lstrip("@")):
             problems.append(f"username: {name!r} is not a Hacker News user name (2-15 letters, digits, - or _)")
-        if options.get("max_pages") is not None and options["max_pages"] < 1:
-            problems.append("max_pages: must be 1 or more")
         return problems
 
     # --- what we ask -------------------------------------------------------
@@ -158,8 +156,11 @@ class HackerNewsSource(Source):
         )
 
     def _load_cursor(self, text: str | None, warnings: list[str]) -> dict:
-        if not text:
-            return {}
+        cursor = self.load_cursor(text, warnings)
+        if isinstance(cursor.get("since", 0), (int, float)):
+            return cursor
+        warnings.append("the saved position was unreadable; starting again from the lookback window")
+        return {}
         try:
             cursor = json.loads(text)
             if isinstance(cursor, dict) and isinstance(cursor.get("since", 0), (int, float)):

@@ -60,8 +60,8 @@ class MastodonSource(Source):
         "token_env": Option(str, "env var holding an access token (scope read); enables mentions"),
         "hashtag": Option(str, "a public hashtag timeline to follow, without the #"),
         "search": Option(str, "full-text status search (needs token_env and a server with search enabled)"),
-        "max_pages": Option(int, "pages per stream per pull, bounding the first pull", default=5),
-        "max_context": Option(int, "thread look-ups per pull for replies whose root is unknown", default=10),
+        "max_pages": Option(int, "pages per stream per pull, bounding the first pull", default=5, minimum=1),
+        "max_context": Option(int, "thread look-ups per pull for replies whose root is unknown", default=10, minimum=1),
     }
 
     @classmethod
@@ -133,7 +133,7 @@ class MastodonSource(Source):
     # -- fetch --------------------------------------------------------------
 
     def fetch(self, http: Http, state: FetchState) -> Fetched:
-        cursor = _load_cursor(state.cursor)
+        cursor = {k: v for k, v in self.load_cursor(state.cursor).items() if isinstance(v, str)}
         self._login()
         self.warnings = []
         me: dict | None = None
@@ -271,14 +271,4 @@ def _max_id(statuses: list[dict], current: str | None) -> str | None:
     for s in statuses:
         current = newer(current, s["id"])
     return current
-
-
-def _load_cursor(text: str | None) -> dict[str, str]:
-    if not text:
-        return {}
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {}  # an unreadable cursor only costs one full first pull
-    return {k: v for k, v in value.items() if isinstance(v, str)} if isinstance(value, dict) else {}
 

@@ -48,7 +48,7 @@ class RedditSource(Source):
         "subreddit": Option(str, "every new post and comment in this subreddit (a+b for several)"),
         "username": Option(str, "our Reddit account: its comments are fetched and are ours"),
         "base_url": Option(str, "root of the Reddit API", default=WEB),
-        "max_pages": Option(int, f"at most this many pages of {PAGE_SIZE} per stream and pull", default=5),
+        "max_pages": Option(int, f"at most this many pages of {PAGE_SIZE} per stream and pull", default=5, minimum=1),
         "lookback": Option(str, "how far back the first pull reaches", default="14d", duration=True),
     }
 
@@ -62,8 +62,6 @@ class RedditSource(Source):
             problems.append(f"subreddit: {sub!r} is not a subreddit name (like \"acme\" or \"acme+acmehelp\")")
         if user and not _USERNAME.match(_strip_prefix(user, "u/")):
             problems.append(f"username: {user!r} is not a Reddit user name")
-        if options.get("max_pages") is not None and options["max_pages"] < 1:
-            problems.append("max_pages: must be 1 or more")
         return problems
 
     # --- settings ------------------------------------------------------------
@@ -109,7 +107,7 @@ class RedditSource(Source):
     def fetch(self, http: Http, state: FetchState) -> Fetched:
         now = time.time()
         warnings: list[str] = []
-        cursor = self._load_cursor(state.cursor, warnings)
+        cursor = self.load_cursor(state.cursor, warnings)
         not_before = cursor.get("not_before")
         if isinstance(not_before, (int, float)) and now < not_before:
             # Reddit said the rate-limit window is used up: ask nothing until it resets.
@@ -236,18 +234,6 @@ class RedditSource(Source):
             ours=True if user and author.casefold() == user.casefold() else None,
             raw=child,
         )
-
-    def _load_cursor(self, text: str | None, warnings: list[str]) -> dict:
-        if not text:
-            return {}
-        try:
-            cursor = json.loads(text)
-            if isinstance(cursor, dict):
-                return cursor
-        except ValueError:
-            pass
-        warnings.append("the saved position was unreadable; starting again from the lookback window")
-        return {}
 
     def probe(self, http: Http) -> str:
         name, path, params = self.streams()[0]

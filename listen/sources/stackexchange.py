@@ -62,7 +62,7 @@ class StackExchangeSource(Source):
         "user_id": Option(int, "our user id on this site: its answers are fetched and are ours"),
         "key_env": Option(str, "environment variable holding a Stack Apps key (raises the daily quota)"),
         "base_url": Option(str, "root of the Stack Exchange API", default="https://api.stackexchange.com/2.3"),
-        "max_pages": Option(int, f"at most this many pages of {PAGE_SIZE} per stream and pull", default=5),
+        "max_pages": Option(int, f"at most this many pages of {PAGE_SIZE} per stream and pull", default=5, minimum=1),
         "lookback": Option(str, "how far back the first pull reaches", default="14d", duration=True),
     }
 
@@ -71,8 +71,6 @@ class StackExchangeSource(Source):
         problems = []
         if not (options.get("tagged") or "").strip() and not (options.get("query") or "").strip():
             problems.append("set tagged (questions with these tags) or query (questions matching words), or both")
-        if options.get("max_pages") is not None and options["max_pages"] < 1:
-            problems.append("max_pages: must be 1 or more")
         return problems
 
     @property
@@ -264,19 +262,11 @@ class StackExchangeSource(Source):
         return DOMAINS.get(site, f"{site}.stackexchange.com")
 
     def _load_cursor(self, text: str | None, warnings: list[str]) -> dict:
-        if not text:
-            return {}
-        try:
-            cursor = json.loads(text)
-            if isinstance(cursor, dict):
-                if not isinstance(cursor.get("recent", []), list) or not all(
-                        isinstance(r, list) and len(r) == 2 for r in cursor.get("recent", [])):
-                    cursor["recent"] = []
-                return cursor
-        except ValueError:
-            pass
-        warnings.append("the saved position was unreadable; starting again from the lookback window")
-        return {}
+        cursor = self.load_cursor(text, warnings)
+        recent = cursor.get("recent", [])
+        if not isinstance(recent, list) or not all(isinstance(r, list) and len(r) == 2 for r in recent):
+            cursor["recent"] = []
+        return cursor
 
     def probe(self, http: Http) -> str:
         data = self._get(http, "/info", {})
