@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from listen.http import Http
 from tests.replay import ReplayServer
 
 
@@ -10,6 +11,13 @@ def server():
     srv = ReplayServer().start()
     yield srv
     srv.stop()
+
+
+@pytest.fixture
+def http():
+    """The real client, with Retry-After waits skipped rather than slept."""
+    with Http(sleep=lambda s: None) as h:
+        yield h
 
 
 @pytest.fixture(autouse=True)

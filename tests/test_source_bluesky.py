@@ -41,12 +41,6 @@ def password(monkeypatch):
     monkeypatch.setenv("LISTEN_TEST_BSKY_PASSWORD", PASSWORD)
 
 
-@pytest.fixture
-def http():
-    with Http(sleep=lambda s: None) as h:
-        yield h
-
-
 def script_first_pull(server):
     server.always(SESSION, Reply(body=body("create_session.json")))
     server.add(NOTES, Reply(body=body("list_notifications_page1.json")),

@@ -41,12 +41,6 @@ def token(monkeypatch):
     monkeypatch.setenv("LISTEN_TEST_GITHUB_TOKEN", TOKEN)
 
 
-@pytest.fixture
-def http():
-    with Http(sleep=lambda s: None) as h:
-        yield h
-
-
 def script_repo(server, load):
     server.always("/user", Reply(body=load("user.json")))
     link = f'<{server.url}{ISSUES}?page=2>; rel="next", <{server.url}{ISSUES}?page=2>; rel="last"'

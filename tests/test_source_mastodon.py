@@ -36,12 +36,6 @@ def token(monkeypatch):
     monkeypatch.setenv("LISTEN_TEST_MASTODON_TOKEN", TOKEN)
 
 
-@pytest.fixture
-def http():
-    with Http(sleep=lambda s: None) as h:
-        yield h
-
-
 def script_first_pull(server):
     server.always(ME, Reply(body=body("verify_credentials.json")))
     older = f'<{server.url}{NOTES}?max_id=50&types%5B%5D=mention>; rel="next", <{server.url}{NOTES}?min_id=52>; rel="prev"'
