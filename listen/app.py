@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from listen.config import Config, find_config, load
@@ -36,7 +35,7 @@ class Listener:
         self.store = store
 
     @classmethod
-    def open(cls, config_path: str | None = None, db: str | None = None, require_config: bool = False) -> Listener:
+    def open(cls, config_path: str | None = None, db: str | None = None) -> Listener:
         path = find_config(config_path)
         return cls(load(path, db_override=db))
 
@@ -114,13 +113,10 @@ class Listener:
         return [(f, statuses.get(f.name)) for f in self.config.feeds]
 
     def stats(self, since: int, feeds: list[str] | None = None) -> dict[str, Any]:
-        from listen.storage.stats import compute
-
         for name in feeds or []:
             self.config.feed(name)  # an unknown name is an error, not a row of zeros
-        with self.store._errors():  # raw SQL: a damaged file is reported in words, not a traceback
-            return compute(self.store.conn, now=self.now(), since=since, feeds=feeds,
-                           reply_within=self.config.reply_within, max_age=self.config.max_age)
+        return self.store.stats(self.now(), since=since, feeds=feeds,
+                                reply_within=self.config.reply_within, max_age=self.config.max_age)
 
     def export(self, since: int | None = None) -> Iterator[dict[str, Any]]:
         from listen.export import records
@@ -144,9 +140,3 @@ class Listener:
             self.store.update_flags([{"id": i, **flag_columns(text, self.config.flags, False)} for i, text in batch])
             n += len(batch)
         return n
-
-
-def demo_config(workdir: Path) -> Config:
-    from listen.config import parse
-
-    return parse({}, workdir / "listen.toml")

@@ -137,10 +137,6 @@ class SqliteStore:
         c.execute("INSERT INTO feeds (name, network) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET network = excluded.network",
                   (feed, network))
 
-    def record_success(self, feed: str, network: str, state: FetchState, now: int, not_modified: bool = False) -> None:
-        with self._write() as c:
-            self._success(c, feed, network, state, now)
-
     def _success(self, c: sqlite3.Connection, feed: str, network: str, state: FetchState, now: int) -> None:
         self._ensure_feed(c, feed, network)
         c.execute(
@@ -454,6 +450,14 @@ class SqliteStore:
             rows = self.conn.execute(f"SELECT f.*, {n} AS n FROM feeds f").fetchall()
         return {r["name"]: FeedStatus(r["name"], r["network"], _dt(r["last_attempt"]), _dt(r["last_success"]),
                                       r["last_error"], _dt(r["error_since"]), r["n"]) for r in rows}
+
+    def stats(self, now: int, *, since: int, feeds: list[str] | None = None, reply_within: int = 86400,
+              max_age: int = 14 * 86400) -> dict[str, Any]:
+        """`listen stats` figures: SQL aggregates, see storage/stats.py."""
+        from listen.storage.stats import compute
+
+        with self._errors():  # a damaged file is reported in words, not a traceback
+            return compute(self.conn, now=now, since=since, feeds=feeds, reply_within=reply_within, max_age=max_age)
 
     def iter_items(self, since: int | None = None, batch: int = 5000) -> Iterator[dict[str, Any]]:
         """Every stored item as a plain dict, streamed in id order (exports)."""
