@@ -141,6 +141,11 @@ class Http:
         the pipeline sets it per feed, so a source cannot forget its feed's timeout."""
         self._local.deadline = deadline
 
+    def deadline_left(self) -> float | None:
+        """Seconds left before this thread's deadline, if it has one."""
+        deadline = getattr(self._local, "deadline", None)
+        return None if deadline is None else deadline - time.monotonic()
+
     def get(self, url: str, *, feed: str, **kw: Any) -> Response:
         return self.request("GET", url, feed=feed, **kw)
 

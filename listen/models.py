@@ -50,6 +50,16 @@ class Fetched:
 
 
 @dataclass
+class Download:
+    """What a two-phase source fetched, before parsing (see Source.download)."""
+
+    body: bytes
+    url: str
+    content_type: str | None
+    state: FetchState
+
+
+@dataclass
 class Item:
     id: str
     feed: str

@@ -24,7 +24,7 @@ from listen.config import Config
 from listen.errors import ConfigError, FeedError, ListenError
 from listen.flags import FLAGS_VERSION, FlagSettings, classify
 from listen.http import Http, RateLimited
-from listen.models import Fetched, FetchState, PullResult, RawItem
+from listen.models import Download, Fetched, FetchState, PullResult, RawItem
 from listen.sources import FeedConfig, Source, make_source
 from listen.text import normalise_name
 from listen.waiting import Identity, answered_times
@@ -109,6 +109,20 @@ def _raw(raw: Any) -> str | None:
     return text if len(text) <= MAX_RAW else json.dumps({"truncated": True, "head": text[:MAX_RAW]})
 
 
+def _parse_in_worker(feed: FeedConfig, got: Download, identity: Identity, settings: FlagSettings,
+                     now: int) -> tuple[str, Any]:
+    """In a worker process: parse a download and flag its items. Errors come back as
+    values, since a FeedError does not survive pickling with its feed name."""
+    try:
+        fetched = make_source(feed).parse_download(got)
+        rows = [to_row(i, identity, settings, now) for i in _valid(fetched.items, fetched.warnings)]
+        return "ok", (rows, fetched.state, fetched.warnings)
+    except FeedError as e:
+        return "error", e.message
+    except Exception as e:  # a parser bug fails this feed only
+        return "error", f"unexpected {type(e).__name__} in the {feed.type} source: {str(e)[:200]}"
+
+
 def _flag_texts(texts: list[str], settings: FlagSettings) -> list[dict[str, Any]]:
     return [flag_columns(t, settings, False) for t in texts]
 
@@ -191,6 +205,7 @@ class Puller:
         # writer must not pile a million-line file up in memory.
         self.room = threading.Semaphore(ROOM)
         self.stopping = threading.Event()
+        self.flagger: Flagger | None = None
 
     def select(self, names: list[str] | None) -> list[FeedConfig]:
         if names:
@@ -225,7 +240,7 @@ class Puller:
         # jsonl export that may hold millions. They must be forked now, before any
         # thread starts; a cron pull of a few feeds flags in this process.
         many = len(due) >= 8 or any(f.type == "jsonl" for f, _ in due)
-        flagger = Flagger(self.config.flags, processes=None if many else 1) if due else None
+        flagger = self.flagger = Flagger(self.config.flags, processes=None if many else 1) if due else None
         inflight: deque[tuple[list[_Msg], _FlagJob]] = deque()
 
         def finish(msgs: list[_Msg]) -> None:
@@ -340,6 +355,24 @@ class Puller:
     def _batches(self, source: Source, feed: FeedConfig, state: FetchState) -> Iterator[_Msg]:
         now = int(self.clock())
         stream = getattr(source, "stream", None)
+        pool = self.flagger.pool if self.flagger is not None else None
+        if pool is not None and hasattr(source, "download"):
+            got = source.download(self.http, state)
+            if isinstance(got, Fetched):  # nothing to parse (304)
+                yield _Msg(feed, [], state=got.state, done=True, not_modified=got.not_modified,
+                           warnings=got.warnings)
+                return
+            left = self.http.deadline_left() or feed.timeout
+            try:
+                kind, value = pool.apply_async(_parse_in_worker, (feed, got, self.identity, self.config.flags,
+                                                                  now)).get(timeout=max(1.0, left))
+            except multiprocessing.TimeoutError:
+                raise FeedError(feed.name, "timed out parsing the feed") from None
+            if kind == "error":
+                raise FeedError(feed.name, value)
+            rows, new_state, warnings = value
+            yield _Msg(feed, rows, state=new_state, done=True, warnings=warnings)
+            return
         if stream is None:
             fetched = source.fetch(self.http, state)
             rows = [to_row(i, self.identity, None, now) for i in _valid(fetched.items, fetched.warnings)]

@@ -164,3 +164,19 @@ def test_a_connection_dropped_under_a_get_is_tried_once_more(tmp_path, server):
     assert results["once"].error is None and results["once"].new == 3
     assert "cannot fetch" in results["twice"].error  # one retry, not a loop
     assert len(server.hits("/g")) == 2
+
+
+def test_a_big_pull_parses_in_worker_processes_with_the_same_results(tmp_path, server):
+    """8+ feeds: feeds are parsed and flagged in forked workers; errors still name their feed."""
+    names = [f"ok{i}" for i in range(7)]
+    for n in names:
+        server.add("/" + n, Reply(200, WP, {"ETag": f'"{n}"'}))
+    server.add("/html", Reply(200, (FEEDS / "not_a_feed.html").read_bytes(), {"Content-Type": "text/html"}))
+    server.add("/bomb", Reply(200, (FEEDS / "entity_bomb.xml").read_bytes()))
+    l = listener(tmp_path, [{"name": n, "type": "rss", "url": server.url + "/" + n} for n in [*names, "html", "bomb"]])
+    results = {r.feed: r for r in l.pull()}
+    assert all(results[n].error is None and results[n].new == 3 for n in names)
+    assert "not a feed" in results["html"].error and "declares XML entities" in results["bomb"].error
+    kim = [i for i in l.inbox().items if i.author == "Kim"]
+    assert len(kim) == 7 and all(i.flags == ["negative"] and i.reasons for i in kim)  # flagged in the workers
+    assert l.store.fetch_state("ok0")[0].etag == '"ok0"'

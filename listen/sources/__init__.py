@@ -119,6 +119,11 @@ class Source:
     def fetch(self, http: Http, state: FetchState) -> Fetched:
         raise NotImplementedError
 
+    # A source whose parsing is real CPU work (XML) may also offer its fetch in two
+    # halves, so that a big pull parses in worker processes, off the GIL:
+    #   download(http, state) -> Download, or Fetched when there is nothing to parse
+    #   parse_download(download) -> Fetched   (uses only its argument and self.feed)
+
     def probe(self, http: Http) -> str:
         """`listen feeds --check`: try credentials and endpoint without storing anything.
 

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from listen.http import Http
-from listen.models import Fetched, FetchState, RawItem
+from listen.models import Download, Fetched, FetchState, RawItem
 from listen.sources import Option, Source, feeddoc
 from listen.text import html_to_text
 
@@ -41,22 +41,25 @@ class RssSource(Source):
         return []
 
     def fetch(self, http: Http, state: FetchState) -> Fetched:
+        got = self.download(http, state)
+        return got if isinstance(got, Fetched) else self.parse_download(got)
+
+    def download(self, http: Http, state: FetchState) -> Download | Fetched:
         if self.feed.get("path"):
             path = self.feed.path("path")
             try:
-                body = path.read_bytes()
+                return Download(path.read_bytes(), path.as_uri(), None, state)
             except OSError as e:
                 raise self.error(f"cannot read {path}: {e.strerror or e}") from None
-            fetched = Fetched(state=state)
-            fetched.items = self.parse(body, path.as_uri(), None, fetched.warnings)
-            return fetched
-        url = self.feed.get("url")
-        resp = http.get(url, feed=self.feed.name, etag=state.etag, last_modified=state.last_modified)
+        resp = http.get(self.feed.get("url"), feed=self.feed.name, etag=state.etag, last_modified=state.last_modified)
         if resp.not_modified:
             return Fetched(state=state, not_modified=True)
         new_state = FetchState(resp.headers.get("etag"), resp.headers.get("last-modified"), state.cursor)
-        fetched = Fetched(state=new_state)
-        fetched.items = self.parse(resp.content, resp.url, resp.headers.get("content-type"), fetched.warnings)
+        return Download(resp.content, resp.url, resp.headers.get("content-type"), new_state)
+
+    def parse_download(self, got: Download) -> Fetched:
+        fetched = Fetched(state=got.state)
+        fetched.items = self.parse(got.body, got.url, got.content_type, fetched.warnings)
         return fetched
 
     def parse(self, body: bytes, url: str, content_type: str | None,
