@@ -133,7 +133,7 @@ class Listener:
     def reflag(self) -> int:
         """Re-run the flag detectors on stored mentions flagged by an older version."""
         from listen.flags import FLAGS_VERSION
-        from listen.pull import flag_columns
+        from listen.rows import flag_columns
 
         n = 0
         for batch in self.store.stale_flags(FLAGS_VERSION):

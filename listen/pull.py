@@ -1,184 +1,33 @@
 """Pull: fetch every feed at once, store each feed's items with its new state.
 
-Sources run in worker threads (they wait on the network); the main thread owns
-the database and writes each feed's batch in one transaction as it arrives.
-A failed feed is a result, not a crash: the others carry on.
+Sources run in worker threads (they wait on the network); a big pull parses and
+flags in worker processes (workers.py); the main thread owns the database and
+writes whatever has arrived in one transaction, each feed's items with its new
+state. A failed feed is a result, not a crash: the others carry on.
 """
 
 from __future__ import annotations
 
-import json
 import multiprocessing
-import os
 import queue
-import re
 import threading
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterator
 
 from listen.config import Config
 from listen.errors import ConfigError, FeedError, ListenError
-from listen.flags import FLAGS_VERSION, FlagSettings, classify
 from listen.http import Http, RateLimited
-from listen.models import Download, Fetched, FetchState, PullResult, RawItem
+from listen.models import Fetched, FetchState, PullResult
+from listen.rows import to_row, valid
 from listen.sources import FeedConfig, Source, make_source
-from listen.text import normalise_name
 from listen.waiting import Identity, answered_times
+from listen.workers import Flagger, FlagJob, parse_in_worker
 
 BATCH = 2000  # items per transaction when a source streams
 ROOM = 6  # full batches in memory at once, per pull
-MAX_RAW = 256 * 1024  # a raw payload beyond this is kept cut, with a marker
-
-
-def to_row(item: RawItem, identity: Identity, flags: FlagSettings | None, now: int) -> dict[str, Any]:
-    """What storage keeps for one item: its content, who wrote it, and its flags.
-
-    With flags=None the flag columns are left for a Flagger to fill in.
-    """
-    # Text columns get text whatever a source let through (an id sent as a number,
-    # a bool where a name should be): the schema is not for strangers to decide.
-    author = _text(item.author) or "unknown"
-    author_name = _text(item.author_name)
-    ours = identity.is_ours(item.ours is True, author, author_name)
-    row: dict[str, Any] = {
-        "native_id": _text(item.native_id),
-        "author": author,
-        "author_name": author_name,
-        "author_key": normalise_name(author),
-        "text": _text(item.text) or "",
-        "created_at": int(item.created_at.timestamp()) if item.created_at else None,
-        "url": _text(item.url),
-        "in_reply_to": _text(item.in_reply_to),
-        "thread_id": _text(item.thread_id),
-        "title": _text(item.title),
-        "ours_hint": {True: 1, False: 0}.get(item.ours) if isinstance(item.ours, bool) else None,
-        "ours": int(ours),
-        "raw": _raw(item.raw),
-    }
-    if flags is not None or ours:
-        row.update(flag_columns(item.text, flags or FlagSettings(), ours))
-    return {k: _storable(v) for k, v in row.items()}
-
-
-def flag_columns(text: str, flags: FlagSettings, ours: bool) -> dict[str, Any]:
-    if ours:  # we never wait on ourselves
-        return {"question": 0, "negative": 0, "addressed": 0, "question_score": 0.0, "negative_score": 0.0,
-                "reasons": "[]", "flags_version": FLAGS_VERSION}
-    v = classify(text, flags)
-    return {"question": int(v.question), "negative": int(v.negative), "addressed": int(v.addressed_to_us),
-            "question_score": round(v.question_score, 4), "negative_score": round(v.negative_score, 4),
-            "reasons": json.dumps(v.reasons, ensure_ascii=False), "flags_version": FLAGS_VERSION}
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    return (value if isinstance(value, str) else str(value)) or None
-
-
-def _valid(items: Iterable[RawItem], warnings: list[str]) -> Iterator[RawItem]:
-    """Items storage can keep: one without an id could never be told apart from the next."""
-    skipped = 0
-    for item in items:
-        if _text(item.native_id) and (item.created_at is None or isinstance(item.created_at, datetime)):
-            yield item
-        else:
-            skipped += 1
-    if skipped:
-        warnings.append(f"skipped {skipped} item{'s' if skipped != 1 else ''} without an id or a usable date")
-
-
-def _storable(value: Any) -> Any:
-    """JSON may carry lone surrogates ("\\ud800"), which UTF-8 cannot store: they become U+FFFD."""
-    if isinstance(value, str) and _SURROGATE.search(value):
-        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return value
-
-
-def _raw(raw: Any) -> str | None:
-    if raw is None:
-        return None
-    text = json.dumps(raw, ensure_ascii=False, default=str)
-    return text if len(text) <= MAX_RAW else json.dumps({"truncated": True, "head": text[:MAX_RAW]})
-
-
-def _parse_in_worker(feed: FeedConfig, got: Download, identity: Identity, settings: FlagSettings,
-                     now: int) -> tuple[str, Any]:
-    """In a worker process: parse a download and flag its items. Errors come back as
-    values, since a FeedError does not survive pickling with its feed name."""
-    try:
-        fetched = make_source(feed).parse_download(got)
-        rows = [to_row(i, identity, settings, now) for i in _valid(fetched.items, fetched.warnings)]
-        return "ok", (rows, fetched.state, fetched.warnings)
-    except FeedError as e:
-        return "error", e.message
-    except Exception as e:  # a parser bug fails this feed only
-        return "error", f"unexpected {type(e).__name__} in the {feed.type} source: {str(e)[:200]}"
-
-
-def _flag_texts(texts: list[str], settings: FlagSettings) -> list[dict[str, Any]]:
-    return [flag_columns(t, settings, False) for t in texts]
-
-
-class _FlagJob:
-    """Flags for one batch of rows: computed now, or by the pool and filled in when ready."""
-
-    def __init__(self, rows: list[dict[str, Any]], todo: list[int], results: list[Any] | None = None):
-        self.rows, self.todo, self.results = rows, todo, results or []
-
-    def ready(self) -> bool:
-        return all(r.ready() for r in self.results)
-
-    def wait(self) -> None:
-        if self.results:
-            flags = [f for r in self.results for f in r.get()]
-            for i, f in zip(self.todo, flags):
-                self.rows[i].update(f)
-            self.results = []
-
-
-class Flagger:
-    """Runs the flag detectors, in worker processes when there is enough to share.
-
-    Flagging is the CPU-heavy step of a pull; threads cannot run it in parallel
-    (the GIL), so big batches go to a small pool of forked processes while this
-    process keeps fetching, parsing and writing.
-    """
-
-    CHUNK = 250  # texts per task: big enough to pay for the pickling, small enough to spread
-
-    def __init__(self, settings: FlagSettings, processes: int | None = None):
-        self.settings = settings
-        n = (os.cpu_count() or 1) if processes is None else processes
-        self.pool = None
-        if n > 1 and "fork" in multiprocessing.get_all_start_methods():
-            # Forked before any worker thread starts, with the models already loaded,
-            # so the children share them and start in milliseconds.
-            classify("warm up", settings)
-            self.pool = multiprocessing.get_context("fork").Pool(n)
-
-    def submit(self, rows: list[dict[str, Any]]) -> _FlagJob:
-        todo = [i for i, r in enumerate(rows) if "question" not in r]
-        texts = [rows[i]["text"] for i in todo]
-        if self.pool is None or not texts:
-            for i, f in zip(todo, _flag_texts(texts, self.settings)):
-                rows[i].update(f)
-            return _FlagJob(rows, [])
-        results = [self.pool.apply_async(_flag_texts, (texts[k:k + self.CHUNK], self.settings))
-                   for k in range(0, len(texts), self.CHUNK)]
-        return _FlagJob(rows, todo, results)
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
 
 
 @dataclass
@@ -241,7 +90,7 @@ class Puller:
         # thread starts; a cron pull of a few feeds flags in this process.
         many = len(due) >= 8 or any(f.type == "jsonl" for f, _ in due)
         flagger = self.flagger = Flagger(self.config.flags, processes=None if many else 1) if due else None
-        inflight: deque[tuple[list[_Msg], _FlagJob]] = deque()
+        inflight: deque[tuple[list[_Msg], FlagJob]] = deque()
 
         def finish(msgs: list[_Msg]) -> None:
             self._store_group(msgs, results)
@@ -364,7 +213,7 @@ class Puller:
                 return
             left = self.http.deadline_left() or feed.timeout
             try:
-                kind, value = pool.apply_async(_parse_in_worker, (feed, got, self.identity, self.config.flags,
+                kind, value = pool.apply_async(parse_in_worker, (feed, got, self.identity, self.config.flags,
                                                                   now)).get(timeout=max(1.0, left))
             except multiprocessing.TimeoutError:
                 raise FeedError(feed.name, "timed out parsing the feed") from None
@@ -375,13 +224,13 @@ class Puller:
             return
         if stream is None:
             fetched = source.fetch(self.http, state)
-            rows = [to_row(i, self.identity, None, now) for i in _valid(fetched.items, fetched.warnings)]
+            rows = [to_row(i, self.identity, None, now) for i in valid(fetched.items, fetched.warnings)]
             yield _Msg(feed, rows, state=fetched.state, done=True, not_modified=fetched.not_modified,
                        warnings=fetched.warnings)
             return
         fetched = Fetched(state=state)
         rows: list[dict[str, Any]] = []
-        for item in _valid(stream(self.http, state, fetched), fetched.warnings):
+        for item in valid(stream(self.http, state, fetched), fetched.warnings):
             rows.append(to_row(item, self.identity, None, now))
             if len(rows) >= BATCH:
                 while not self.room.acquire(timeout=0.5):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from listen.flags import FlagSettings
 from listen.models import RawItem
-from listen.pull import to_row
+from listen.rows import to_row
 from listen.waiting import Identity, answered_times
 
 T0 = 1_770_000_000  # a fixed "now" for tests

@@ -12,7 +12,7 @@ from rich.console import Console
 from listen import stats
 from listen.flags import FlagSettings
 from listen.models import RawItem
-from listen.pull import to_row
+from listen.rows import to_row
 from listen.storage import open_store
 from listen.waiting import Identity, answered_times
 

@@ -1,0 +1,94 @@
+"""From what a source returns to what storage keeps: one row per item.
+
+Text columns always get text and items without an id are dropped, whatever a
+source let through: the schema is not for strangers to decide.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any, Iterable, Iterator
+
+from listen.flags import FLAGS_VERSION, FlagSettings, classify
+from listen.models import RawItem
+from listen.text import normalise_name
+from listen.waiting import Identity
+
+MAX_RAW = 256 * 1024  # a raw payload beyond this is kept cut, with a marker
+
+
+def to_row(item: RawItem, identity: Identity, flags: FlagSettings | None, now: int) -> dict[str, Any]:
+    """What storage keeps for one item: its content, who wrote it, and its flags.
+
+    With flags=None the flag columns are left for a Flagger to fill in.
+    """
+    # Text columns get text whatever a source let through (an id sent as a number,
+    # a bool where a name should be).
+    author = _text(item.author) or "unknown"
+    author_name = _text(item.author_name)
+    ours = identity.is_ours(item.ours is True, author, author_name)
+    row: dict[str, Any] = {
+        "native_id": _text(item.native_id),
+        "author": author,
+        "author_name": author_name,
+        "author_key": normalise_name(author),
+        "text": _text(item.text) or "",
+        "created_at": int(item.created_at.timestamp()) if item.created_at else None,
+        "url": _text(item.url),
+        "in_reply_to": _text(item.in_reply_to),
+        "thread_id": _text(item.thread_id),
+        "title": _text(item.title),
+        "ours_hint": {True: 1, False: 0}.get(item.ours) if isinstance(item.ours, bool) else None,
+        "ours": int(ours),
+        "raw": _raw(item.raw),
+    }
+    if flags is not None or ours:
+        row.update(flag_columns(item.text, flags or FlagSettings(), ours))
+    return {k: _storable(v) for k, v in row.items()}
+
+
+def flag_columns(text: str, flags: FlagSettings, ours: bool) -> dict[str, Any]:
+    if ours:  # we never wait on ourselves
+        return {"question": 0, "negative": 0, "addressed": 0, "question_score": 0.0, "negative_score": 0.0,
+                "reasons": "[]", "flags_version": FLAGS_VERSION}
+    v = classify(text, flags)
+    return {"question": int(v.question), "negative": int(v.negative), "addressed": int(v.addressed_to_us),
+            "question_score": round(v.question_score, 4), "negative_score": round(v.negative_score, 4),
+            "reasons": json.dumps(v.reasons, ensure_ascii=False), "flags_version": FLAGS_VERSION}
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return (value if isinstance(value, str) else str(value)) or None
+
+
+def valid(items: Iterable[RawItem], warnings: list[str]) -> Iterator[RawItem]:
+    """Items storage can keep: one without an id could never be told apart from the next."""
+    skipped = 0
+    for item in items:
+        if _text(item.native_id) and (item.created_at is None or isinstance(item.created_at, datetime)):
+            yield item
+        else:
+            skipped += 1
+    if skipped:
+        warnings.append(f"skipped {skipped} item{'s' if skipped != 1 else ''} without an id or a usable date")
+
+
+def _storable(value: Any) -> Any:
+    """JSON may carry lone surrogates ("\\ud800"), which UTF-8 cannot store: they become U+FFFD."""
+    if isinstance(value, str) and _SURROGATE.search(value):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return value
+
+
+def _raw(raw: Any) -> str | None:
+    if raw is None:
+        return None
+    text = json.dumps(raw, ensure_ascii=False, default=str)
+    return text if len(text) <= MAX_RAW else json.dumps({"truncated": True, "head": text[:MAX_RAW]})

@@ -1,0 +1,91 @@
+"""Worker processes for the CPU-heavy half of a big pull: parsing and flagging.
+
+Threads cannot run Python code in parallel (the GIL), so a pull with much to do
+forks a small pool before any thread starts; the children share the loaded
+models and start in milliseconds. A small pull never pays for it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from typing import Any
+
+from listen.errors import FeedError
+from listen.flags import FlagSettings, classify
+from listen.models import Download
+from listen.rows import flag_columns, to_row, valid
+from listen.sources import FeedConfig, make_source
+from listen.waiting import Identity
+
+
+def parse_in_worker(feed: FeedConfig, got: Download, identity: Identity, settings: FlagSettings,
+                     now: int) -> tuple[str, Any]:
+    """In a worker process: parse a download and flag its items. Errors come back as
+    values, since a FeedError does not survive pickling with its feed name."""
+    try:
+        fetched = make_source(feed).parse_download(got)
+        rows = [to_row(i, identity, settings, now) for i in valid(fetched.items, fetched.warnings)]
+        return "ok", (rows, fetched.state, fetched.warnings)
+    except FeedError as e:
+        return "error", e.message
+    except Exception as e:  # a parser bug fails this feed only
+        return "error", f"unexpected {type(e).__name__} in the {feed.type} source: {str(e)[:200]}"
+
+
+def _flag_texts(texts: list[str], settings: FlagSettings) -> list[dict[str, Any]]:
+    return [flag_columns(t, settings, False) for t in texts]
+
+
+class FlagJob:
+    """Flags for one batch of rows: computed now, or by the pool and filled in when ready."""
+
+    def __init__(self, rows: list[dict[str, Any]], todo: list[int], results: list[Any] | None = None):
+        self.rows, self.todo, self.results = rows, todo, results or []
+
+    def ready(self) -> bool:
+        return all(r.ready() for r in self.results)
+
+    def wait(self) -> None:
+        if self.results:
+            flags = [f for r in self.results for f in r.get()]
+            for i, f in zip(self.todo, flags):
+                self.rows[i].update(f)
+            self.results = []
+
+
+class Flagger:
+    """Runs the flag detectors, in worker processes when there is enough to share.
+
+    Flagging is the CPU-heavy step of a pull; threads cannot run it in parallel
+    (the GIL), so big batches go to a small pool of forked processes while this
+    process keeps fetching, parsing and writing.
+    """
+
+    CHUNK = 250  # texts per task: big enough to pay for the pickling, small enough to spread
+
+    def __init__(self, settings: FlagSettings, processes: int | None = None):
+        self.settings = settings
+        n = (os.cpu_count() or 1) if processes is None else processes
+        self.pool = None
+        if n > 1 and "fork" in multiprocessing.get_all_start_methods():
+            # Forked before any worker thread starts, with the models already loaded,
+            # so the children share them and start in milliseconds.
+            classify("warm up", settings)
+            self.pool = multiprocessing.get_context("fork").Pool(n)
+
+    def submit(self, rows: list[dict[str, Any]]) -> FlagJob:
+        todo = [i for i, r in enumerate(rows) if "question" not in r]
+        texts = [rows[i]["text"] for i in todo]
+        if self.pool is None or not texts:
+            for i, f in zip(todo, _flag_texts(texts, self.settings)):
+                rows[i].update(f)
+            return FlagJob(rows, [])
+        results = [self.pool.apply_async(_flag_texts, (texts[k:k + self.CHUNK], self.settings))
+                   for k in range(0, len(texts), self.CHUNK)]
+        return FlagJob(rows, todo, results)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
