@@ -160,6 +160,9 @@ def pull(
                 err.out(f"{r.feed}: {inert(w, limit=300, one_line=True)}", highlight=False)
         for r in failed:
             print(f"listen: {pull_line(r)}", file=sys.stderr)
+        new = sum(r.new for r in results)
+        err.print(f"{len(results)} feed{'s' if len(results) != 1 else ''} · {new} new · "
+                  f"{len(failed)} failed" + (" · next: listen inbox" if new else ""), style="bold")
     if failed:
         raise typer.Exit(EXIT_FEED_FAILED)
 
