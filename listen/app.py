@@ -131,12 +131,12 @@ class Listener:
         return import_file(self.store, path, feed=feed, now=self.now(), on_bad=on_bad)
 
     def reflag(self) -> int:
-        """Re-run the flag detectors on stored mentions flagged by an older version."""
-        from listen.flags import FLAGS_VERSION
-        from listen.rows import flag_columns
+        """Re-run the flag detectors on stored mentions flagged by another detector
+        version or other [flags] settings (thresholds, rules)."""
+        from listen.rows import flag_columns, flags_version
 
         n = 0
-        for batch in self.store.stale_flags(FLAGS_VERSION):
+        for batch in self.store.stale_flags(flags_version(self.config.flags)):
             self.store.update_flags([{"id": i, **flag_columns(text, self.config.flags, False)} for i, text in batch])
             n += len(batch)
         return n

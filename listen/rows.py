@@ -6,6 +6,8 @@ source let through: the schema is not for strangers to decide.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import re
 from datetime import datetime
@@ -49,14 +51,22 @@ def to_row(item: RawItem, identity: Identity, flags: FlagSettings | None, now: i
     return {k: _storable(v) for k, v in row.items()}
 
 
+@functools.lru_cache(maxsize=8)
+def flags_version(settings: FlagSettings) -> str:
+    """What produced an item's flags: the detectors' version and the user's thresholds
+    and rules. When either changes, stored items are stale: `listen reflag` (or the
+    next pull that sees them again) flags them anew."""
+    return f"{FLAGS_VERSION}/{hashlib.sha1(repr(settings).encode()).hexdigest()[:8]}"
+
+
 def flag_columns(text: str, flags: FlagSettings, ours: bool) -> dict[str, Any]:
     if ours:  # we never wait on ourselves
         return {"question": 0, "negative": 0, "addressed": 0, "question_score": 0.0, "negative_score": 0.0,
-                "reasons": "[]", "flags_version": FLAGS_VERSION}
+                "reasons": "[]", "flags_version": flags_version(flags)}
     v = classify(text, flags)
     return {"question": int(v.question), "negative": int(v.negative), "addressed": int(v.addressed_to_us),
             "question_score": round(v.question_score, 4), "negative_score": round(v.negative_score, 4),
-            "reasons": json.dumps(v.reasons, ensure_ascii=False), "flags_version": FLAGS_VERSION}
+            "reasons": json.dumps(v.reasons, ensure_ascii=False), "flags_version": flags_version(flags)}
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

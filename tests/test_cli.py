@@ -250,3 +250,19 @@ def test_help_and_reading_commands_import_nothing_heavy(tmp_path):
     assert loaded_by(["--help"]) == []
     assert loaded_by(["--config", str(cfg), "inbox"]) == []
     assert loaded_by(["--config", str(cfg), "inbox", "--json"]) == []
+
+
+def test_reflag_after_a_rules_change(setup):
+    tmp, cfg = setup
+    run("--config", str(cfg), "pull")
+    before = {r["author"]: r for r in json.loads(run("--config", str(cfg), "inbox", "--json").stdout)}
+    assert "negative" in before["cat"]["flags"]
+    assert run("--config", str(cfg), "reflag").stdout.strip() == "re-flagged 0 items"  # nothing changed
+    # The user decides "terrible" and "broken" are fine words here, and raises the bar.
+    cfg.write_text(cfg.read_text().replace(
+        "[identity]", '[flags]\nnever_negative = ["broken", "terrible", "nobody answers"]\n'
+                      'negative_threshold = 0.95\n[identity]'))
+    r = run("--config", str(cfg), "reflag")
+    assert r.returncode == 0 and r.stdout.strip() == "re-flagged 5 items"  # every stored mention
+    after = {r["author"]: r for r in json.loads(run("--config", str(cfg), "inbox", "--json", "--all").stdout)}
+    assert "negative" not in after["cat"]["flags"]
