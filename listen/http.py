@@ -158,6 +158,7 @@ class Http:
         params: Any = None,
         headers: dict[str, str] | None = None,
         json_body: Any = None,
+        data: dict[str, str] | None = None,
         etag: str | None = None,
         last_modified: str | None = None,
         deadline: float | None = None,
@@ -171,7 +172,7 @@ class Http:
             hdrs["If-Modified-Since"] = last_modified
         deadline = deadline or getattr(self._local, "deadline", None) or (time.monotonic() + self.timeout * 3)
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            resp = self._once(method, url, feed, params, hdrs, json_body, deadline)
+            resp = self._once(method, url, feed, params, hdrs, json_body, deadline, data)
             if resp.status == 304 or resp.status in ok:
                 return resp
             if resp.status in RETRY_STATUSES:
@@ -187,21 +188,21 @@ class Http:
         raise AssertionError("unreachable")  # the loop returns or raises
 
     def _once(self, method: str, url: str, feed: str, params: Any, headers: dict[str, str],
-              json_body: Any, deadline: float) -> Response:
+              json_body: Any, deadline: float, data: dict[str, str] | None = None) -> Response:
         try:
-            return self._attempt(method, url, feed, params, headers, json_body, deadline)
+            return self._attempt(method, url, feed, params, headers, json_body, deadline, data)
         except _stale() as e:
             # A kept-alive connection can die under a request (the server closed it, or
             # the pool did: see the limits above). A GET is safe to send again, once.
             if method not in ("GET", "HEAD") or deadline - time.monotonic() <= 0:
                 raise FeedError(feed, f"cannot fetch {safe_url(url)}: {type(e).__name__}: {_short(e)}") from None
         try:
-            return self._attempt(method, url, feed, params, headers, json_body, deadline)
+            return self._attempt(method, url, feed, params, headers, json_body, deadline, data)
         except _stale() as e:
             raise FeedError(feed, f"cannot fetch {safe_url(url)}: {type(e).__name__}: {_short(e)}") from None
 
     def _attempt(self, method: str, url: str, feed: str, params: Any, headers: dict[str, str],
-                 json_body: Any, deadline: float) -> Response:
+                 json_body: Any, deadline: float, data: dict[str, str] | None = None) -> Response:
         left = deadline - time.monotonic()
         if left <= 0:
             raise FeedError(feed, f"timed out fetching {safe_url(url)}")
@@ -210,7 +211,7 @@ class Http:
         timeout = httpx.Timeout(min(self.timeout, left), connect=min(self.timeout, left, 10.0))
         try:
             with self.client.stream(method, url, params=params, headers=headers, json=json_body,
-                                    timeout=timeout) as r:
+                                    data=data, timeout=timeout) as r:
                 declared = r.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > self.max_size:
                     raise FeedError(feed, f"response from {safe_url(url)} is {int(declared)} bytes, over the {self.max_size}-byte cap")

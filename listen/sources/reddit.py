@@ -1,4 +1,4 @@
-"""Reddit, through the public JSON listings (no login).
+"""Reddit, through the public JSON listings, and the account's inbox when logged in.
 
 What it reads, each a "stream" with its own watermark:
   posts     `query` set: /search.json?q=..&sort=new&type=link (or /r/<sub>/search.json
@@ -7,21 +7,27 @@ What it reads, each a "stream" with its own watermark:
             (filtered locally by the words of `query` when both are set: Reddit's search
             does not search comment text).
   ours      `username` set: /user/<name>/comments.json, so our replies answer people.
+  inbox     `client_id_env`, `client_secret_env` and `password_env` set (a "script" app):
+            /message/inbox on oauth.reddit.com with a password-grant token: replies to our
+            comments and posts and mentions of u/<username>, wherever they are.
 
 Listings are newest first; we page with `after` until we reach an item older than the
 stream's watermark (or max_pages, or lookback on a first pull). A time watermark rather
 than a `before=<fullname>` anchor, because an anchor breaks when that item is deleted.
 
 Cursor (JSON): {"posts": {"since": <created_utc>}, "comments": {...}, "ours": {...},
-"not_before": <epoch seconds, set when X-Ratelimit-Remaining ran out>}.
+"not_before": <epoch seconds, set when X-Ratelimit-Remaining ran out>}. The token lives
+in memory only, never in the cursor.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import sys
 import time
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
@@ -39,6 +45,17 @@ PAGE_SIZE = 100  # Reddit's largest `limit`
 OVERLAP = 600.0
 _SUBREDDIT = re.compile(r"^[A-Za-z0-9_]{2,21}(\+[A-Za-z0-9_]{2,21})*$")  # "acme" or "acme+acmehelp"
 _USERNAME = re.compile(r"^[A-Za-z0-9_-]{3,20}$")
+_THREAD = re.compile(r"/comments/([a-z0-9]+)(?:/|$)")  # the post's id in a permalink or inbox `context`
+OAUTH_KEYS = ("client_id_env", "client_secret_env", "password_env")
+TOKEN_MARGIN = 60.0  # renew a token this long before Reddit says it expires
+
+
+@dataclass(frozen=True)
+class Stream:
+    name: str
+    path: str
+    params: dict[str, str] = field(default_factory=dict)
+    oauth: bool = False  # read from oauth_base_url with the bearer token
 
 
 class RedditSource(Source):
@@ -50,14 +67,32 @@ class RedditSource(Source):
         "base_url": Option(str, "root of the Reddit API", default=WEB),
         "max_pages": Option(int, f"at most this many pages of {PAGE_SIZE} per stream and pull", default=5, minimum=1),
         "lookback": Option(str, "how far back the first pull reaches", default="14d", duration=True),
+        "client_id_env": Option(str, "env var holding the client id of a Reddit \"script\" app; enables the inbox"),
+        "client_secret_env": Option(str, "env var holding that app's secret"),
+        "password_env": Option(str, "env var holding the password of `username` (the app's developer)"),
+        "oauth_base_url": Option(str, "root of the logged-in API", default="https://oauth.reddit.com"),
+        "oauth_token_url": Option(str, "where tokens are granted", default="https://www.reddit.com/api/v1/access_token"),
     }
+
+    def __init__(self, feed: Any):
+        super().__init__(feed)
+        self._token: str | None = None  # in memory only: never in the cursor, raw or messages
+        self._token_until = 0.0  # time.monotonic() after which the token is renewed
 
     @classmethod
     def check(cls, options: dict[str, Any]) -> list[str]:
         problems = []
         query, sub, user = options.get("query"), options.get("subreddit"), options.get("username")
-        if not (query and query.strip()) and not sub:
-            problems.append("set query (posts matching words) or subreddit (everything in a subreddit), or both")
+        oauth = [k for k in OAUTH_KEYS if options.get(k)]
+        if not (query and query.strip()) and not sub and not oauth:
+            problems.append("set query (posts matching words), subreddit (everything in a subreddit) "
+                            "or client_id_env, client_secret_env and password_env (the account's inbox)")
+        if oauth and len(oauth) < len(OAUTH_KEYS):
+            missing = ", ".join(k for k in OAUTH_KEYS if k not in oauth)
+            problems.append(f"client_id_env, client_secret_env and password_env go together (logging in); missing: {missing}")
+        if oauth and not user:
+            problems.append("username is required with client_id_env, client_secret_env and password_env: "
+                            "it is the account that logs in")
         if sub and not _SUBREDDIT.match(_strip_prefix(sub, "r/")):
             problems.append(f"subreddit: {sub!r} is not a subreddit name (like \"acme\" or \"acme+acmehelp\")")
         if user and not _USERNAME.match(_strip_prefix(user, "u/")):
@@ -80,26 +115,36 @@ class RedditSource(Source):
         user = self.feed.get("username")
         return _strip_prefix(user, "u/") if user else None
 
+    @property
+    def oauth(self) -> bool:
+        return all(self.feed.get(k) for k in OAUTH_KEYS)
+
     def headers(self) -> dict[str, str]:
         # Reddit throttles generic User-Agents hard; it asks for <platform>:<app>:<version> (by /u/<name>).
         by = f" (by /u/{self.username})" if self.username else " (social listening CLI)"
         return {"User-Agent": f"{sys.platform}:listen:{__version__}{by}"}
 
-    def streams(self) -> list[tuple[str, str, dict[str, str]]]:
-        """(name, path, params) for each listing this feed reads."""
+    def streams(self) -> list[Stream]:
+        """The listings this feed reads."""
         query, sub = self.feed.get("query"), self.subreddit
         out = []
+        # The inbox first: it is what is addressed to us, and it is counted against the
+        # app's own rate limit, not the tight one of the public listings.
+        if self.oauth:
+            # /message/inbox rather than /message/mentions + /message/comments: one request,
+            # and it also holds replies to our posts (post_reply, else /message/selfreply).
+            out.append(Stream("inbox", "/message/inbox", oauth=True))
         if query and sub:
-            out.append(("posts", f"/r/{quote(sub)}/search.json",
-                        {"q": query, "sort": "new", "type": "link", "restrict_sr": "on", "t": "all"}))
+            out.append(Stream("posts", f"/r/{quote(sub)}/search.json",
+                              {"q": query, "sort": "new", "type": "link", "restrict_sr": "on", "t": "all"}))
         elif query:
-            out.append(("posts", "/search.json", {"q": query, "sort": "new", "type": "link", "t": "all"}))
-        else:
-            out.append(("posts", f"/r/{quote(sub)}/new.json", {}))
+            out.append(Stream("posts", "/search.json", {"q": query, "sort": "new", "type": "link", "t": "all"}))
+        elif sub:
+            out.append(Stream("posts", f"/r/{quote(sub)}/new.json"))
         if sub:
-            out.append(("comments", f"/r/{quote(sub)}/comments.json", {}))
+            out.append(Stream("comments", f"/r/{quote(sub)}/comments.json"))
         if self.username:
-            out.append(("ours", f"/user/{quote(self.username)}/comments.json", {"sort": "new"}))
+            out.append(Stream("ours", f"/user/{quote(self.username)}/comments.json", {"sort": "new"}))
         return out
 
     # --- fetching ------------------------------------------------------------
@@ -116,10 +161,11 @@ class RedditSource(Source):
         cursor.pop("not_before", None)
 
         items: dict[str, RawItem] = {}
-        for name, path, params in self.streams():
+        for stream in self.streams():
+            name = stream.name
             mark = cursor.get(name) if isinstance(cursor.get(name), dict) else {}
             since = float(mark["since"]) if isinstance(mark.get("since"), (int, float)) else now - self.feed.get("lookback")
-            found, newest, complete, wait = self._walk(http, path, params, since, warnings)
+            found, newest, complete, wait = self._walk(http, stream, since, warnings)
             for item in found:
                 if name == "comments" and not self._matches(item.text):
                     continue
@@ -135,7 +181,7 @@ class RedditSource(Source):
                 break
         return Fetched(items=list(items.values()), state=FetchState(cursor=json.dumps(cursor)), warnings=warnings)
 
-    def _walk(self, http: Http, path: str, params: dict[str, str], since: float,
+    def _walk(self, http: Http, stream: Stream, since: float,
               warnings: list[str]) -> tuple[list[RawItem], float, bool, float | None]:
         """Pages of one listing down to `since`. Returns items, newest date, finished?, wait."""
         found: list[RawItem] = []
@@ -143,14 +189,19 @@ class RedditSource(Source):
         after = None
         stop_at = since - OVERLAP
         for page in range(int(self.feed.get("max_pages"))):
-            query = {**params, "limit": str(PAGE_SIZE), "raw_json": "1"}
+            query = {**stream.params, "limit": str(PAGE_SIZE), "raw_json": "1"}
             if after:
                 query["after"] = after
-            resp = self._get(http, path, query)
+            resp = self._oauth_get(http, stream.path, query) if stream.oauth else self._get(http, stream.path, query)
             children, after = self._listing(resp)
             reached = False
             for child in children:
-                item = self.map_record(self._item, child, f"a {str(child.get('kind', 'thing'))[:10]} in {path}", warnings)
+                if child.get("kind") == "t4":
+                    # A private message in the inbox: not a public conversation, and our
+                    # answers (in /message/sent) are not read, so it would wait forever.
+                    continue
+                item = self.map_record(self._item, child, f"a {str(child.get('kind', 'thing'))[:10]} in {stream.path}",
+                                       warnings)
                 if item is None:
                     continue
                 created = item.created_at.timestamp()
@@ -164,7 +215,7 @@ class RedditSource(Source):
                 return found, newest, True, wait
             if wait is not None:
                 return found, newest, False, wait
-        warnings.append(f"stopped after {self.feed.get('max_pages')} pages of {path}; older items were skipped "
+        warnings.append(f"stopped after {self.feed.get('max_pages')} pages of {stream.path}; older items were skipped "
                         "(raise max_pages to get them)")
         return found, newest, True, _exhausted(resp)
 
@@ -177,10 +228,63 @@ class RedditSource(Source):
                 if reason == "private":
                     raise self.error(f"HTTP 403: r/{self.subreddit} is private; listen reads public subreddits only") from None
                 raise self.error("HTTP 403: Reddit refused the request. It blocks some unauthenticated clients "
-                                 "and networks; logging in (OAuth) is not supported yet") from None
+                                 "and networks; listings are read without login (only the inbox logs in)") from None
             if e.status == 404:
                 raise self.error(f"HTTP 404: Reddit has no listing at {path} (check subreddit and username)") from None
             raise
+
+    # --- logging in ------------------------------------------------------------
+
+    def _login(self, http: Http) -> str:
+        """A bearer token by the password grant of a "script" app."""
+        client_id = self.feed.secret("client_id_env")
+        client_secret = self.feed.secret("client_secret_env")
+        password = self.feed.secret("password_env")
+        basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode("ascii")
+        try:
+            resp = http.request("POST", self.feed.get("oauth_token_url"), feed=self.feed.name,
+                                headers={**self.headers(), "Authorization": f"Basic {basic}"},
+                                data={"grant_type": "password", "username": self.username or "",
+                                      "password": password or ""})
+        except HttpStatusError as e:
+            if e.status in (401, 403):
+                raise self.error(
+                    f"HTTP {e.status}: Reddit refused the app credentials in ${self.feed.get('client_id_env')} and "
+                    f"${self.feed.get('client_secret_env')}; they are the id and secret of a \"script\" app "
+                    "at reddit.com/prefs/apps") from None
+            raise
+        body = resp.json(self.feed.name)
+        body = body if isinstance(body, dict) else {}
+        token = body.get("access_token")
+        if body.get("error") == "invalid_grant":  # Reddit says so with HTTP 200
+            raise self.error(f"Reddit refused the password in ${self.feed.get('password_env')} for u/{self.username} "
+                             "(invalid_grant; the account must be the app's developer, without two-factor login)")
+        if not isinstance(token, str) or not token or not (token.isascii() and token.isprintable()):
+            error = body.get("error")
+            why = f": {str(error)[:40]!r}" if isinstance(error, str) else ""
+            raise self.error(f"Reddit granted no access token{why}")
+        lifetime = body.get("expires_in")
+        lifetime = float(lifetime) if isinstance(lifetime, (int, float)) else 3600.0
+        self._token, self._token_until = token, time.monotonic() + max(0.0, lifetime - TOKEN_MARGIN)
+        return token
+
+    def _oauth_get(self, http: Http, path: str, params: dict[str, str]) -> Response:
+        base = self.feed.get("oauth_base_url").rstrip("/")
+        fresh = self._token is None or time.monotonic() >= self._token_until
+        token = self._login(http) if fresh else self._token
+        for attempt in (1, 2):
+            try:
+                return http.get(base + path, feed=self.feed.name, params=params,
+                                headers={**self.headers(), "Authorization": f"bearer {token}"})
+            except HttpStatusError as e:
+                if e.status == 401 and attempt == 1 and not fresh:
+                    token, fresh = self._login(http), True  # revoked before its time: log in once more
+                    continue
+                if e.status in (401, 403):
+                    raise self.error(f"HTTP {e.status}: Reddit refused to show u/{self.username}'s inbox to the app "
+                                     "(it needs the privatemessages scope)") from None
+                raise
+        raise AssertionError("unreachable")  # the loop returns or raises
 
     def _listing(self, resp: Response) -> tuple[list[dict], str | None]:
         body = resp.json(self.feed.name)
@@ -215,6 +319,14 @@ class RedditSource(Source):
         if kind == "t1":
             text = html_to_text(data.get("body_html")) or (data.get("body") or "")
             in_reply_to, thread_id, title = data.get("parent_id"), data.get("link_id"), data.get("link_title")
+            # Inbox comments have neither permalink nor link_id, only `context`:
+            # "/r/S/comments/<post>/<slug>/<comment>/?context=3".
+            context = data.get("context")
+            if isinstance(context, str) and context.startswith("/"):
+                url = url or WEB + context.split("?")[0]
+                found = _THREAD.search(context)
+                if not isinstance(thread_id, str) and found:
+                    thread_id = f"t3_{found.group(1)}"
         else:  # a post: the title is what people read first
             title = data.get("title") or ""
             body = html_to_text(data.get("selftext_html")) or (data.get("selftext") or "")
@@ -236,9 +348,18 @@ class RedditSource(Source):
         )
 
     def probe(self, http: Http) -> str:
-        name, path, params = self.streams()[0]
-        children, _ = self._listing(self._get(http, path, {**params, "limit": "1", "raw_json": "1"}))
-        return f"reachable (no login); {path} answered with {len(children)} item(s)"
+        said = []
+        for stream in self.streams():
+            if stream.name not in ("inbox", "posts"):
+                continue
+            params = {**stream.params, "limit": "1", "raw_json": "1"}
+            if stream.oauth:
+                children, _ = self._listing(self._oauth_get(http, stream.path, params))
+                said.append(f"logged in as u/{self.username}; {stream.path} answered with {len(children)} item(s)")
+            else:
+                children, _ = self._listing(self._get(http, stream.path, params))
+                said.append(f"reachable (no login); {stream.path} answered with {len(children)} item(s)")
+        return "; ".join(said)
 
 
 def _strip_prefix(value: str, prefix: str) -> str:
