@@ -22,6 +22,7 @@ class InboxView:
     summary: dict[str, int]
     now: int
     stale: list[tuple[str, int, str]]  # (feed, seconds since last success, last error)
+    max_age: int = 14 * 86400  # the inbox's window: older unanswered mentions have dropped out
 
 
 class Listener:
@@ -82,7 +83,7 @@ class Listener:
         kw = dict(max_age=self.config.max_age, include_unflagged=include_unflagged, feeds=feeds, since=since)
         items = self.store.inbox(now, limit=limit, **kw)
         summary = self.store.inbox_summary(now, **kw)
-        return InboxView(items, summary, now, self.stale_feeds(now))
+        return InboxView(items, summary, now, self.stale_feeds(now), self.config.max_age)
 
     def stale_feeds(self, now: int) -> list[tuple[str, int, str]]:
         """Feeds that have been failing longer than [inbox] stale_after: a gap in what we hear."""

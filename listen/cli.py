@@ -220,7 +220,7 @@ def inbox(
         return
     from listen import render
 
-    _out().print(render.inbox(view.items, view.summary, view.now, view.stale))
+    _out().print(render.inbox(view.items, view.summary, view.now, view.stale, view.max_age))
 
 
 def _duration(text: str, option: str) -> int:

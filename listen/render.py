@@ -30,10 +30,13 @@ def _t(text: str | None, style: str = "", limit: int | None = None, one_line: bo
     return Text(inert(text, limit=limit, one_line=one_line), style=style)
 
 
-def headline(summary: dict[str, int]) -> Text:
+def headline(summary: dict[str, int], max_age: int | None = None) -> Text:
     n = summary["items"]
     if n == 0:
-        return Text("Nobody is waiting for a reply. ", style="bold green") + Text("Inbox zero: enjoy your coffee.")
+        # Say the window: stats may still count older mentions nobody answered.
+        window = f" from the last {humanize(max_age)}" if max_age else ""
+        return (Text(f"Nobody is waiting for a reply{window}. ", style="bold green")
+                + Text("Inbox zero: enjoy your coffee."))
     people = summary["people"]
     parts = [f"{people} {'person' if people == 1 else 'people'} waiting",
              f"{n} message{'s' if n != 1 else ''}" if n != people else None,
@@ -49,8 +52,8 @@ def stale_warnings(stale: list[tuple[str, int, str]]) -> list[Text]:
 
 
 def inbox(items: list[Item], summary: dict[str, int], now: int, stale: list[tuple[str, int, str]],
-          shown_all: bool = False) -> RenderableType:
-    parts: list[RenderableType] = [*stale_warnings(stale), headline(summary)]
+          max_age: int | None = None) -> RenderableType:
+    parts: list[RenderableType] = [*stale_warnings(stale), headline(summary, max_age)]
     for item in items:
         parts.append(Text(""))
         parts.append(waiting_block(item, now))

@@ -189,8 +189,9 @@ def _inbox(view: Any) -> str:
         parts.append(f'<div class="warn"><b>{_t(feed, 80, True)}</b> has not been fetched for {humanize(age)}:'
                      f' {_t(error, 300, True)}. People there may be waiting unheard.</div>')
     if not s["items"]:
-        parts.append('<div class="empty">Nobody is waiting for a reply. Every flagged mention is answered,'
-                     ' done or snoozed.</div></section>')
+        parts.append(f'<div class="empty">Nobody is waiting for a reply from the last {humanize(view.max_age)}:'
+                     ' every flagged mention there is answered, done or snoozed. (The figures below count'
+                     ' the whole period, older mentions included.)</div></section>')
         return "".join(parts)
     parts.append('<div class="cards">')
     parts.append(_card(str(s["people"]), "people waiting", alert=True))

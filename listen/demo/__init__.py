@@ -67,7 +67,7 @@ def run_demo(console: Console, keep: Path | None = None) -> None:
             console.print()
             console.print(Text("$ listen inbox", style="bold cyan"))
             view = listener.inbox()
-            console.print(render.inbox(view.items, view.summary, view.now, view.stale))
+            console.print(render.inbox(view.items, view.summary, view.now, view.stale, view.max_age))
             console.print()
             if view.items:
                 first = view.items[0]
