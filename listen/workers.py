@@ -40,18 +40,23 @@ def _flag_texts(texts: list[str], settings: FlagSettings) -> list[dict[str, Any]
 class FlagJob:
     """Flags for one batch of rows: computed now, or by the pool and filled in when ready."""
 
-    def __init__(self, rows: list[dict[str, Any]], todo: list[int], results: list[Any] | None = None):
-        self.rows, self.todo, self.results = rows, todo, results or []
+    def __init__(self, rows: list[dict[str, Any]], todo: list[int], results: list[Any] | None = None,
+                 settings: FlagSettings | None = None):
+        self.rows, self.todo, self.results, self.settings = rows, todo, results or [], settings
 
     def ready(self) -> bool:
         return all(r.ready() for r in self.results)
 
     def wait(self) -> None:
-        if self.results:
+        if not self.results:
+            return
+        try:
             flags = [f for r in self.results for f in r.get()]
-            for i, f in zip(self.todo, flags):
-                self.rows[i].update(f)
-            self.results = []
+        except Exception:  # a worker died or failed: flag here rather than lose the pull
+            flags = _flag_texts([self.rows[i]["text"] for i in self.todo], self.settings or FlagSettings())
+        for i, f in zip(self.todo, flags):
+            self.rows[i].update(f)
+        self.results = []
 
 
 class Flagger:
@@ -83,7 +88,7 @@ class Flagger:
             return FlagJob(rows, [])
         results = [self.pool.apply_async(_flag_texts, (texts[k:k + self.CHUNK], self.settings))
                    for k in range(0, len(texts), self.CHUNK)]
-        return FlagJob(rows, todo, results)
+        return FlagJob(rows, todo, results, self.settings)
 
     def close(self) -> None:
         if self.pool is not None:

@@ -180,3 +180,20 @@ def test_a_big_pull_parses_in_worker_processes_with_the_same_results(tmp_path, s
     kim = [i for i in l.inbox().items if i.author == "Kim"]
     assert len(kim) == 7 and all(i.flags == ["negative"] and i.reasons for i in kim)  # flagged in the workers
     assert l.store.fetch_state("ok0")[0].etag == '"ok0"'
+
+
+def test_flags_are_computed_here_when_a_worker_fails(tmp_path):
+    """A flag task that fails in the pool (a killed worker, a bug) is redone in this process."""
+    from listen.flags import FlagSettings
+    from listen.workers import FlagJob
+
+    class Broken:
+        def ready(self):
+            return True
+
+        def get(self):
+            raise RuntimeError("worker died")
+
+    rows = [{"text": "How do I export my data?"}, {"text": "This is broken and nobody answers, terrible"}]
+    FlagJob(rows, [0, 1], [Broken()], FlagSettings()).wait()
+    assert rows[0]["question"] == 1 and rows[1]["negative"] == 1 and rows[1]["flags_version"]
