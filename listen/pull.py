@@ -217,6 +217,8 @@ class Puller:
                                                                   now)).get(timeout=max(1.0, left))
             except multiprocessing.TimeoutError:
                 raise FeedError(feed.name, "timed out parsing the feed") from None
+            except Exception:  # the worker itself failed: parse here instead
+                kind, value = parse_in_worker(feed, got, self.identity, self.config.flags, now)
             if kind == "error":
                 raise FeedError(feed.name, value)
             rows, new_state, warnings = value
