@@ -177,14 +177,14 @@ def mention_text(rng: random.Random) -> str:
     return " ".join(p for p in (rng.choice(OPENERS), body + extra + rng.choice(CLOSERS)) if p)
 
 
-PER_DAY = 1000  # a busy brand: the history grows with time, the inbox does not
+PER_DAY = 500  # a busy brand; 10,000 mentions are 20 days, more than the inbox's 14
 
 
 def generate_jsonl(path: Path, n: int, seed: int = 11, now: int | None = None) -> None:
     """n mentions at PER_DAY a day up to now, in threads, some answered by us, in time order.
 
-    10,000 mentions are ten days of history, 1,000,000 almost three years: the
-    last fortnight (the inbox) looks alike in both, so inbox time must too.
+    10,000 mentions are 20 days of history, 1,000,000 over five years: the last
+    fortnight (the inbox) holds the same in both, so inbox time must match too.
     """
     rng = random.Random(seed)
     now = now or int(time.time())
