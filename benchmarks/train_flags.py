@@ -45,13 +45,22 @@ def nfeats(text: str) -> dict[str, int]:
     return dict.fromkeys(neg.cues(d)[0] + neg.ngram_features(d), 1)
 
 
-def best_threshold(y, p) -> tuple[float, float]:
+def best_threshold(y, p, shares=(None,)) -> tuple[float, float]:
+    """The threshold with the best mean F1 over the given class shares."""
     best = (0.5, 0.0)
     for t in np.arange(0.15, 0.8, 0.01):
-        f = bench.prf(list(y), list((p >= t).astype(int)))[2]
+        f = float(np.mean([bench.f1_at_share(list(y), list(p >= t), s) for s in shares]))
         if f > best[1]:
             best = (float(t), f)
     return best
+
+
+# How common negative remarks are depends on the account: 15.6% of the
+# TweetEval dev tweets, 65% of the customer tweets in twcs. A threshold tuned
+# to the dev corpus alone is tuned to its 15.6%, and F1 then falls on any
+# inbox with more complaints in it; the negative threshold is chosen for
+# the best mean F1 at the dev share and at one in three instead.
+NEGATIVE_SHARES = (None, 1 / 3)
 
 
 def fit(X, y, C, w=None):
@@ -78,7 +87,7 @@ def to_weights(prefix, vec, model, X, threshold):
     weights = {
         n: round(float(c), 3)
         for n, c, k in zip(names, coef, counts)
-        if abs(c) >= 0.05 and (k >= 3 or not n.startswith(("w:", "b:", "f:", "f2:", "l:")))
+        if abs(c) >= 0.05 and (k >= 3 or not n.startswith(("w:", "b:", "s:", "f:", "f2:", "l:")))
     }
     # Shift the bias so that the CV-chosen threshold lands on 0.5, the default
     # in FlagSettings: users then tune around a calibrated midpoint.
@@ -143,7 +152,13 @@ def train_question(data: Path):
 #   npsq:    chat questions, as not negative: the sentiment corpora have few
 #            neutral questions, and without them the model learned that
 #            asking is complaining.
-EXTRA_WEIGHTS = {"vader": 0.3, "emotion": 0.3, "npsq": 0.3}
+#   offensive: TweetEval offensive-language tweets (13,000) as negative, the
+#            rest as not. Offence is not the same as a negative remark, so
+#            the weight is low; it still taught the model insults and
+#            hostile words that the 1,400 sentiment tweets never show
+#            (cross-validated F1 +0.003 to +0.009; hate and irony at any
+#            weight made it worse, so they are left out).
+EXTRA_WEIGHTS = {"vader": 0.3, "emotion": 0.3, "npsq": 0.3, "offensive": 0.1}
 
 
 def extra_rows(data: Path, nps_sessions=None) -> dict[str, list[tuple[str, int]]]:
@@ -154,7 +169,8 @@ def extra_rows(data: Path, nps_sessions=None) -> dict[str, list[tuple[str, int]]
             vader.append((parts[2], int(float(parts[1]) <= -0.5)))
     emotion = [(t, int(lab in (0, 3))) for sp in ("train", "val") for t, lab in bench.load_tweeteval(data, "emotion", sp)]
     npsq = [(t, 0) for t, y, s in bench.load_nps(data) if y and (nps_sessions is None or s in nps_sessions)]
-    return {"vader": vader, "emotion": emotion, "npsq": npsq}
+    offensive = [(t, lab) for sp in ("train", "val") for t, lab in bench.load_tweeteval(data, "offensive", sp)]
+    return {"vader": vader, "emotion": emotion, "npsq": npsq, "offensive": offensive}
 
 
 def patched_classify(qmodel, nmodel):
@@ -197,11 +213,12 @@ def train_negative(data: Path, weights: dict[str, float]):
     best = None
     for C in CS:
         p = cv_probs(X, y, C, folds, w)
-        t, f = best_threshold(y[:n_te], p[:n_te])
-        print(f"negative C={C} cv F1 (tweeteval) {f:.3f} at t={t:.2f}")
+        t, f = best_threshold(y[:n_te], p[:n_te], NEGATIVE_SHARES)
+        own = bench.f1_at_share(list(y[:n_te]), list(p[:n_te] >= t))
+        print(f"negative C={C} cv F1 (tweeteval) {own:.3f} as is, {f:.3f} mean over shares, at t={t:.2f}")
         if best is None or f > best[2]:
-            best = (C, t, f)
-    C, t, f = best
+            best = (C, t, f, own)
+    C, t, f, own = best
     m = fit(X, y, C, w)
     held_model = LinearModel("negative_model", *to_weights("n:", vec, m, X, t))
     run = patched_classify(qmodel, held_model)
@@ -213,15 +230,21 @@ def train_negative(data: Path, weights: dict[str, float]):
         "twcs": bench.load_twcs(data),
     }
     for k, held in sets.items():
-        P, R, F = bench.prf([l for _, l in held], [int(run(x).negative) for x, _ in held])
+        gold, pred = [l for _, l in held], [int(run(x).negative) for x, _ in held]
+        P, R, F = bench.prf(gold, pred)
         heldout[f"{k} held-out"] = {"P": P, "R": R, "F1": F}
         print(f"negative {k} held-out: P {P:.3f} R {R:.3f} F1 {F:.3f}")
+        if k == "tweeteval":
+            F3 = bench.f1_at_share(gold, pred, 1 / 3)
+            heldout[f"{k} held-out"]["F1 at 1/3 negative"] = F3
+            print(f"negative {k} held-out, reweighted to 1/3 negative: F1 {F3:.3f}")
     # Neutral-question precision: chat questions from sessions never trained on.
     qs = [x for x, yq, s in nps if yq and s in bench.NPS_HELDOUT]
     rate = sum(run(x).negative for x in qs) / len(qs)
     heldout["nps questions held-out"] = {"flagged negative": rate}
     print(f"negative: {rate:.1%} of {len(qs)} held-out chat questions flagged negative")
-    meta = {"C": C, "threshold": round(t, 2), "cv_f1": round(f, 4), "extra_weights": weights, "heldout": heldout}
+    meta = {"C": C, "threshold": round(t, 2), "cv_f1": round(own, 4), "cv_f1_mean_over_shares": round(f, 4),
+            "extra_weights": weights, "heldout": heldout}
     full = rows_of(te, extra_rows(data))
     vec = DictVectorizer()
     X = vec.fit_transform([nfeats(x) for x, _, _ in full])

@@ -48,7 +48,7 @@ _EXTRA = {
     "glitch": -1.4, "glitchy": -1.8, "laggy": -1.8, "buggy": -2.0, "crashes": -2.0,
     "crashing": -2.0, "unusable": -2.6, "unresponsive": -2.0, "rude": -2.2,
     "#fail": -2.5, "#epicfail": -2.8, "wtf": -2.2, "smh": -1.6, "ugh": -1.8,
-    "fml": -2.2, "meh": -0.8, "slow": -1.2, "slower": -1.2,
+    "fml": -2.2, "meh": -0.8, "grr": -2.0, "argh": -1.8, "arg": -1.2, "slow": -1.2, "slower": -1.2,
     "freezes": -1.6, "frozen": -1.0, "unreachable": -1.6, "nightmare": -2.6, "cancelled": -1.4, "canceled": -1.4,
 }
 

@@ -38,10 +38,23 @@ _NEG_EVIDENCE = frozenset(
 NEUTRAL_QUESTION_CAP = 0.4
 
 
+# A flag the user cannot see a reason for teaches them to ignore the inbox.
+# Without a cue and without a single negative word, a middling n-gram score
+# ("this is a , !" once scored 0.50) stays just below the default threshold;
+# only a confident model flags on its own. Held-out TweetEval F1 is the same
+# with and without this rule (0.570 / 0.571), and 3% fewer casual chat posts
+# are flagged.
+NO_EVIDENCE_CAP = 0.45
+NO_EVIDENCE_CONFIDENT = 0.55
+
+
 def negative(p: float, feats: list[str], question: bool = False) -> float:
     fs = set(feats)
-    if question and p > NEUTRAL_QUESTION_CAP and not (fs & _NEG_EVIDENCE):
+    evidence = bool(fs & _NEG_EVIDENCE)
+    if question and p > NEUTRAL_QUESTION_CAP and not evidence:
         return NEUTRAL_QUESTION_CAP
+    if NO_EVIDENCE_CAP < p < NO_EVIDENCE_CONFIDENT and not evidence and not any(f.startswith("n:negsum") for f in fs):
+        p = NO_EVIDENCE_CAP
     for f, floor in _N_FLOOR.items():
         if f in fs and p < floor:
             p = floor
