@@ -266,3 +266,22 @@ def test_reflag_after_a_rules_change(setup):
     assert r.returncode == 0 and r.stdout.strip() == "re-flagged 5 items"  # every stored mention
     after = {r["author"]: r for r in json.loads(run("--config", str(cfg), "inbox", "--json", "--all").stdout)}
     assert "negative" not in after["cat"]["flags"]
+
+
+def test_pull_reflags_what_the_inbox_can_show(setup):
+    tmp, cfg = setup
+    old = {"id": "7", "author": "fay", "text": "Terrible service, broken again", "created_at": NOW - 30 * 86400}
+    with open(tmp / "m.jsonl", "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(old) + "\n")
+    run("--config", str(cfg), "pull")
+    # Like an incremental API past its cursor, the next fetch returns nothing
+    # already stored: a re-fetch cannot be what re-flags them.
+    (tmp / "m.jsonl").write_text("", encoding="utf-8")
+    cfg.write_text(cfg.read_text().replace(
+        "[identity]", '[flags]\nnever_negative = ["broken", "terrible", "nobody answers"]\n[identity]'))
+    # No `listen reflag`: the next cron pull brings the inbox up to date by itself...
+    assert run("--config", str(cfg), "pull", "--quiet").returncode == 0
+    after = {r["author"]: r for r in json.loads(run("--config", str(cfg), "inbox", "--json", "--all").stdout)}
+    assert "negative" not in after["cat"]["flags"]
+    # ...but only within the inbox's window: the month-old mention is left for `reflag`.
+    assert run("--config", str(cfg), "reflag").stdout.strip() == "re-flagged 1 item"
