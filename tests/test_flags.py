@@ -114,6 +114,8 @@ def test_complaints_in_plain_words(text):
         "we have already tried resetting it multiple times",
         "I still haven't recd the code you promised",
         "how do I get a refund for the broken kettle",
+        "done all that, still telling me there are no slots",
+        "I followed the steps twice and it is still showing an error",
     ],
 )
 def test_problem_reports_to_support(text):
@@ -148,6 +150,32 @@ def test_sarcasm(text):
 )
 def test_near_misses_of_complaint_cues(text):
     assert not classify(text).negative, classify(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "this is a killer feature",
+        "the new version is crazy good",
+        "that was wicked fast",
+        "damn good support",
+        "I could not be happier with the update",
+        "couldn't be more pleased with the team",
+        "you are killing it!",
+        "this release nailed it",
+    ],
+)
+def test_praise_in_negative_words_is_not_negative(text):
+    v = classify(text)
+    assert not v.negative, v
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["the killer was never found", "I'm sick of waiting", "the app is crazy slow", "service could not be worse"],
+)
+def test_the_same_words_still_count_when_they_mean_it(text):
+    assert classify(text).negative, classify(text)
 
 
 def test_grumbling_noises_are_negative():

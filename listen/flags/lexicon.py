@@ -53,6 +53,44 @@ _EXTRA = {
 }
 
 
+# Praise in words the lexicon rates negative. Social text is full of them,
+# and each one read literally is a false alarm on a happy customer.
+#   "crazy good", "wicked fast", "damn good": before a word that carries tone
+#   or a quality, these intensify it and carry no tone of their own.
+SLANG_INTENSIFIERS = frozenset(
+    "crazy insanely insane ridiculously stupidly stupid wicked damn damned freaking "
+    "frickin hella mad scary terribly awfully dangerously sick".split()
+)
+_QUALITIES = frozenset(
+    "fast quick quickly easy simple smooth cheap useful reliable powerful accurate "
+    "responsive helpful clean light lightweight handy intuitive stable affordable "
+    "cool cute slick snappy".split()
+)
+#   "killer feature", "killer app".
+_KILLER_OF = frozenset(
+    "feature features app apps deal deals combo price prices update release tool tools "
+    "product products track song album idea design demo setup workflow lineup".split()
+)
+#   "killing it", "nailed it".
+_PRAISE_IT = frozenset("killing kills nailed crushing crushed smashed slayed slaying slays rocks rocked".split())
+#   "couldn't be happier", "could not be more pleased": negated, yet praise.
+_COULD = frozenset("could couldn't couldnt".split())
+
+
+def _praise(tokens: list[Token], i: int, lex: dict[str, float]) -> float | None:
+    """A positive score when tokens[i] is praise in negative words, 0.0 when it
+    only intensifies the next word, None when it means what it says."""
+    norm = tokens[i].norm
+    nxt = tokens[i + 1].norm if i + 1 < len(tokens) else ""
+    if norm == "killer" and nxt in _KILLER_OF:
+        return 2.0
+    if norm in _PRAISE_IT and nxt == "it":
+        return 2.0
+    if norm in SLANG_INTENSIFIERS and nxt[:1].isalpha() and (nxt in _QUALITIES or lex.get(nxt)):
+        return 0.0
+    return None
+
+
 @lru_cache(maxsize=None)
 def lexicon() -> dict[str, float]:
     """Loaded on first use, not at import."""
@@ -85,6 +123,7 @@ def valence(tokens: list[Token]) -> list[tuple[int, float, bool]]:
     """(token index, adjusted score, negated) for each token that carries tone."""
     out: list[tuple[int, float, bool]] = []
     but_at = -1
+    boost_at = -1
     lex = lexicon()
     get = lex.get
     for i, tok in enumerate(tokens):
@@ -99,6 +138,14 @@ def valence(tokens: list[Token]) -> list[tuple[int, float, bool]]:
             s = word_score(tok, lex)
         if not s:
             continue
+        if s < 0:
+            praise = _praise(tokens, i, lex)
+            if praise is not None:
+                if praise:
+                    out.append((i, praise, False))
+                else:
+                    boost_at = i + 1
+                continue
         if tok.norm == "no" and i + 1 < len(tokens) and tokens[i + 1].norm[0].isalpha():
             # "have no API", "no idea": a determiner, not a refusal. The
             # complaints it does carry ("no reply") are phrase cues.
@@ -112,7 +159,11 @@ def valence(tokens: list[Token]) -> list[tuple[int, float, bool]]:
             if w in NEGATORS or w.endswith("n't"):
                 negated = True
                 break
-        if i and tokens[i - 1].norm in BOOSTERS:
+        if negated and (tokens[j].norm in _COULD or (j and tokens[j - 1].norm in _COULD)) and (
+            norm.endswith("er") or norm == "worse" or tokens[i - 1].norm == "more"
+        ):
+            negated = False  # "couldn't be happier", "couldn't be worse": a comparative at its limit
+        if i == boost_at or (i and tokens[i - 1].norm in BOOSTERS):
             s *= 1.25
         elif i and tokens[i - 1].norm in DAMPENERS:
             s *= 0.75

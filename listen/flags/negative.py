@@ -26,6 +26,9 @@ _COMPLAINT = LazyPattern(
     r"crash(?:es|ed|ing)?|freez(?:es|ing)|(?:won'?t|doesn'?t|does\s+not|will\s+not|not)\s+let(?:ting)?\s+me|tried\s+everything|"
     # Repeated attempts: "tried the app several times", "tried again today".
     r"(?:i'?ve|i\s+have|i|we'?ve|we\s+have|we)\s+(?:already\s+)?tried\s+(?:\w+\s+){0,5}?(?:several|many|multiple|countless|numerous|so\s+many)\s+times|"
+    # Support's steps already followed, and the fault still shows.
+    r"(?:done|tried|followed)\s+all\s+(?:that|of\s+that|this|those|these|the\s+above|the\s+steps|your\s+steps|the\s+instructions)(?=\s*(?:[.,!;]|$|already|and|but|still|twice))|"
+    r"still\s+(?:telling|saying|showing|giving|getting)\s+(?:me\s+|us\s+)?(?:that\s+)?(?:there\s+(?:are|is)\s+)?(?:no|an?\s+error|errors?|the\s+same)\b|"
     # Asking for money back is a complaint even when phrased as a question.
     r"(?:get|getting|give\s+me|issue|want|need|demand|request|requesting|owed|where'?s|still\s+no)\s+(?:a|my|me\s+a|the|full|our)\s+(?:full\s+)?refund|"
     r"(?:called|emailed|messaged|contacted|tweeted)\s+(?:you\s+)?(?:\d+|two|three|four|five|several|many|multiple)(?:-\d+)?\s+times|"
@@ -81,7 +84,7 @@ _COMPLAINT_TRIGGERS = frozenset(
     "ripped rip ripoff scam scammed scammers fix hasn't haven't hasnt havent has have "
     "didn't didnt did stop stops stopped crash crashes crashed crashing freezes freezing let "
     "letting tried called emailed messaged contacted tweeted there there's theres problem issue get getting give "
-    "request owed where's".split()
+    "request owed where's done followed".split()
 )
 _INSULT_TRIGGERS = frozenset(
     "idiot idiots idiotic stupid moron morons moronic dumb dumbass pathetic incompetent "
