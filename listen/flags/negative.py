@@ -38,7 +38,10 @@ _COMPLAINT = LazyPattern(
     r"(?:can'?t|cannot|unable\s+to|couldn'?t|can\s+not)\s+(?:log\s?in|login|sign\s?in|access|connect|get\s+through|reach|get\s+hold|use|load|open|download|find\s+my)\w*|"
     r"(?:worst|terrible|horrible|awful|poor|bad|lousy|pathetic|appalling|disgraceful|shocking)\s+(?:customer\s+)?(?:service|support|experience|company|app|update|airline|product|quality)|"
     r"never\s+(?:again|received|got|arrived|came|heard|answered|responded|fixed|showed)|"
-    r"(?:keeps?|kept)\s+(?:crashing|freezing|failing|dropping|breaking|logging|getting\s+worse|happening)|"
+    r"(?:keeps?|kept)\s+(?:on\s+)?(?:crashing|freezing|failing|dropping|breaking|logging|getting\s+worse|happening|"
+    r"timing\s+out|disconnecting|buffering|lagging|glitching|erroring|hanging|restarting|rebooting|declining|"
+    r"rejecting|charging\s+me|cancell?ing\s+my|kicking\s+me|signing\s+me\s+out|logging\s+me\s+out|asking\s+me\s+to|"
+    r"going\s+down|cutting\s+out|losing\s+(?:connection|signal|my|data|progress|wifi|internet)|(?:deleting|resetting)\s+my)|"
     r"(?:where'?s|where\s+is)\s+my\s+\w+|"
     r"(?:fed\s+up|sick\s+(?:of|and\s+tired)|tired\s+of|had\s+enough|so\s+done\s+with|done\s+with\s+(?:you|this|your))|"
     r"(?:want|need|demand|requesting)\s+(?:a|my)\s+(?:refund|money\s+back)|"
@@ -65,6 +68,9 @@ _SARCASM = LazyPattern(
     r"\bnot\s*!|\b(?:love|loving)\s+(?:how|when|that)\s+(?:\w+\s+){0,6}(?:not|never|no|can'?t|won'?t|doesn'?t|still|again)\b|"
     r"\bsaid\s+no\s+one\s+ever\b|\bwhat\s+a\s+(?:surprise|shock)\b|\bso\s+much\s+for\b|\bslow\s+clap\b|"
     r"(?:^|\s)/s\b|#sarcasm\b|#not\b|\bwell\s+done\s*,?\s*(?:again|another)\b|"
+    # A jab dressed as a question: "why would anyone pay for this?"
+    r"\bwhy\s+(?:would|should)\s+(?:(?:anyone|anybody|any\s+one)\s+(?:ever\s+|even\s+)?|(?:i|we)\s+(?:ever|even)\s+)"
+    r"(?:pay|buy|use|want|trust|choose|recommend|bother|stay)\b|"
     # Snide advice to a company: "maybe hire staff who can read".
     r"\b(?:maybe|perhaps|how\s+about|try)\s+(?:hiring|hire|training|train|employing|employ)\s+(?:some\s+|your\s+|more\s+)?(?:staff|people|colleagues|employees|someone|somebody|agents|workers|competent)\b)",
 )
@@ -97,14 +103,15 @@ _INSULT_TRIGGERS = frozenset(
 _SARCASM_TRIGGERS = frozenset(
     "great wonderful perfect fantastic awesome brilliant lovely nice thanks thank cheers "
     "love loving gotta yeah ya not said what so slow #sarcasm #not classic well just maybe perhaps how "
-    "try".split()
+    "try why".split()
 )
 # Every sarcasm pattern also needs one of these words after its opener
 # ("great, another", "yeah right", "so much for"); requiring both keeps the
 # slow pattern away from ordinary praise.
 _SARCASM_TAILS = frozenset(
     "another again right nothing needed not ever surprise shock much clap #sarcasm #not "
-    "never no can't cant won't wont doesn't doesnt still hire hiring train training employ employing".split()
+    "never no can't cant won't wont doesn't doesnt still hire hiring train training employ employing "
+    "anyone anybody any i we".split()
 )
 
 
