@@ -8,6 +8,7 @@ Heavy modules are imported inside commands so `listen --help` stays instant.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
@@ -163,8 +164,17 @@ def pull(
         new = sum(r.new for r in results)
         err.print(f"{len(results)} feed{'s' if len(results) != 1 else ''} · {new} new · "
                   f"{len(failed)} failed" + (" · next: listen inbox" if new else ""), style="bold")
-    if failed:
-        raise typer.Exit(EXIT_FEED_FAILED)
+    code = EXIT_FEED_FAILED if failed else 0
+    from listen.pull import threads_left_behind
+
+    if threads_left_behind():
+        # A source blocked where no timeout reaches: it was abandoned, and a
+        # normal exit would wait for it. Cron must get its exit status now.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    if code:
+        raise typer.Exit(code)
 
 
 def _pull_with_progress(listener: Listener, feeds: list[str] | None, console) -> list:

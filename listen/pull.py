@@ -27,6 +27,7 @@ from listen.waiting import Identity, answered_times
 from listen.workers import Flagger, FlagJob, parse_in_worker
 
 BATCH = 2000  # items per transaction when a source streams
+THREAD_PREFIX = "listen-pull"
 ROOM = 6  # full batches in memory at once, per pull
 
 
@@ -104,8 +105,12 @@ class Puller:
                     if on_result:
                         on_result(r)
 
-        with ThreadPoolExecutor(max_workers=max(1, min(self.config.concurrency, len(due) or 1)),
-                                thread_name_prefix="listen-pull") as pool:
+        # Not a `with` block: its exit joins every thread, and a source stuck
+        # where no timeout reaches (open() on a hung mount or a FIFO) would
+        # then hold this pull, and the lock every later cron pull waits on.
+        pool = ThreadPoolExecutor(max_workers=max(1, min(self.config.concurrency, len(due) or 1)),
+                                  thread_name_prefix=THREAD_PREFIX)
+        try:
             for feed, state in due:
                 started[feed.name] = time.monotonic()
                 results[feed.name] = PullResult(feed.name)
@@ -113,37 +118,39 @@ class Puller:
                 # once queue on the import lock.
                 pool.submit(self._work, make_source(feed), feed, state, inbox, stop)
             longest = max((f.timeout for f, _ in due), default=0)
-            hard_stop = time.monotonic() + longest * 3 + 30
-            try:
-                while pending:
-                    left = hard_stop - time.monotonic()
-                    arrived: list[_Msg] = []
-                    try:
-                        arrived.append(inbox.get(timeout=0.02 if inflight else max(0.1, left)))
-                        while len(arrived) < 64:  # whatever else has arrived: flagged and written together
-                            arrived.append(inbox.get_nowait())
-                    except queue.Empty:
-                        if not arrived and not inflight and left <= 0:
-                            for name in pending:  # a source that ignored every timeout
-                                results[name].error = "did not finish in time; abandoned"
-                                self._fail(name, results[name].error, None)
-                            break
-                    if arrived:
-                        inflight.append((arrived, flagger.submit([r for m in arrived for r in m.rows])))
-                    ready: list[_Msg] = []
-                    # Feeds are written in the order their batches arrived, so a
-                    # streamed feed's last batch (with its cursor) is always written last.
-                    while inflight and (inflight[0][1].ready() or len(inflight) >= 8):
-                        msgs, job = inflight.popleft()
-                        job.wait()
-                        ready.extend(msgs)
-                    if ready:
-                        finish(ready)
-            finally:
-                stop.set()
-                pool.shutdown(wait=not pending, cancel_futures=True)
-                if flagger is not None:
-                    flagger.close()
+            hard_stop = time.monotonic() + longest * 3 + min(30.0, max(2.0, longest))
+            while pending:
+                left = hard_stop - time.monotonic()
+                arrived: list[_Msg] = []
+                try:
+                    arrived.append(inbox.get(timeout=0.02 if inflight else max(0.1, left)))
+                    while len(arrived) < 64:  # whatever else has arrived: flagged and written together
+                        arrived.append(inbox.get_nowait())
+                except queue.Empty:
+                    if not arrived and not inflight and left <= 0:
+                        for name in pending:  # a source that ignored every timeout
+                            results[name].error = "did not finish in time; abandoned"
+                            results[name].seconds = time.monotonic() - started[name]
+                            self._fail(name, results[name].error, None)
+                            if on_result:
+                                on_result(results[name])
+                        break
+                if arrived:
+                    inflight.append((arrived, flagger.submit([r for m in arrived for r in m.rows])))
+                ready: list[_Msg] = []
+                # Feeds are written in the order their batches arrived, so a
+                # streamed feed's last batch (with its cursor) is always written last.
+                while inflight and (inflight[0][1].ready() or len(inflight) >= 8):
+                    msgs, job = inflight.popleft()
+                    job.wait()
+                    ready.extend(msgs)
+                if ready:
+                    finish(ready)
+        finally:
+            stop.set()
+            pool.shutdown(wait=not pending, cancel_futures=True)
+            if flagger is not None:
+                flagger.close()
         return [results[f.name] for f in feeds]
 
     def _fail(self, feed: str, error: str, fetch_after: int | None) -> None:
@@ -242,3 +249,10 @@ class Puller:
                 rows = []
         yield _Msg(feed, rows, state=fetched.state, done=True, not_modified=fetched.not_modified,
                    warnings=fetched.warnings)
+
+
+def threads_left_behind() -> bool:
+    """True when a pull abandoned a source thread that is still blocked. The
+    interpreter joins such threads at exit, so the caller must leave with
+    os._exit once its output is flushed."""
+    return any(t.name.startswith(THREAD_PREFIX) and t.is_alive() for t in threading.enumerate())

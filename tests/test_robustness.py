@@ -254,3 +254,26 @@ def test_a_short_failure_or_a_disabled_feed_is_not_a_gap(tmp_path, capsys):
     cfg, l = _stale_setup(tmp_path, failing_for=2 * 3600, extra='[inbox]\nstale_after = "1h"\n')
     assert [f for f, _, _ in l.inbox().stale] == ["reddit"]
     l.close()
+
+
+def test_a_source_that_ignores_every_timeout_cannot_hang_cron(tmp_path):
+    # A jsonl path that never answers: a FIFO nobody writes to blocks open()
+    # forever, like a file on a hung network mount. No timeout reaches it.
+    fifo = tmp_path / "stuck.jsonl"
+    os.mkfifo(fifo)
+    (tmp_path / "ok.jsonl").write_text(json.dumps({"id": "1", "author": "ann", "text": "is this thing on?",
+                                                   "created_at": int(time.time()) - 60}) + "\n")
+    cfg = write_config(tmp_path / "listen.toml", [
+        {"name": "stuck", "type": "jsonl", "path": str(fifo), "timeout": "1s"},
+        {"name": "ok", "type": "jsonl", "path": "ok.jsonl", "timeout": "1s"},
+    ])
+    t = time.monotonic()
+    p = subprocess.run([sys.executable, "-m", "listen", "--config", str(cfg), "pull", "--quiet"],
+                       capture_output=True, text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"})
+    took = time.monotonic() - t
+    assert p.returncode == 1, p.stderr
+    assert "stuck" in p.stderr and "abandoned" in p.stderr, p.stderr
+    assert took < 20, took  # three times the feed timeout plus a little, not "whenever open() returns"
+    out = subprocess.run([sys.executable, "-m", "listen", "--config", str(cfg), "inbox", "--json"],
+                         capture_output=True, text=True, timeout=60)
+    assert [r["author"] for r in json.loads(out.stdout)] == ["ann"]
