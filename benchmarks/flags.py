@@ -40,6 +40,12 @@ TWCS_NEGATIVE = {
     119319: 1, 119324: 0, 119326: 1, 119328: 0, 119330: 0, 119331: 1, 119333: 1,
 }
 
+# The same tweets, labelled (by meaning, before looking at listen's output
+# for most of them) for "asks us something or asks for help": questions and
+# help requests a brand must answer. Rhetorical jabs ("Is being blind part
+# of the job-spec?") and bare demands ("fix it") are not. Ids only.
+TWCS_QUESTION = {119242, 119250, 119255, 119256, 119270, 119274, 119278, 119280, 119285, 119297, 119299, 119318}
+
 SEED = 13
 HELDOUT_FRACTION = 0.3
 # NPS sessions kept out of question training for the held-out figure.
@@ -86,6 +92,12 @@ def load_twcs(data: Path) -> list[tuple[str, int]]:
             if row["inbound"] == "True" and label is not None:
                 out.append((row["text"], label))
     return out
+
+
+def load_twcs_questions(data: Path) -> list[tuple[str, int]]:
+    with open(data / "twcs" / "sample.csv", encoding="utf-8", newline="") as fh:
+        return [(row["text"], int(int(row["tweet_id"]) in TWCS_QUESTION))
+                for row in csv.DictReader(fh) if row["inbound"] == "True" and int(row["tweet_id"]) in TWCS_NEGATIVE]
 
 
 def split(rows: list, fraction: float = HELDOUT_FRACTION, seed: int = SEED) -> tuple[list, list]:
@@ -225,6 +237,9 @@ def main() -> int:
         ours = [int(classify(t).question) for t, _, _ in sel]
         base = [int("?" in t) for t, _, _ in sel]
         row("question", "nps_chat", subset + "*", gold, ours, base, "has '?'")
+    tq = load_twcs_questions(data)
+    row("question", "twcs", "all (not trained on)", [y for _, y in tq], [int(classify(t).question) for t, _ in tq],
+        [int("?" in t) for t, _ in tq], "has '?'")
 
     # negative
     for name, items in corpora(data).items():

@@ -50,6 +50,25 @@ def test_question_buried_mid_text():
     assert any("how can" in r for r in v.reasons), v.reasons
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Just curious....will I get the pass the moment I reach the points? It will take a while? Thanks!",
+        "Long story short, the sync stopped after the update, and the logs show nothing useful. "
+        "Do you know if the old version is still around? Cheers!",
+    ],
+)
+def test_a_question_sentence_inside_a_long_post(text):
+    # A clause that opens like a question and closes with '?' is one, however
+    # long and chatty the post around it.
+    v = classify(text)
+    assert v.question, v
+
+
+def test_an_exclamation_with_a_question_mark_is_not_a_buried_question():
+    assert not classify("Went to the launch party yesterday. How cool is that?! Great people.").question
+
+
 def test_rhetorical_question_is_not_a_question():
     v = classify("who does that?!")
     assert not v.question, v

@@ -42,7 +42,7 @@ def _clause_starts(toks: list[str]):
     """Indexes where a clause starts, skipping leading filler words."""
     at_start = True
     for i, w in enumerate(toks):
-        if w in _BOUNDARY:
+        if w in _BOUNDARY or w[:1] == ".":  # any run of dots: "just curious....will I"
             at_start = True
             continue
         if at_start:
@@ -75,7 +75,11 @@ _REQUEST = LazyPattern(
 _RHETORICAL = LazyPattern(
     r"\b(?:who\s+(?:does|would|even|cares|says|knew|the\s+hell|tf)|why\s+(?:would\s+any|on\s+earth|the\s+hell|tf)|"
     r"are\s+you\s+(?:kidding|serious|joking)|you\s+kidding|what\s+(?:the\s+(?:hell|heck|fuck)|did\s+i\s+expect)|"
-    r"how\s+hard\s+(?:is|can)|what'?s\s+not\s+to\s+love|who\s+knew|guess\s+what)(?:\s+\w+){0,3}\s*\?+!?",
+    r"how\s+hard\s+(?:is|can)|what'?s\s+not\s+to\s+love|who\s+knew|guess\s+what|"
+    # Exclamations in question form: "how cool is that?!"
+    r"how\s+(?:cool|nice|sweet|awesome|great|amazing|sad|funny|cute|weird|crazy|lucky|rude|stupid|dumb|true|"
+    r"good|bad|beautiful|lovely|exciting|embarrassing|annoying)\s+(?:is|was|are|were)\s+(?:that|this|it|they))"
+    r"(?:\s+\w+){0,3}\s*\?+!?",
 )
 # Each _ASK branch needs one of these words; the common ones its branches
 # start with ("i", "is", "do") would let the search run on most posts.
@@ -93,6 +97,16 @@ _QUOTED_Q = LazyPattern(r"[\"“«][^\"”»\n]{1,120}\?[\"”»]")
 _SECOND_PERSON = LazyPattern(r"\b(?:you|u|your|ur|yours|y'all|yall|ya|you guys|anyone|anybody|someone|somebody|any1)\b")
 _THIRD_PARTY = LazyPattern(r"\b(?:does|did|is|was|will|has|can)\s+(?:he|she|they|him|her|them)\b")
 _IMPERATIVE_TO_US = LazyPattern(r"\b(?:dm|help|call|email|message|contact|tell|send)\s+me\b|\bplease\b")
+
+
+def _ends_with_question_mark(toks: list[str], i: int) -> bool:
+    """Does the clause starting at toks[i] end with '?' (not '.', '!' or the text's end)?"""
+    for w in toks[i + 1 : i + 40]:
+        if w[:1] == "?":
+            return True
+        if w[:1] in ".!;":  # a sentence ends; commas and dashes do not end a question
+            return False
+    return False
 
 
 def _words(s: str, n: int = 4) -> str:
@@ -147,12 +161,16 @@ def cues(doc: Doc) -> tuple[list[str], list[str]]:
                     if any(x in _AUX_WORDS for x in toks[i + 1 : i + 3]):
                         feats.append("q:wh_aux")
                     reasons.append(f"asks: '{_words(' '.join(toks[i:i + 3]), 3)}'")
+                    if nq and _ends_with_question_mark(toks, i):
+                        feats.append("q:clause?")
             elif not inv_done and w in _AUX_WORDS and nxt in _SUBJ_WORDS:
                 inv_done = True
                 feats.append("q:inversion")
                 if i == first_content:
                     feats.append("q:inversion_start")
                 reasons.append(f"asks: '{_words(' '.join(toks[i:i + 3]), 3)}'")
+                if nq and _ends_with_question_mark(toks, i):
+                    feats.append("q:clause?")
             if wh_done and inv_done:
                 break
     m = _ASK.search(lower) if words & _ASK_TRIGGERS else None
