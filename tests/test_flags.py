@@ -424,3 +424,19 @@ def test_lazy_pattern_compiles_once_and_behaves_like_re():
     first = rx.search
     assert rx.search is first  # compiled methods are kept, not looked up again
     assert rx.findall("ab abbb") == ["b", "bbb"] and rx.sub("-", "xab") == "x-"
+
+
+def test_a_model_only_flag_names_the_words_it_weighed(monkeypatch):
+    import listen.flags as flags
+    from listen.flags.model import LinearModel
+
+    qm = models()[0]
+    nm = LinearModel("negative_model", -1.0, {"w:widget": 5.0, "w:my": 3.0, "b:the widget": 0.1})
+    monkeypatch.setattr(flags, "models", lambda: (qm, nm))
+    v = classify("my widget arrived on monday")
+    assert v.negative, v
+    # 'widget' carried the score; 'my' weighed too, but says nothing to a person.
+    assert "words: 'widget'" in v.reasons, v.reasons
+    # With a cue, the cue is the reason and no word list is added.
+    v = classify("my widget arrived broken, unacceptable")
+    assert not any(r.startswith("words:") for r in v.reasons), v.reasons

@@ -104,6 +104,28 @@ def _score(model: LinearModel, feats: list[str]) -> float:
     return 1.0 / (1.0 + 2.718281828 ** (-max(-30.0, min(30.0, z))))
 
 
+# Words that carry weight in the model only through the tweets it learned
+# from ("my", "oh"): true, but no explanation to a person.
+_PLAIN = frozenset(
+    "a an the i me my mine you your u ur we our us he she it its they them their this that these those "
+    "is am are was were be been being do does did have has had will would can could should may might "
+    "not no oh ah lol like just so and or but if of to in on at for with from by as up out about "
+    "what when where who how why all any some there here then than too very really get got go going "
+    "@user <s>".split()
+)
+
+
+def _telling(feature: str) -> bool:
+    body = feature.split(":", 1)[1]
+    return any(w.isalpha() and w.lower() not in _PLAIN for w in body.replace("NOT_", "").split())
+
+
+def _said(feature: str) -> str:
+    """'w:NOT_happy' -> 'not happy', 'b:<s> ugh' -> 'ugh': a model feature as the user wrote it."""
+    body = feature.split(":", 1)[1].replace("<s> ", "")
+    return body.replace("NOT_", "not ") if body.startswith("NOT_") else body
+
+
 def _clamp(x: float) -> float:
     return 0.0 if x != x else min(1.0, max(0.0, x))  # NaN-proof
 
@@ -133,7 +155,8 @@ def classify(text: str, settings: FlagSettings | None = None) -> Verdict:
         # any other complaint in the same text still does.
         ndoc = prepare(_phrase_rx(tuple(s.never_negative)).sub(" ", capped))
     nfeats, nreasons, _compound = _neg.cues(ndoc)
-    nscore = _scoring.negative(_score(nmodel, nfeats + _neg.ngram_features(ndoc)), nfeats, asks)
+    ngrams = _neg.ngram_features(ndoc)
+    nscore = _scoring.negative(_score(nmodel, nfeats + ngrams), nfeats, asks)
 
     if always_q:
         qscore = 1.0
@@ -165,6 +188,12 @@ def classify(text: str, settings: FlagSettings | None = None) -> Verdict:
     if is_n:
         if not always_n:
             reasons.append(f"model: negative tone ({nscore:.2f})")
+            if not nreasons and nmodel.trained:
+                # No cue fired: name the words that weighed most, so even a
+                # model-only flag says what it saw.
+                said = [_said(f) for f in nmodel.strongest([g for g in ngrams if _telling(g)], ("w:", "b:"))]
+                if said:
+                    reasons.append("words: " + ", ".join(f"'{snippet(x, 20)}'" for x in said))
         reasons.extend(nreasons)
     reasons.extend(rule_reasons)
     # Keep the reason list short and de-duplicated for a terminal.

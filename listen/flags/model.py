@@ -42,6 +42,13 @@ class LinearModel:
         # Features are binary: a repeated bigram counts once, as in training.
         return self.bias + sum(map(w.get, set(features), repeat(0.0)))
 
+    def strongest(self, features: list[str], prefixes: tuple[str, ...], n: int = 2, floor: float = 0.25) -> list[str]:
+        """The n features with the largest positive weights, for a reason line."""
+        w = self.weights
+        scored = sorted(((w[f], f) for f in set(features) if f.startswith(prefixes) and w.get(f, 0.0) >= floor),
+                        reverse=True)
+        return [f for _, f in scored[:n]]
+
     def prob(self, features: list[str]) -> float:
         z = self.logit(features)
         if z < -30:

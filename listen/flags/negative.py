@@ -89,8 +89,8 @@ _COMPLAINT_TRIGGERS = frozenset(
     "absurd outrageous shameful inexcusable joke down broken out again yet not waste false "
     "ripped rip ripoff scam scammed scammers fix hasn't haven't hasnt havent has have "
     "didn't didnt did stop stops stopped crash crashes crashed crashing freezes freezing let "
-    "letting tried called emailed messaged contacted tweeted there there's theres problem issue get getting give "
-    "request owed where's done followed".split()
+    "letting tried called emailed messaged contacted tweeted there there's theres problem issue "
+    "done followed".split()
 )
 _INSULT_TRIGGERS = frozenset(
     "idiot idiots idiotic stupid moron morons moronic dumb dumbass pathetic incompetent "
@@ -111,7 +111,7 @@ _SARCASM_TRIGGERS = frozenset(
 _SARCASM_TAILS = frozenset(
     "another again right nothing needed not ever surprise shock much clap #sarcasm #not "
     "never no can't cant won't wont doesn't doesnt still hire hiring train training employ employing "
-    "anyone anybody any i we".split()
+    "anyone anybody ever even".split()
 )
 
 
