@@ -67,13 +67,19 @@ _SARCASM = LazyPattern(
     r"\b(?:yeah|ya)\s+right\b|\bthanks\s+for\s+nothing\b|\bjust\s+what\s+i\s+needed\b|"
     r"\bnot\s*!|\b(?:love|loving)\s+(?:how|when|that)\s+(?:\w+\s+){0,6}(?:not|never|no|can'?t|won'?t|doesn'?t|still|again)\b|"
     r"\bsaid\s+no\s+one\s+ever\b|\bwhat\s+a\s+(?:surprise|shock)\b|\bso\s+much\s+for\b|\bslow\s+clap\b|"
-    r"(?:^|\s)/s\b|#sarcasm\b|#not\b|\bwell\s+done\s*,?\s*(?:again|another)\b|"
-    # A jab dressed as a question: "why would anyone pay for this?"
+    r"(?:^|\s)/s\b|#sarcasm\b|#not\b|\bwell\s+done\s*,?\s*(?:again|another)\b)",
+)
+# Jabs, kept apart from _SARCASM so that common words ("why", "how") do not
+# wake that long pattern: a question that is really a dig ("why would anyone
+# pay for this?") and snide advice to a company ("maybe hire staff who can read").
+_JAB = LazyPattern(
     r"\bwhy\s+(?:would|should)\s+(?:(?:anyone|anybody|any\s+one)\s+(?:ever\s+|even\s+)?|(?:i|we)\s+(?:ever|even)\s+)"
     r"(?:pay|buy|use|want|trust|choose|recommend|bother|stay)\b|"
-    # Snide advice to a company: "maybe hire staff who can read".
-    r"\b(?:maybe|perhaps|how\s+about|try)\s+(?:hiring|hire|training|train|employing|employ)\s+(?:some\s+|your\s+|more\s+)?(?:staff|people|colleagues|employees|someone|somebody|agents|workers|competent)\b)",
+    r"\b(?:maybe|perhaps|how\s+about|try)\s+(?:hiring|hire|training|train|employing|employ)\s+(?:some\s+|your\s+|more\s+)?"
+    r"(?:staff|people|colleagues|employees|someone|somebody|agents|workers|competent)\b",
 )
+_JAB_OPENERS = frozenset("why maybe perhaps how try".split())
+_JAB_TAILS = frozenset("anyone anybody any ever even hire hiring train training employ employing".split())
 _NEG_HASHTAG = LazyPattern(r"#(?:fail|epicfail|fail\w*|worst\w*|never\w*|boycott\w*|disappointed|unacceptable|ripoff|scam\w*|shame\w*|sucks|notcool|nothappy|badservice|customerservicefail)\b")
 _NEG_EMOTICON = LazyPattern(r"(?:>:\(|:-?\(+|:'\(|:-?/(?!/)|:-?\||D:|:-?\[|</3|-_-)")
 
@@ -102,16 +108,14 @@ _INSULT_TRIGGERS = frozenset(
 )
 _SARCASM_TRIGGERS = frozenset(
     "great wonderful perfect fantastic awesome brilliant lovely nice thanks thank cheers "
-    "love loving gotta yeah ya not said what so slow #sarcasm #not classic well just maybe perhaps how "
-    "try why".split()
+    "love loving gotta yeah ya said what so slow #sarcasm #not classic well just".split()
 )
 # Every sarcasm pattern also needs one of these words after its opener
 # ("great, another", "yeah right", "so much for"); requiring both keeps the
 # slow pattern away from ordinary praise.
 _SARCASM_TAILS = frozenset(
     "another again right nothing needed not ever surprise shock much clap #sarcasm #not "
-    "never no can't cant won't wont doesn't doesnt still hire hiring train training employ employing "
-    "anyone anybody ever even".split()
+    "never no can't cant won't wont doesn't doesnt still".split()
 )
 
 
@@ -131,11 +135,13 @@ def cues(doc: Doc) -> tuple[list[str], list[str], float]:
     for fam, rx, label, gate in (
         ("complaint", _COMPLAINT, "complaint", bool(words & _COMPLAINT_TRIGGERS)),
         ("insult", _INSULT, "hostile", bool(words & _INSULT_TRIGGERS)),
-        ("sarcasm", _SARCASM, "sarcasm", bool(words & _SARCASM_TRIGGERS and words & _SARCASM_TAILS) or "/s" in t),
+        ("sarcasm", _SARCASM, "sarcasm", bool(words & _SARCASM_TRIGGERS and words & _SARCASM_TAILS)
+         or "/s" in t or ("!" in t and "not" in words)),
+        ("sarcasm", _JAB, "sarcasm", bool(words & _JAB_OPENERS and words & _JAB_TAILS)),
         ("hashtag", _NEG_HASHTAG, "complaint", "#" in t),
         ("emoticon", _NEG_EMOTICON, "emoticon", ":" in t or "-_-" in t or "</3" in t or "D:" in t),
     ):
-        if not gate:
+        if not gate or "n:" + fam in feats:
             continue
         m = rx.search(lower if fam != "emoticon" else t)
         if m:
