@@ -113,22 +113,42 @@ class Http:
         # fetch, and httpx costs 130 ms to import.
         import httpx
 
-        self.client = httpx.Client(
-            headers={"User-Agent": USER_AGENT},
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            follow_redirects=True,
-            max_redirects=5,
-            # No pool limits: the thread pool (`concurrency`) already bounds the requests
-            # in flight. With limits, httpcore (1.0.9) closes "surplus" idle connections,
-            # and a connection just handed to a request still counts as idle, so another
-            # thread could close it under that request (ReadError: Bad file descriptor,
-            # about 1 pull in 40 of 200 feeds).
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=None),
-            transport=transport or httpx.HTTPTransport(retries=1),
-        )
+        self._transport = transport
+        self._clients: list[httpx.Client] = []
+        self._clients_lock = threading.Lock()
+        # One TLS context for every client: building one reads the CA bundle
+        # (about 25 ms), and a pull may start a client in each of 128 threads.
+        self._ssl = httpx.create_ssl_context() if transport is None else None
+
+    @property
+    def client(self) -> httpx.Client:
+        """This thread's client. Threads never share a connection pool: with
+        one shared pool, httpcore (1.0.9) could close or hand over a connection
+        that another thread was reading from. With pool limits that showed as
+        "Bad file descriptor"; without them, as a read that hung until its
+        timeout, about 1 cold pull in 20 of 200 feeds on one host. A thread
+        still reuses its own connections from one feed to the next."""
+        c = getattr(self._local, "client", None)
+        if c is None:
+            import httpx
+
+            transport = self._transport or httpx.HTTPTransport(verify=self._ssl, retries=1)
+            c = self._local.client = httpx.Client(
+                headers={"User-Agent": USER_AGENT},
+                timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
+                follow_redirects=True,
+                max_redirects=5,
+                transport=transport,
+            )
+            with self._clients_lock:
+                self._clients.append(c)
+        return c
 
     def close(self) -> None:
-        self.client.close()
+        with self._clients_lock:
+            clients, self._clients = self._clients, []
+        for c in clients:
+            c.close()
 
     def __enter__(self) -> Http:
         return self

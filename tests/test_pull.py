@@ -197,3 +197,30 @@ def test_flags_are_computed_here_when_a_worker_fails(tmp_path):
     rows = [{"text": "How do I export my data?"}, {"text": "This is broken and nobody answers, terrible"}]
     FlagJob(rows, [0, 1], [Broken()], FlagSettings()).wait()
     assert rows[0]["question"] == 1 and rows[1]["negative"] == 1 and rows[1]["flags_version"]
+
+
+def test_threads_never_share_a_connection_pool(server):
+    # One pool shared by the pull's threads let httpcore close a connection
+    # another thread was reading from (a read hung until its timeout, about
+    # one cold pull in 20). Each thread has its own client; all close together.
+    import threading
+
+    server.add("/f", *[Reply(200, WP)] * 8)
+    http = Http(timeout=5)
+    seen = {}
+
+    def fetch(name):
+        for _ in range(2):  # a thread reuses its own client from one request to the next
+            assert http.get(server.url + "/f", feed=name).status == 200
+            seen.setdefault(name, set()).add(id(http.client))
+
+    threads = [threading.Thread(target=fetch, args=(f"t{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    clients = [next(iter(ids)) for ids in seen.values()]
+    assert all(len(ids) == 1 for ids in seen.values()) and len(set(clients)) == 4
+    kept = list(http._clients)
+    http.close()
+    assert len(kept) == 4 and all(c.is_closed for c in kept)
