@@ -57,8 +57,7 @@ class Listener:
         from listen.http import Http
         from listen.pull import Puller
 
-        with Http(timeout=self.config.http_timeout, max_size=self.config.max_size,
-                  concurrency=self.config.concurrency, transport=transport) as http:
+        with Http(timeout=self.config.http_timeout, max_size=self.config.max_size, transport=transport) as http:
             results = Puller(self.config, self.store, http, self.clock).run(feeds, on_result)
         # After an upgrade or a [flags] change the inbox should not wait for a
         # manual `listen reflag`: each pull re-flags what the inbox can show,

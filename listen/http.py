@@ -100,7 +100,6 @@ class Http:
         self,
         timeout: float = 20.0,
         max_size: int = 20 * 1024 * 1024,
-        concurrency: int = 16,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ):
