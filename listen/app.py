@@ -33,6 +33,9 @@ class Listener:
     def __init__(self, config: Config, store: Any = None, clock: Callable[[], float] = time.time):
         self.config = config
         self.clock = clock
+        from listen import log
+
+        log.watch_config(config)  # every log line from now on has this config's secrets redacted
         if store is None:
             from listen.storage import open_store
 

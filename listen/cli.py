@@ -26,6 +26,7 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_BUSY = 3
 INBOX_PAGE = 50
+PROGRESS_LINES = 20  # up to this many feeds, a pull on a terminal prints a line for each
 
 app = typer.Typer(
     name="listen",
@@ -41,6 +42,8 @@ app = typer.Typer(
 class _State:
     config: Optional[str] = None
     db: Optional[str] = None
+    verbose: bool = False
+    debug: bool = False
 
 
 state = _State()
@@ -57,9 +60,15 @@ def _root(
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="Config file (default: $LISTEN_CONFIG, ./listen.toml, then the user config folder).", metavar="PATH"),
     db: Optional[Path] = typer.Option(None, "--db", help="Database file (overrides [store] path and $LISTEN_DB).", metavar="PATH"),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log each request, its timing and what was decided (to stderr, secrets redacted)."),
+    debug: bool = typer.Option(False, "--debug", help="Like -v, and print the traceback of any unexpected error (secrets redacted)."),
 ) -> None:
     state.config = str(config) if config else None
     state.db = str(db) if db else None
+    state.verbose, state.debug = verbose or debug, debug
+    from listen import log
+
+    log.configure(verbose=state.verbose, debug=debug)
 
 
 def _listener() -> Listener:
@@ -136,7 +145,8 @@ def pull(
 
     listener = _listener()
     err = _out(stderr=True)
-    show_progress = not quiet and sys.stderr.isatty()
+    # A bar on a terminal; plain lines under cron or a pipe, and under -v, whose log lines would tear the bar.
+    show_progress = not quiet and not state.verbose and sys.stderr.isatty()
     try:
         with PullLock(listener.config.db_path, wait):
             if show_progress:
@@ -192,7 +202,8 @@ def _pull_with_progress(listener: Listener, feeds: list[str] | None, console) ->
             nonlocal new
             new += r.new
             progress.update(task, advance=1, description=f"{new} new")
-            if not r.error:
+            # A line per feed only for a small pull: 2,000 feeds are a bar and a summary, not 2,000 lines.
+            if not r.error and total <= PROGRESS_LINES:
                 progress.console.out(pull_line(r), highlight=False)
 
         results = listener.pull(feeds, on_result=step)
@@ -492,8 +503,31 @@ def main() -> None:
         _say(str(e))
         sys.exit(EXIT_BUSY)
     except ListenError as e:
+        _log_traceback(e)
         _say(str(e))
         sys.exit(EXIT_ERROR)
     except KeyboardInterrupt:
         print("listen: interrupted", file=sys.stderr)
         sys.exit(130)
+    except Exception as e:  # a bug: one line by default, the traceback (without locals) under --debug
+        if state.debug:
+            from listen import log
+
+            log.get("cli").error("unexpected error", exc_info=e)
+        _say(f"unexpected {type(e).__name__}: {_redacted(str(e).splitlines()[0] if str(e) else '')} "
+             "(a bug in listen; `listen --debug ...` prints the traceback for a report)")
+        sys.exit(EXIT_ERROR)
+
+
+def _redacted(text: str) -> str:
+    from listen import log
+
+    return log.REDACT.redact(text)
+
+
+def _log_traceback(e: BaseException) -> None:
+    """Under --debug, where an error the user sees in words was raised."""
+    if state.debug:
+        from listen import log
+
+        log.get("cli").debug("%s raised here:", type(e).__name__, exc_info=e)

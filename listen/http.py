@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -15,8 +16,10 @@ from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import urlsplit, urlunsplit
 
 
-from listen import __version__
+from listen import __version__, log
 from listen.errors import FeedError
+
+LOG = log.get("http")
 
 USER_AGENT = f"listen/{__version__} (social listening CLI; +https://pypi.org/project/listen/)"
 RETRY_STATUSES = {429, 503}
@@ -191,7 +194,13 @@ class Http:
             hdrs["If-Modified-Since"] = last_modified
         deadline = deadline or getattr(self._local, "deadline", None) or (time.monotonic() + self.timeout * 3)
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            resp = self._once(method, url, feed, params, hdrs, json_body, deadline, data)
+            try:
+                resp = self._once(method, url, feed, params, hdrs, json_body, deadline, data)
+            except FeedError as e:
+                LOG.info("%s: %s %s: %s", feed, method, log.redact_url(url), e.message)
+                raise
+            if resp.status == 304:
+                LOG.info("%s: not modified (304): nothing to parse", feed)
             if resp.status == 304 or resp.status in ok:
                 return resp
             if resp.status in RETRY_STATUSES:
@@ -200,7 +209,11 @@ class Http:
                     wait = 2.0 ** attempt
                 left = deadline - time.monotonic()
                 if attempt == MAX_ATTEMPTS or wait > min(MAX_RETRY_WAIT, left):
+                    LOG.info("%s: rate limited (HTTP %d), asked to wait %.0fs: giving up for this pull",
+                             feed, resp.status, wait)
                     raise RateLimited(feed, resp.status, wait)
+                LOG.info("%s: rate limited (HTTP %d): waiting %.1fs, then attempt %d of %d",
+                         feed, resp.status, wait, attempt + 1, MAX_ATTEMPTS)
                 self.sleep(wait)
                 continue
             raise HttpStatusError(feed, resp.status, describe_status(resp), resp.content[:2000])
@@ -228,9 +241,12 @@ class Http:
         import httpx  # already loaded by __init__: a dictionary lookup
 
         timeout = httpx.Timeout(min(self.timeout, left), connect=min(self.timeout, left, 10.0))
+        started = time.monotonic()
         try:
             with self.client.stream(method, url, params=params, headers=headers, json=json_body,
                                     data=data, timeout=timeout) as r:
+                if LOG.isEnabledFor(logging.INFO):
+                    self._log(feed, method, r, started)
                 declared = r.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > self.max_size:
                     raise FeedError(feed, f"response from {safe_url(url)} is {int(declared)} bytes, over the {self.max_size}-byte cap")
@@ -244,6 +260,7 @@ class Http:
                     if time.monotonic() > deadline:
                         raise FeedError(feed, f"timed out reading {safe_url(url)}")
                     chunks.append(chunk)
+                LOG.debug("%s: %d bytes read in %.0f ms", feed, size, (time.monotonic() - started) * 1000)
                 return Response(r.status_code, r.headers, b"".join(chunks), str(r.url))
         except httpx.TimeoutException:
             raise FeedError(feed, f"timed out fetching {safe_url(url)}") from None
@@ -257,6 +274,14 @@ class Http:
             raise
         except httpx.HTTPError as e:
             raise FeedError(feed, f"cannot fetch {safe_url(url)}: {type(e).__name__}: {_short(e)}") from None
+
+    @staticmethod
+    def _log(feed: str, method: str, r: httpx.Response, started: float) -> None:
+        """One line per request: where (credentials redacted), what came back, how long it took."""
+        hops = "".join(f" (redirected from {log.redact_url(str(h.url))})" for h in r.history)
+        length = r.headers.get("content-length")
+        LOG.info("%s: %s %s -> %d%s in %.0f ms%s", feed, method, log.redact_url(str(r.url)), r.status_code,
+                 f", {length} bytes" if length else "", (time.monotonic() - started) * 1000, hops)
 
 
 def describe_status(resp: Response) -> str:

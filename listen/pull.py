@@ -8,6 +8,7 @@ state. A failed feed is a result, not a crash: the others carry on.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import queue
 import threading
@@ -17,14 +18,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
+from listen import log
 from listen.config import Config
 from listen.errors import ConfigError, FeedError, ListenError
 from listen.http import Http, RateLimited
 from listen.models import Fetched, FetchState, PullResult
-from listen.rows import to_row, valid
+from listen.rows import valid
 from listen.sources import FeedConfig, Source, make_source
 from listen.waiting import Identity, answered_times
-from listen.workers import Flagger, FlagJob, parse_in_worker
+from listen.workers import Flagger, FlagJob, describe_bug, parse_in_worker, rows_of
+
+LOG = log.get("pull")
 
 BATCH = 2000  # items per transaction when a source streams
 THREAD_PREFIX = "listen-pull"
@@ -45,8 +49,11 @@ class _Msg:
 
 
 class Puller:
-    def __init__(self, config: Config, store: Any, http: Http, clock: Callable[[], float] = time.time):
+    def __init__(self, config: Config, store: Any, http: Http, clock: Callable[[], float] = time.time,
+                 *, batch: int = BATCH, make_source: Callable[[FeedConfig], Source] = make_source):
         self.config = config
+        self.batch = batch  # items per transaction when a source streams; tests make it small
+        self.make_source = make_source  # tests plug a fake source in here
         self.store = store
         self.http = http
         self.clock = clock
@@ -74,6 +81,7 @@ class Puller:
         for feed in feeds:
             state, fetch_after = self.store.fetch_state(feed.name)
             if fetch_after and fetch_after > now:
+                LOG.info("%s: skipped: rate limited, next fetch allowed in %ds", feed.name, fetch_after - now)
                 r = PullResult(feed.name, not_modified=True,
                                warnings=[f"rate limited: next fetch after {time.strftime('%H:%M', time.localtime(fetch_after))}"])
                 results[feed.name] = r
@@ -83,7 +91,7 @@ class Puller:
             due.append((feed, state))
 
         # Bounded: a fast source waits for the writer (big batches also wait for `room`).
-        inbox: queue.Queue[_Msg] = queue.Queue(maxsize=64)
+        arrivals: queue.Queue[_Msg] = queue.Queue(maxsize=64)
         stop = self.stopping = threading.Event()
         pending = {f.name for f, _ in due}
         # Worker processes pay off only when there is much to flag: many feeds, or a
@@ -108,7 +116,7 @@ class Puller:
         # Not a `with` block: its exit joins every thread, and a source stuck
         # where no timeout reaches (open() on a hung mount or a FIFO) would
         # then hold this pull, and the lock every later cron pull waits on.
-        pool = ThreadPoolExecutor(max_workers=max(1, min(self.config.concurrency, len(due) or 1)),
+        fetchers = ThreadPoolExecutor(max_workers=max(1, min(self.config.concurrency, len(due) or 1)),
                                   thread_name_prefix=THREAD_PREFIX)
         try:
             for feed, state in due:
@@ -116,16 +124,16 @@ class Puller:
                 results[feed.name] = PullResult(feed.name)
                 # Built here, not in the thread: 64 threads importing a source module at
                 # once queue on the import lock.
-                pool.submit(self._work, make_source(feed), feed, state, inbox, stop)
+                fetchers.submit(self._work, self.make_source(feed), feed, state, arrivals, stop)
             longest = max((f.timeout for f, _ in due), default=0)
             hard_stop = time.monotonic() + longest * 3 + min(30.0, max(2.0, longest))
             while pending:
                 left = hard_stop - time.monotonic()
                 arrived: list[_Msg] = []
                 try:
-                    arrived.append(inbox.get(timeout=0.02 if inflight else max(0.1, left)))
+                    arrived.append(arrivals.get(timeout=0.02 if inflight else max(0.1, left)))
                     while len(arrived) < 64:  # whatever else has arrived: flagged and written together
-                        arrived.append(inbox.get_nowait())
+                        arrived.append(arrivals.get_nowait())
                 except queue.Empty:
                     if not arrived and not inflight and left <= 0:
                         for name in pending:  # a source that ignored every timeout
@@ -148,7 +156,7 @@ class Puller:
                     finish(ready)
         finally:
             stop.set()
-            pool.shutdown(wait=not pending, cancel_futures=True)
+            fetchers.shutdown(wait=not pending, cancel_futures=True)
             if flagger is not None:
                 flagger.close()
         return [results[f.name] for f in feeds]
@@ -173,7 +181,9 @@ class Puller:
                     m.error = m.error or str(e)
                     counts.append(None)
                 except Exception as e:  # a row the store cannot take fails this feed, not the whole pull
-                    m.error = m.error or f"could not store: unexpected {type(e).__name__}: {str(e)[:200]}"
+                    LOG.debug("%s: could not store a batch of %d rows", m.feed.name, len(m.rows), exc_info=True)
+                    m.error = m.error or (f"could not store: unexpected {type(e).__name__}: {str(e)[:1000]}"
+                                          " (`listen --debug pull` shows the traceback)")
                     counts.append(None)
         for m, c in zip(writes, counts):
             if c is not None:
@@ -200,19 +210,21 @@ class Puller:
                 out.put(msg)
         except RateLimited as e:
             retry = int(self.clock() + e.retry_after) if e.retry_after else None
+            LOG.info("%s: rate limited: no fetch before %ds from now", feed.name, (retry - int(self.clock())) if retry else 0)
             out.put(_Msg(feed, [], done=True, error=e.message, fetch_after=retry))
         except FeedError as e:
             out.put(_Msg(feed, [], done=True, error=e.message))
         except Exception as e:  # a bug in one source must not stop the other feeds
-            out.put(_Msg(feed, [], done=True, error=f"unexpected {type(e).__name__} in the {feed.type} source: {str(e)[:200]}"))
+            LOG.debug("%s: unexpected error in the %s source", feed.name, feed.type, exc_info=True)
+            out.put(_Msg(feed, [], done=True, error=describe_bug(e, feed)))
         finally:
             self.http.set_deadline(None)
 
     def _batches(self, source: Source, feed: FeedConfig, state: FetchState) -> Iterator[_Msg]:
         now = int(self.clock())
         stream = getattr(source, "stream", None)
-        pool = self.flagger.pool if self.flagger is not None else None
-        if pool is not None and hasattr(source, "download"):
+        workers = self.flagger.pool if self.flagger is not None else None
+        if workers is not None and hasattr(source, "download"):
             got = source.download(self.http, state)
             if isinstance(got, Fetched):  # nothing to parse (304)
                 yield _Msg(feed, [], state=got.state, done=True, not_modified=got.not_modified,
@@ -220,31 +232,39 @@ class Puller:
                 return
             left = self.http.deadline_left() or feed.timeout
             try:
-                kind, value = pool.apply_async(parse_in_worker, (feed, got, self.identity, self.config.flags,
+                kind, value = workers.apply_async(parse_in_worker, (feed, got, self.identity, self.config.flags,
                                                                   now)).get(timeout=max(1.0, left))
             except multiprocessing.TimeoutError:
                 raise FeedError(feed.name, "timed out parsing the feed") from None
-            except Exception:  # the worker itself failed: parse here instead
+            except Exception:  # the worker process itself failed (killed, unpicklable): parse here instead
+                LOG.warning("%s: the worker process parsing this feed failed; parsing it in this process instead",
+                            feed.name, exc_info=LOG.isEnabledFor(logging.DEBUG))
                 kind, value = parse_in_worker(feed, got, self.identity, self.config.flags, now)
+            if kind == "bug":
+                message, trace = value
+                LOG.debug("%s: unexpected error in a worker process:\n%s", feed.name, trace.rstrip())
+                raise FeedError(feed.name, message)
             if kind == "error":
                 raise FeedError(feed.name, value)
+            LOG.info("%s: parsed %d items in a worker process", feed.name, len(value[0]))
             rows, new_state, warnings = value
             yield _Msg(feed, rows, state=new_state, done=True, warnings=warnings)
             return
         if stream is None:
             fetched = source.fetch(self.http, state)
-            rows = [to_row(i, self.identity, None, now) for i in valid(fetched.items, fetched.warnings)]
+            rows = rows_of(feed, fetched.items, fetched.warnings, self.identity, None, now)
             yield _Msg(feed, rows, state=fetched.state, done=True, not_modified=fetched.not_modified,
                        warnings=fetched.warnings)
             return
         fetched = Fetched(state=state)
         rows: list[dict[str, Any]] = []
         for item in valid(stream(self.http, state, fetched), fetched.warnings):
-            rows.append(to_row(item, self.identity, None, now))
-            if len(rows) >= BATCH:
+            rows += rows_of(feed, [item], [], self.identity, None, now)
+            if len(rows) >= self.batch:
                 while not self.room.acquire(timeout=0.5):
                     if self.stopping.is_set():  # the writer has gone: do not wait for it forever
                         return
+                LOG.info("%s: a batch of %d items, written while the feed streams on", feed.name, len(rows))
                 yield _Msg(feed, rows, held=True)
                 rows = []
         yield _Msg(feed, rows, state=fetched.state, done=True, not_modified=fetched.not_modified,

@@ -9,28 +9,57 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import traceback
+from collections.abc import Iterable
 from typing import Any
 
+from listen import log
 from listen.errors import FeedError
 from listen.flags import FlagSettings, classify
-from listen.models import Download
+from listen.models import Download, RawItem
 from listen.rows import flag_columns, to_row, valid
 from listen.sources import FeedConfig, make_source
 from listen.waiting import Identity
+
+LOG = log.get("workers")
+
+
+def rows_of(feed: FeedConfig, items: Iterable[RawItem], warnings: list[str], identity: Identity,
+            settings: FlagSettings | None, now: int) -> list[dict[str, Any]]:
+    """The rows of a batch of items. A bug on one item names the feed and the record."""
+    rows = []
+    for item in valid(items, warnings):
+        try:
+            rows.append(to_row(item, identity, settings, now))
+        except Exception as e:
+            e.listen_record = item.native_id  # type: ignore[attr-defined]  # read back by describe_bug
+            e.add_note(f"in feed {feed.name!r} ({feed.type}), record {item.native_id!r}")
+            raise
+    return rows
+
+
+def describe_bug(e: BaseException, feed: FeedConfig) -> str:
+    """One line for an unexpected error in a source or a worker: the traceback goes to the log."""
+    record = getattr(e, "listen_record", None)
+    where = f" on record {str(record)[:120]!r}" if record is not None else ""
+    first = str(e).splitlines()[0] if str(e) else ""
+    return (f"unexpected {type(e).__name__} in the {feed.type} source{where}: {first[:1000]}"
+            " (`listen --debug pull` shows the traceback)")
 
 
 def parse_in_worker(feed: FeedConfig, got: Download, identity: Identity, settings: FlagSettings,
                      now: int) -> tuple[str, Any]:
     """In a worker process: parse a download and flag its items. Errors come back as
-    values, since a FeedError does not survive pickling with its feed name."""
+    values, since a FeedError does not survive pickling with its feed name; a bug
+    comes back with its traceback as text, for the parent to log."""
     try:
         fetched = make_source(feed).parse_download(got)
-        rows = [to_row(i, identity, settings, now) for i in valid(fetched.items, fetched.warnings)]
+        rows = rows_of(feed, fetched.items, fetched.warnings, identity, settings, now)
         return "ok", (rows, fetched.state, fetched.warnings)
     except FeedError as e:
         return "error", e.message
     except Exception as e:  # a parser bug fails this feed only
-        return "error", f"unexpected {type(e).__name__} in the {feed.type} source: {str(e)[:200]}"
+        return "bug", (describe_bug(e, feed), "".join(traceback.format_exception(e)))
 
 
 def _flag_texts(texts: list[str], settings: FlagSettings) -> list[dict[str, Any]]:
@@ -53,6 +82,8 @@ class FlagJob:
         try:
             flags = [f for r in self.results for f in r.get()]
         except Exception:  # a worker died or failed: flag here rather than lose the pull
+            LOG.warning("a flagging worker process failed; flagging %d texts in this process instead",
+                        len(self.todo), exc_info=LOG.isEnabledFor(10))
             flags = _flag_texts([self.rows[i]["text"] for i in self.todo], self.settings or FlagSettings())
         for i, f in zip(self.todo, flags):
             self.rows[i].update(f)
