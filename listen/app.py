@@ -43,9 +43,10 @@ class Listener:
         self.store = store
 
     @classmethod
-    def open(cls, config_path: str | None = None, db: str | None = None) -> Listener:
+    def open(cls, config_path: str | None = None, db: str | None = None,
+             clock: Callable[[], float] = time.time) -> Listener:
         path = find_config(config_path)
-        return cls(load(path, db_override=db))
+        return cls(load(path, db_override=db), clock=clock)
 
     def close(self) -> None:
         self.store.close()
@@ -133,7 +134,8 @@ class Listener:
     def export(self, since: int | None = None) -> Iterator[dict[str, Any]]:
         from listen.export import records
 
-        return records(self.store.iter_items(since=None if since is None else self.now() - since))
+        now = self.now()  # one clock: waiting_seconds is measured from the Listener's now, frozen or not
+        return records(self.store.iter_items(since=None if since is None else now - since), now)
 
     def import_file(self, path: str, feed: str | None = None,
                     on_bad: Callable[[int, str], None] | None = None) -> Any:

@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import typer
 
@@ -26,6 +26,7 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_BUSY = 3
 INBOX_PAGE = 50
+NOW_ENV = "LISTEN_NOW"
 PROGRESS_LINES = 20  # up to this many feeds, a pull on a terminal prints a line for each
 
 app = typer.Typer(
@@ -74,10 +75,27 @@ def _root(
 def _listener() -> Listener:
     from listen.app import Listener
 
-    listener = Listener.open(state.config, state.db)
+    listener = Listener.open(state.config, state.db, clock=_clock())
     for w in listener.config.warnings:  # about secrets: shown even under --quiet, cron mails them
         _say(f"warning: {w}")
     return listener
+
+
+def _clock() -> Callable[[], float]:
+    """The wall clock, or the instant in $LISTEN_NOW (Unix seconds or ISO 8601): every command
+    then answers as of that moment (tests, and reproducing what a report showed on a given day)."""
+    import time
+
+    fixed = os.environ.get(NOW_ENV, "").strip()
+    if not fixed:
+        return time.time
+    from datetime import datetime
+
+    try:
+        value = float(fixed) if fixed.replace(".", "", 1).isdigit() else datetime.fromisoformat(fixed).timestamp()
+    except ValueError:
+        raise ListenError(f"${NOW_ENV}: {fixed!r} is neither Unix seconds nor an ISO 8601 date") from None
+    return lambda: value
 
 
 def _say(message: str) -> None:
@@ -489,7 +507,7 @@ def demo(
     """The whole loop on sample conversations shipped with listen: offline, in a throwaway database."""
     from listen.demo import run_demo
 
-    run_demo(_out(), keep)
+    run_demo(_out(), keep, clock=_clock())
 
 
 def main() -> None:

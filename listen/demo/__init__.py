@@ -1,16 +1,25 @@
 """`listen demo`: the real pull and inbox on sample conversations shipped with listen.
 
-The sample feeds are dated around DEMO_NOW, and the demo's clock is set to it,
-so the output is the same on every machine and every day.
+The sample feeds are written around DEMO_NOW. When the demo runs, every date in
+them is moved forward by the same amount, so that they end at the demo's clock
+(now, unless a test sets one): the output reads the same on every day, and a
+kept database (`--keep`) shows its people and figures to `listen inbox`,
+`stats` and `report` afterwards, instead of mentions from a past month that
+have long left the inbox.
 """
 
 from __future__ import annotations
 
+import email.utils
+import json
+import re
 import shutil
 import tempfile
-from datetime import datetime, timezone
-from importlib.resources import as_file, files
+import time
+from datetime import datetime, timedelta, timezone
+from importlib.resources import files
 from pathlib import Path
+from typing import Callable
 
 from rich.console import Console
 from rich.text import Text
@@ -38,7 +47,28 @@ path = "community.jsonl"
 """
 
 
-def run_demo(console: Console, keep: Path | None = None) -> None:
+_RFC822 = re.compile(r"(<(?:pubDate|lastBuildDate)>)([^<]+)(</)")
+
+
+def shifted(name: str, text: str, delta: float) -> str:
+    """A sample file with every date moved by `delta` seconds."""
+    if name.endswith(".jsonl"):
+        out = []
+        for line in text.splitlines():
+            record = json.loads(line)
+            when = datetime.fromisoformat(record["created_at"])
+            record["created_at"] = (when + timedelta(seconds=delta)).isoformat().replace("+00:00", "Z")
+            out.append(json.dumps(record, ensure_ascii=False))
+        return "\n".join(out) + "\n"
+
+    def move(m: re.Match[str]) -> str:
+        when = email.utils.parsedate_to_datetime(m.group(2)) + timedelta(seconds=delta)
+        return m.group(1) + email.utils.format_datetime(when) + m.group(3)
+
+    return _RFC822.sub(move, text)
+
+
+def run_demo(console: Console, keep: Path | None = None, clock: Callable[[], float] = time.time) -> None:
     from listen import render
     from listen.app import Listener
     from listen.config import load
@@ -51,15 +81,16 @@ def run_demo(console: Console, keep: Path | None = None) -> None:
         workdir = keep
         workdir.mkdir(parents=True, exist_ok=True)
     try:
+        now = int(clock())
         for name in SAMPLES:
-            with as_file(files("listen.demo").joinpath(name)) as src:
-                shutil.copyfile(src, workdir / name)
+            sample = files("listen.demo").joinpath(name).read_text(encoding="utf-8")
+            (workdir / name).write_text(shifted(name, sample, now - DEMO_NOW), encoding="utf-8")
         (workdir / "listen.toml").write_text(CONFIG, encoding="utf-8")
         config = load(workdir / "listen.toml")
-        listener = Listener(config, clock=lambda: DEMO_NOW)
+        listener = Listener(config, clock=clock)
         try:
             console.print(Text("listen demo", style="bold") + Text(
-                f" · sample conversations, as of {datetime.fromtimestamp(DEMO_NOW, timezone.utc):%a %d %b %Y %H:%M} UTC",
+                f" · sample conversations, as of {datetime.fromtimestamp(now, timezone.utc):%a %d %b %Y %H:%M} UTC",
                 style="dim"))
             console.print(Text("$ listen pull", style="bold cyan"))
             for r in listener.pull():
