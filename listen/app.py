@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from listen.config import Config, find_config, load
 from listen.errors import ListenError
 from listen.models import FeedStatus, Item, PullResult
 from listen.sources import FeedConfig
+
+if TYPE_CHECKING:
+    from listen.storage import Store
 
 # Mentions re-flagged per pull after the detectors or [flags] change: about
 # 0.2 s of work, so a 14-day inbox of a few thousand catches up in a few runs.
@@ -30,7 +33,7 @@ class InboxView:
 
 
 class Listener:
-    def __init__(self, config: Config, store: Any = None, clock: Callable[[], float] = time.time):
+    def __init__(self, config: Config, store: Store | None = None, clock: Callable[[], float] = time.time):
         self.config = config
         self.clock = clock
         from listen import log
@@ -40,7 +43,7 @@ class Listener:
             from listen.storage import open_store
 
             store = open_store(config.db_path)
-        self.store = store
+        self.store: Store = store
 
     @classmethod
     def open(cls, config_path: str | None = None, db: str | None = None,
@@ -75,7 +78,7 @@ class Listener:
         from listen.sources import make_source
 
         selected = [self.config.feed(n) for n in feeds] if feeds else self.config.feeds
-        out = []
+        out: list[tuple[str, str | None, str | None]] = []
         with Http(timeout=self.config.http_timeout, max_size=self.config.max_size) as http:
             for feed in selected:
                 http.set_deadline(time.monotonic() + feed.timeout)
@@ -92,7 +95,7 @@ class Listener:
         for name in feeds or []:
             self.config.feed(name)  # an unknown feed name is an error, not an empty inbox
         now = self.now()
-        kw = dict(max_age=self.config.max_age, include_unflagged=include_unflagged, feeds=feeds, since=since)
+        kw: dict[str, Any] = dict(max_age=self.config.max_age, include_unflagged=include_unflagged, feeds=feeds, since=since)
         items = self.store.inbox(now, limit=limit, **kw)
         summary = self.store.inbox_summary(now, **kw)
         return InboxView(items, summary, now, self.stale_feeds(now), self.config.max_age)

@@ -19,7 +19,10 @@ from listen import __version__
 from listen.errors import Busy, ConfigError, ListenError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from listen.app import Listener
+    from listen.models import PullResult
 
 EXIT_FEED_FAILED = 1
 EXIT_ERROR = 1
@@ -105,7 +108,7 @@ def _say(message: str) -> None:
     print(f"listen: {inert(message)}", file=sys.stderr)
 
 
-def _out(stderr: bool = False):
+def _out(stderr: bool = False) -> Console:
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
@@ -170,7 +173,7 @@ def pull(
             if show_progress:
                 results = _pull_with_progress(listener, feed or None, err)
             else:
-                def line(r):
+                def line(r: PullResult) -> None:
                     if r.error:
                         print(f"listen: {pull_line(r)}", file=sys.stderr)
                     elif not quiet:
@@ -205,7 +208,7 @@ def pull(
         raise typer.Exit(code)
 
 
-def _pull_with_progress(listener: Listener, feeds: list[str] | None, console) -> list:
+def _pull_with_progress(listener: Listener, feeds: list[str] | None, console: Console) -> list[PullResult]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from listen.render import pull_line
@@ -216,7 +219,7 @@ def _pull_with_progress(listener: Listener, feeds: list[str] | None, console) ->
                   TextColumn("{task.description}"), console=console, transient=True) as progress:
         task = progress.add_task("", total=total)
 
-        def step(r):
+        def step(r: PullResult) -> None:
             nonlocal new
             new += r.new
             progress.update(task, advance=1, description=f"{new} new")
@@ -327,6 +330,7 @@ def snooze(
 def feeds(check: bool = typer.Option(False, "--check", help="Try each feed's endpoint and credentials now.")) -> None:
     """The configured feeds and how their last pull went."""
     from listen import render
+    from listen.text import inert
 
     listener = _listener()
     try:
@@ -335,9 +339,9 @@ def feeds(check: bool = typer.Option(False, "--check", help="Try each feed's end
             for name, ok, error in listener.check():
                 if error:
                     bad += 1
-                    print(f"✗ {name}: {render.inert(error, limit=300, one_line=True)}")
+                    print(f"✗ {name}: {inert(error, limit=300, one_line=True)}")
                 else:
-                    print(f"✓ {name}: {render.inert(ok, limit=300, one_line=True)}")
+                    print(f"✓ {name}: {inert(ok, limit=300, one_line=True)}")
             if bad:
                 raise typer.Exit(EXIT_FEED_FAILED)
             return
@@ -453,7 +457,8 @@ def classify(
 ) -> None:
     """Flag texts as questions or negative remarks, and say why."""
     from listen.config import find_config, load
-    from listen.flags import FlagSettings, classify as run
+    from listen.flags import FlagSettings
+    from listen.flags import classify as run
 
     settings = FlagSettings()
     path = find_config(state.config)

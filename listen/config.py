@@ -121,7 +121,7 @@ def user_config_path() -> Path:
     return Path(user_config_dir("listen")) / "listen.toml"
 
 
-def find_config(explicit: str | os.PathLike | None) -> Path | None:
+def find_config(explicit: str | os.PathLike[str] | None) -> Path | None:
     """--config, then $LISTEN_CONFIG, then ./listen.toml, then the user's config folder."""
     if explicit:
         return Path(explicit)
@@ -161,12 +161,12 @@ def _coerce(where: str, key: str, value: Any, opt: Option, problems: list[str]) 
     if not isinstance(value, opt.kind) or (opt.kind is int and isinstance(value, bool)):
         problems.append(f"{where}.{key}: expected {opt.kind.__name__}, got {type(value).__name__} {value!r}")
         return None
-    if opt.minimum is not None and value < opt.minimum:
+    if opt.minimum is not None and isinstance(value, (int, float)) and value < opt.minimum:
         problems.append(f"{where}.{key}: must be {opt.minimum:g} or more, got {value!r}")
         return None
     if opt.duration:
         try:
-            return parse_duration(value)
+            return parse_duration(str(value))
         except ValueError as e:
             problems.append(f"{where}.{key}: {e}")
             return None

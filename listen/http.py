@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import urlsplit, urlunsplit
 
-
 from listen import __version__, log
 from listen.errors import FeedError
 
@@ -134,7 +133,7 @@ class Http:
         if c is None:
             import httpx
 
-            transport = self._transport or httpx.HTTPTransport(verify=self._ssl, retries=1)
+            transport = self._transport or httpx.HTTPTransport(verify=self._ssl if self._ssl is not None else True, retries=1)
             c = self._local.client = httpx.Client(
                 headers={"User-Agent": USER_AGENT},
                 timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
@@ -249,7 +248,8 @@ class Http:
                     self._log(feed, method, r, started)
                 declared = r.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > self.max_size:
-                    raise FeedError(feed, f"response from {safe_url(url)} is {int(declared)} bytes, over the {self.max_size}-byte cap")
+                    raise FeedError(feed, f"response from {safe_url(url)} is {int(declared)} bytes, "
+                                          f"over the {self.max_size}-byte cap")
                 chunks: list[bytes] = []
                 size = 0
                 # Counting decoded bytes is what stops a gzip bomb.

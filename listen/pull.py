@@ -137,13 +137,13 @@ class Puller:
                 except queue.Empty:
                     if not arrived and not inflight and left <= 0:
                         for name in pending:  # a source that ignored every timeout
-                            results[name].error = "did not finish in time; abandoned"
+                            results[name].error = abandoned = "did not finish in time; abandoned"
                             results[name].seconds = time.monotonic() - started[name]
-                            self._fail(name, results[name].error, None)
+                            self._fail(name, abandoned, None)
                             if on_result:
                                 on_result(results[name])
                         break
-                if arrived:
+                if arrived and flagger is not None:  # a message arrives only when some feed was due: then there is a flagger
                     inflight.append((arrived, flagger.submit([r for m in arrived for r in m.rows])))
                 ready: list[_Msg] = []
                 # Feeds are written in the order their batches arrived, so a
@@ -174,7 +174,7 @@ class Puller:
             counts = self.store.save_many(batches, answered_times, int(self.clock())) if batches else []
         except Exception:
             counts = []
-            for m, batch in zip(writes, batches):
+            for m, batch in zip(writes, batches, strict=True):
                 try:
                     counts.append(self.store.save_many([batch], answered_times, int(self.clock()))[0])
                 except ListenError as e:
@@ -185,7 +185,7 @@ class Puller:
                     m.error = m.error or (f"could not store: unexpected {type(e).__name__}: {str(e)[:1000]}"
                                           " (`listen --debug pull` shows the traceback)")
                     counts.append(None)
-        for m, c in zip(writes, counts):
+        for m, c in zip(writes, counts, strict=True):
             if c is not None:
                 results[m.feed.name].new += c[0]
                 results[m.feed.name].updated += c[1]
@@ -257,7 +257,7 @@ class Puller:
                        warnings=fetched.warnings)
             return
         fetched = Fetched(state=state)
-        rows: list[dict[str, Any]] = []
+        rows = []
         for item in valid(stream(self.http, state, fetched), fetched.warnings):
             rows += rows_of(feed, [item], [], self.identity, None, now)
             if len(rows) >= self.batch:

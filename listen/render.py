@@ -7,6 +7,9 @@ sequences nor `[bold]`-style markup can reach the terminal.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.rule import Rule
@@ -16,6 +19,9 @@ from rich.text import Text
 from listen.durations import humanize
 from listen.models import FeedStatus, Item, PullResult
 from listen.text import inert
+
+if TYPE_CHECKING:
+    from listen.sources import FeedConfig
 
 EXCERPT = 240
 FULL_TEXT = 4000
@@ -128,7 +134,7 @@ def conversation(focus: Item, items: list[Item], now: int) -> RenderableType:
             head.append(f"  [{status}]", style="magenta")
         if it.edited:
             head.append("  (edited)", style="dim")
-        body = [head, _indent(_t(it.text, "", limit=FULL_TEXT), (0, 0, 0, 4))]
+        body: list[RenderableType] = [head, _indent(_t(it.text, "", limit=FULL_TEXT), (0, 0, 0, 4))]
         if it.id == focus.id and it.reasons:
             body.append(_indent(Text("why: ", style="dim") + _t(" · ".join(it.reasons), "dim"), (0, 0, 0, 4)))
         if it.url:
@@ -160,7 +166,7 @@ def triaged(items: list[Item], action: str) -> Text:
     return out
 
 
-def feeds_table(rows: list[tuple[object, FeedStatus | None]], now: int) -> Table:
+def feeds_table(rows: Sequence[tuple[FeedConfig, FeedStatus | None]], now: int) -> Table:
     t = Table(show_edge=False, header_style="bold")
     for col in ("feed", "type", "items", "last success", "status"):
         t.add_column(col)

@@ -86,7 +86,7 @@ def _feed_table(stats: dict[str, Any]) -> Table:
     table = Table(title="By feed", title_justify="left", show_footer=len(stats["feeds"]) > 1, box=None,
                   pad_edge=False, padding=(0, 1))
     headers = ["feed", "mentions", "flagged", "answered", "waiting", "median", "p90", f"≤{within}", "talk"]
-    for i, (header, footer) in enumerate(zip(headers, _feed_cells("all feeds", stats["overall"]))):
+    for i, (header, footer) in enumerate(zip(headers, _feed_cells("all feeds", stats["overall"]), strict=True)):
         table.add_column(Text(header), footer=footer, justify="left" if i == 0 else "right", no_wrap=True,
                          min_width=min(16, max(len(n) for n in [*stats["feeds"], "all feeds"])) if i == 0 else None)
     for name, b in stats["feeds"].items():
@@ -140,9 +140,9 @@ def _trend(weeks: list[dict[str, Any]]) -> RenderableType:
     top = max(mentions, default=0)
     for w in weeks[-12:]:  # the table shows the latest weeks; the sparklines show them all
         # answered in full blocks, the rest of the week's mentions in light shade
-        answered = _bar(w["answered"], top, 20)
-        bar = Text(answered, style="green")
-        bar.append("░" * max(0, len(_bar(w["mentions"], top, 20)) - len(answered)), style="dim")
+        done = _bar(w["answered"], top, 20)
+        bar = Text(done, style="green")
+        bar.append("░" * max(0, len(_bar(w["mentions"], top, 20)) - len(done)), style="dim")
         bar.append(f" {w['answered']}/{w['mentions']}")
         table.add_row(Text(w["week"]), Text(str(w["mentions"])), bar, Text(_human(w["median_first_response_seconds"])))
     return Group(spark, Text(""), table)

@@ -53,7 +53,7 @@ def parse_in_worker(feed: FeedConfig, got: Download, identity: Identity, setting
     values, since a FeedError does not survive pickling with its feed name; a bug
     comes back with its traceback as text, for the parent to log."""
     try:
-        fetched = make_source(feed).parse_download(got)
+        fetched = make_source(feed).parse_download(got)  # type: ignore[attr-defined]  # only sources that offer download() reach here
         rows = rows_of(feed, fetched.items, fetched.warnings, identity, settings, now)
         return "ok", (rows, fetched.state, fetched.warnings)
     except FeedError as e:
@@ -85,7 +85,7 @@ class FlagJob:
             LOG.warning("a flagging worker process failed; flagging %d texts in this process instead",
                         len(self.todo), exc_info=LOG.isEnabledFor(10))
             flags = _flag_texts([self.rows[i]["text"] for i in self.todo], self.settings or FlagSettings())
-        for i, f in zip(self.todo, flags):
+        for i, f in zip(self.todo, flags, strict=True):
             self.rows[i].update(f)
         self.results = []
 
@@ -114,7 +114,7 @@ class Flagger:
         todo = [i for i, r in enumerate(rows) if "question" not in r]
         texts = [rows[i]["text"] for i in todo]
         if self.pool is None or not texts:
-            for i, f in zip(todo, _flag_texts(texts, self.settings)):
+            for i, f in zip(todo, _flag_texts(texts, self.settings), strict=True):
                 rows[i].update(f)
             return FlagJob(rows, [])
         results = [self.pool.apply_async(_flag_texts, (texts[k:k + self.CHUNK], self.settings))

@@ -30,7 +30,7 @@ import pytest
 
 from listen.app import Listener
 from listen.config import load
-from tests.replay import Reply, ReplayServer, Seen
+from tests.replay import ReplayServer, Reply, Seen
 
 FIXTURES = Path(__file__).parent / "fixtures" / "all_networks"
 NETWORKS = ("rss", "mastodon", "bluesky", "reddit", "hackernews", "stackexchange", "github")

@@ -49,7 +49,7 @@ def jsonl_body(n: int, tag: str) -> bytes:
 
 def serve_feeds(server, names: list[str], per_feed: int, delays: list[float]) -> None:
     """Each feed: a jsonl body with an ETag, answered after its delay; 304 once the ETag comes back."""
-    for name, delay in zip(names, delays):
+    for name, delay in zip(names, delays, strict=True):
         body, etag = jsonl_body(per_feed, name), f'"{name}-v1"'
 
         def reply(req, body=body, etag=etag, delay=delay):
@@ -119,10 +119,10 @@ def test_kill_9_at_several_moments_loses_and_doubles_nothing(tmp_path, server):
         ("after a feed or two", lambda base: count(db) >= base["items"] + PER_FEED),
     ]
     killed = 0
-    for what, moment in moments:
+    for _when, moment in moments:
         base = {"requests": len(server.requests), "items": count(db)}
         proc = cli("--config", str(cfg), "pull")
-        killed += kill_when(proc, lambda: moment(base))
+        killed += kill_when(proc, lambda moment=moment, base=base: moment(base))
         check_consistent(db, names, PER_FEED)
     assert killed >= 2  # the later moments may find the work already done
 

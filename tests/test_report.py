@@ -85,7 +85,7 @@ def parse(page: str) -> _Tags:
 # Everything the page is allowed to be made of.
 ALLOWED_TAGS = {"html", "head", "meta", "title", "style", "body", "main", "header", "h1", "h2", "h3", "p", "section",
                 "div", "span", "article", "b", "a", "code", "table", "thead", "tbody", "tfoot", "tr", "th", "td",
-                "svg", "line", "text", "rect", "title", "polyline", "circle", "footer"}
+                "svg", "line", "text", "rect", "polyline", "circle", "footer"}
 
 
 def test_hostile_text_cannot_add_markup_scripts_or_links(demo):
@@ -255,7 +255,7 @@ def read_png(path: Path, rows: int) -> tuple[int, int, list[bytes]]:
 
 
 def near(colours: Counter, rgb: tuple[int, int, int], tolerance: int = 6) -> int:
-    return sum(n for c, n in colours.items() if max(abs(a - b) for a, b in zip(c, rgb)) <= tolerance)
+    return sum(n for c, n in colours.items() if max(abs(a - b) for a, b in zip(c, rgb, strict=True)) <= tolerance)
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import write_config
-from tests.replay import Reply, ReplayServer
+from tests.replay import ReplayServer, Reply
 from tests.test_crash import invoke, run
 
 GH_TOKEN = "ghp_PLANTEDgithubTOKEN0123456789abcdefXYZ"
@@ -55,8 +55,10 @@ def leaky(tmp_path, server, other):
     other.always("/api/v1/accounts/verify_credentials", echo(200))
     server.always("/se/questions", echo(400))
     feeds = [
-        {"name": "gh401", "type": "github", "repo": "acme/w", "token_env": "LISTEN_GITHUB_TOKEN", "base_url": server.url + "/gh401"},
-        {"name": "gh500", "type": "github", "repo": "acme/w", "token_env": "LISTEN_GITHUB_TOKEN", "base_url": server.url + "/gh500"},
+        {"name": "gh401", "type": "github", "repo": "acme/w", "token_env": "LISTEN_GITHUB_TOKEN",
+         "base_url": server.url + "/gh401"},
+        {"name": "gh500", "type": "github", "repo": "acme/w", "token_env": "LISTEN_GITHUB_TOKEN",
+         "base_url": server.url + "/gh500"},
         {"name": "m500", "type": "mastodon", "instance": server.url + "/m500", "token_env": "LISTEN_MASTODON_TOKEN"},
         {"name": "mredir", "type": "mastodon", "instance": server.url + "/mredir", "token_env": "LISTEN_MASTODON_TOKEN"},
         {"name": "se", "type": "stackexchange", "site": "stackoverflow", "tagged": "acme", "key_env": "LISTEN_SE_KEY",

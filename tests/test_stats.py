@@ -331,7 +331,7 @@ def brute(rows: list[dict], *, now: int, since: int, feeds: list[str] | None, re
             "first_response_seconds": None if not times else {
                 "median": round(statistics.median(times)), "p90": times[-(-9 * len(times) // 10) - 1]},
             "response_buckets": {n: sum(1 for t in times if lo <= t < hi)
-                                 for n, lo, hi in zip(names, edges, edges[1:])},
+                                 for n, lo, hi in zip(names, edges, edges[1:], strict=False)},
             "our_posts": {"broadcasts": broadcasts, "replies": replies},
             "answered_within_target": round(sum(t <= reply_within for t in times) / len(times), 4) if times else None,
             "reply_within_seconds": reply_within,

@@ -5,8 +5,7 @@ import pytest
 
 from listen.errors import NotFound, StorageError
 from listen.models import FetchState
-from listen.storage import open_store
-from listen.storage import schema
+from listen.storage import open_store, schema
 from listen.waiting import Identity, answered_times
 from tests.helpers import T0, raw, save
 

@@ -87,6 +87,12 @@ def _phrase_rx(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.I)
 
 
+def _mask(phrases: tuple[str, ...] | list[str], text: str) -> str:
+    """`text` with every one of `phrases` blanked out."""
+    rx = _phrase_rx(tuple(phrases))
+    return text if rx is None else rx.sub(" ", text)
+
+
 def _rule(phrases: tuple[str, ...], text: str) -> str | None:
     if not phrases:
         return None
@@ -99,9 +105,9 @@ def _rule(phrases: tuple[str, ...], text: str) -> str | None:
 
 def _score(model: LinearModel, feats: list[str]) -> float:
     if model.trained:
-        return model.prob(feats)
+        return float(model.prob(feats))
     z = -2.0 + sum(_CUE_ONLY.get(f, 0.0) for f in set(feats))
-    return 1.0 / (1.0 + 2.718281828 ** (-max(-30.0, min(30.0, z))))
+    return 1.0 / (1.0 + float(2.718281828 ** (-max(-30.0, min(30.0, z)))))  # float(): float ** float is typed Any
 
 
 # Words that carry weight in the model only through the tweets it learned
@@ -143,7 +149,7 @@ def classify(text: str, settings: FlagSettings | None = None) -> Verdict:
 
     qdoc = doc
     if never_q:
-        qdoc = prepare(_phrase_rx(tuple(s.never_question)).sub(" ", capped))
+        qdoc = prepare(_mask(s.never_question, capped))
     qfeats, qreasons = _q.cues(qdoc)
     qmodel, nmodel = models()
     qscore = _scoring.question(_score(qmodel, qfeats + _q.ngram_features(qdoc)), qfeats)
@@ -153,7 +159,7 @@ def classify(text: str, settings: FlagSettings | None = None) -> Verdict:
     if never_n:
         # Mask the phrase so "sick" in "sick feature" stops counting, while
         # any other complaint in the same text still does.
-        ndoc = prepare(_phrase_rx(tuple(s.never_negative)).sub(" ", capped))
+        ndoc = prepare(_mask(s.never_negative, capped))
     nfeats, nreasons, _compound = _neg.cues(ndoc)
     ngrams = _neg.ngram_features(ndoc)
     nscore = _scoring.negative(_score(nmodel, nfeats + ngrams), nfeats, asks)
@@ -197,6 +203,5 @@ def classify(text: str, settings: FlagSettings | None = None) -> Verdict:
         reasons.extend(nreasons)
     reasons.extend(rule_reasons)
     # Keep the reason list short and de-duplicated for a terminal.
-    seen: set[str] = set()
-    reasons = [r for r in reasons if not (r in seen or seen.add(r))][:6]
+    reasons = list(dict.fromkeys(reasons))[:6]
     return Verdict(is_q, is_n, round(qscore, 4), round(nscore, 4), reasons, bool(is_q and addressed))

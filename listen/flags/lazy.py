@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 _METHODS = ("search", "match", "fullmatch", "findall", "finditer", "sub", "subn", "split")
 
@@ -20,7 +21,7 @@ class LazyPattern:
         self._args = (pattern, flags)
         self._rx: re.Pattern[str] | None = None
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         rx = self._rx
         if rx is None:
             rx = self._rx = re.compile(*self._args)

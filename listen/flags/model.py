@@ -10,6 +10,7 @@ import json
 import math
 import os
 from itertools import repeat
+from typing import Any
 
 _DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 
@@ -17,7 +18,7 @@ _DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 class LinearModel:
     __slots__ = ("bias", "weights", "name", "meta")
 
-    def __init__(self, name: str, bias: float, weights: dict[str, float], meta: dict | None = None):
+    def __init__(self, name: str, bias: float, weights: dict[str, float], meta: dict[str, Any] | None = None):
         self.name = name
         self.meta = meta or {}
         self.bias = bias

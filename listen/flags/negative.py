@@ -177,8 +177,8 @@ def cues(doc: Doc) -> tuple[list[str], list[str], float]:
             if negated:
                 # show the negator with the word: "not happy"
                 j = max(0, worst_i - 3)
-                words = [x.raw for x in toks[j : worst_i + 1]]
-                reasons.append(f"negated: '{_q(' '.join(words[-3:]), 3)}'")
+                raws = [x.raw for x in toks[j : worst_i + 1]]
+                reasons.append(f"negated: '{_q(' '.join(raws[-3:]), 3)}'")
                 feats.append("n:negated_pos")
             elif tok.caps:
                 reasons.append(f"shouting: '{snippet(tok.raw, 20)}'")

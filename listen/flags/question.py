@@ -6,6 +6,7 @@ user. Cues look at clause starts, so a question buried mid-text counts.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 
 from .lazy import LazyPattern
 
@@ -38,7 +39,7 @@ _EXCLAIM_AFTER = {
 }
 
 
-def _clause_starts(toks: list[str]):
+def _clause_starts(toks: list[str]) -> Iterator[int]:
     """Indexes where a clause starts, skipping leading filler words."""
     at_start = True
     for i, w in enumerate(toks):

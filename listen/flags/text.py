@@ -65,7 +65,7 @@ class Doc:
 
 def squeeze(word: str) -> str:
     """'soooo' -> 'so': the single-letter form used for lexicon fallback."""
-    return _REPEAT.sub(r"\1", word)
+    return str(_REPEAT.sub(r"\1", word))  # str(): LazyPattern's methods are typed Any
 
 
 def prepare(text: str) -> Doc:

@@ -67,7 +67,7 @@ class FeedConfig:
         return default if value is None else value
 
     def path(self, key: str) -> Path:
-        return (self.config_dir / os.path.expanduser(self.options[key])).resolve()
+        return (self.config_dir / os.path.expanduser(str(self.options[key]))).resolve()
 
     def secret(self, key: str, required: bool = True) -> str | None:
         """The value of the environment variable named by option `key` (a *_env key).
@@ -170,7 +170,8 @@ class Source:
 
 def source_class(type_name: str) -> type[Source]:
     module, _, cls = REGISTRY[type_name].partition(":")
-    return getattr(importlib.import_module(module), cls)
+    found: type[Source] = getattr(importlib.import_module(module), cls)
+    return found
 
 
 def make_source(feed: FeedConfig) -> Source:

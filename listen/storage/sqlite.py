@@ -54,7 +54,7 @@ def _describe(e: sqlite3.Error, path: str) -> str:
     return f"{path}: database error: {msg}"
 
 
-def open_store(path: str | os.PathLike) -> SqliteStore:
+def open_store(path: str | os.PathLike[str]) -> SqliteStore:
     return SqliteStore(Path(path))
 
 
@@ -371,7 +371,7 @@ class SqliteStore:
         return Item(
             id=str(row["id"]), feed=row["feed"], network=row["network"], native_id=row["native_id"],
             author=row["author"], author_name=row["author_name"], text=row["text"],
-            created_at=_dt(row["created_at"]), url=row["url"], in_reply_to=row["in_reply_to"],
+            created_at=datetime.fromtimestamp(row["created_at"], timezone.utc), url=row["url"], in_reply_to=row["in_reply_to"],
             thread_id=row["thread_id"], title=row["title"], ours=bool(row["ours"]),
             question=bool(row["question"]), negative=bool(row["negative"]),
             reasons=json.loads(row["reasons"] or "[]"), state=row["state"],
