@@ -197,7 +197,7 @@ def patched_classify(qmodel, nmodel):
 
 def train_negative(data: Path, weights: dict[str, float]):
     from listen.flags import models
-    from listen.flags.model import LinearModel
+    from listen.flags.linear import LinearModel
 
     qmodel = models()[0]
     te = [(t, int(y == 0)) for t, y in bench.load_tweeteval(data)]

@@ -367,7 +367,7 @@ def stats(
     if as_json:
         _print_json(figures)
         return
-    from listen.stats import render
+    from listen.stats_view import render
 
     _out().print(render(figures))
 

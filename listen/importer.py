@@ -98,7 +98,7 @@ def _strings(rec: dict[str, Any], key: str) -> list[str]:
     return value
 
 
-def to_row(rec: Any, now: int, feed: str | None = None) -> dict[str, Any]:
+def row_from_record(rec: Any, now: int, feed: str | None = None) -> dict[str, Any]:
     """The storage row (SqliteStore.import_rows) for one export record. Raises BadRecord."""
     if not isinstance(rec, dict):
         raise BadRecord("not a JSON object")
@@ -191,7 +191,7 @@ def import_stream(store: Any, stream: IO[bytes], *, now: int, feed: str | None =
                 rec = json.loads(line)
             except json.JSONDecodeError as e:
                 raise BadRecord(f"not JSON ({e.msg} at column {e.colno})") from None
-            batch.append(to_row(rec, now, feed))
+            batch.append(row_from_record(rec, now, feed))
         except BadRecord as e:
             result.skipped += 1
             if on_bad:

@@ -1,8 +1,8 @@
 """The data as it flows through listen, one name per stage.
 
 RawItem   what a source returns (normalised, with its raw payload)
-Item      what storage gives back (a stored row, with flags and triage state)
-Waiting   what the inbox shows (an item plus how long and why)
+Item      what storage gives back (a stored row, with flags and triage state); the inbox
+          shows Items, with how long each has waited worked out from the Listener's clock
 """
 
 from __future__ import annotations
@@ -86,12 +86,6 @@ class Item:
     @property
     def flags(self) -> list[str]:
         return [n for n, on in (("question", self.question), ("negative", self.negative)) if on]
-
-
-@dataclass
-class Waiting:
-    item: Item
-    waiting_seconds: int
 
 
 @dataclass

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from listen import __version__
+from listen import __version__, present
 from listen.durations import humanize
 from listen.errors import ListenError
 from listen.text import inert
@@ -115,21 +115,6 @@ def web_url(url: str | None) -> str | None:
     return url
 
 
-def _human(seconds: int | float | None) -> str:
-    return "—" if seconds is None else humanize(seconds)
-
-
-def _share(x: float | None) -> str:
-    return "—" if x is None else f"{x * 100:.0f}%"
-
-
-def _ratio(block: dict[str, Any]) -> str:
-    r = block.get("talk_listen_ratio")
-    if r is None:
-        return "∞" if block["our_posts"]["broadcasts"] else "—"
-    return f"{r:.1f}:1"
-
-
 def _plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
@@ -214,17 +199,17 @@ def _inbox(view: Any) -> str:
 def _headline(stats: dict[str, Any]) -> str:
     o = stats["overall"]
     fr = o["first_response_seconds"] or {}
-    within = _human(o.get("reply_within_seconds"))
+    within = present.human(o.get("reply_within_seconds"))
     posts = o["our_posts"]
     cards = [
         _card(str(o["mentions"]), "mentions"),
         _card(str(o["flagged"]), "needed a reply"),
         _card(str(o["answered"]), "answered"),
         _card(str(o["waiting"]), "flagged, still unanswered", alert=o["waiting"] > 0),
-        _card(_human(fr.get("median")), "median first response"),
-        _card(_human(fr.get("p90")), "90th percentile"),
-        _card(_share(o["answered_within_target"]), f"answered within {within}"),
-        _card(_ratio(o), f"talk:listen ({_plural(posts['broadcasts'], 'broadcast')},"
+        _card(present.human(fr.get("median")), "median first response"),
+        _card(present.human(fr.get("p90")), "90th percentile"),
+        _card(present.share(o["answered_within_target"]), f"answered within {within}"),
+        _card(present.ratio(o), f"talk:listen ({_plural(posts['broadcasts'], 'broadcast')},"
                         f" {_plural(posts['replies'], 'reply', 'replies')})"),
     ]
     out = [f'<div class="cards">{"".join(cards)}</div>']
@@ -238,7 +223,7 @@ def _headline(stats: dict[str, Any]) -> str:
 
 
 def _feed_table(stats: dict[str, Any]) -> str:
-    within = _human(stats.get("reply_within_seconds"))
+    within = present.human(stats.get("reply_within_seconds"))
     head = ["feed", "mentions", "flagged", "answered", "waiting", "median", "p90", f"≤ {within}", "late",
             "broadcasts", "replies", "talk:listen"]
 
@@ -246,9 +231,9 @@ def _feed_table(stats: dict[str, Any]) -> str:
         fr = b["first_response_seconds"] or {}
         waiting = f'<td class="bad">{b["waiting"]}</td>' if b["waiting"] else "<td>0</td>"
         return (f"<{tag}>{_t(name, 60, True)}</{tag}><td>{b['mentions']}</td><td>{b['flagged']}</td>"
-                f"<td>{b['answered']}</td>{waiting}<td>{_human(fr.get('median'))}</td><td>{_human(fr.get('p90'))}</td>"
-                f"<td>{_share(b['answered_within_target'])}</td><td>{b['answered_late']}</td>"
-                f"<td>{b['our_posts']['broadcasts']}</td><td>{b['our_posts']['replies']}</td><td>{_ratio(b)}</td>")
+                f"<td>{b['answered']}</td>{waiting}<td>{present.human(fr.get('median'))}</td><td>{present.human(fr.get('p90'))}</td>"
+                f"<td>{present.share(b['answered_within_target'])}</td><td>{b['answered_late']}</td>"
+                f"<td>{b['our_posts']['broadcasts']}</td><td>{b['our_posts']['replies']}</td><td>{present.ratio(b)}</td>")
 
     rows = "".join(f"<tr>{cells(name, b)}</tr>" for name, b in stats["feeds"].items())
     foot = f"<tfoot><tr>{cells('all feeds', stats['overall'])}</tr></tfoot>" if len(stats["feeds"]) > 1 else ""
@@ -321,7 +306,7 @@ def _week_chart(weeks: list[dict[str, Any]]) -> str:
 
 def _week_table(weeks: list[dict[str, Any]]) -> str:
     rows = "".join(f"<tr><td>{html.escape(w['week'])}</td><td>{w['mentions']}</td><td>{w['answered']}</td>"
-                   f"<td>{_human(w['median_first_response_seconds'])}</td></tr>" for w in reversed(weeks[-12:]))
+                   f"<td>{present.human(w['median_first_response_seconds'])}</td></tr>" for w in reversed(weeks[-12:]))
     return ("<table><thead><tr><th>week</th><th>mentions</th><th>answered</th><th>median response</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>")
 

@@ -428,7 +428,7 @@ def test_lazy_pattern_compiles_once_and_behaves_like_re():
 
 def test_a_model_only_flag_names_the_words_it_weighed(monkeypatch):
     import listen.flags as flags
-    from listen.flags.model import LinearModel
+    from listen.flags.linear import LinearModel
 
     qm = models()[0]
     nm = LinearModel("negative_model", -1.0, {"w:widget": 5.0, "w:my": 3.0, "b:the widget": 0.1})

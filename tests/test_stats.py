@@ -9,11 +9,12 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from rich.console import Console
 
-from listen import stats
+from listen import stats_view
 from listen.flags import FlagSettings
 from listen.models import RawItem
 from listen.rows import to_row
 from listen.storage import open_store
+from listen.storage.stats import compute
 from listen.waiting import Identity, answered_times
 
 UTC = timezone.utc
@@ -121,7 +122,7 @@ def test_answered_at_comes_from_the_real_rules(history):
 
 
 def test_blog_figures(history):
-    s = stats.compute(history.conn, now=NOW, since=SINCE)
+    s = compute(history.conn, now=NOW, since=SINCE)
     assert s["since"] == "2024-12-18T12:00:00+00:00"
     assert s["until"] == "2025-01-08T12:00:00+00:00"
     blog = s["feeds"]["blog"]
@@ -143,7 +144,7 @@ def test_blog_figures(history):
 
 
 def test_forum_figures(history):
-    forum = stats.compute(history.conn, now=NOW, since=SINCE)["feeds"]["forum"]
+    forum = compute(history.conn, now=NOW, since=SINCE)["feeds"]["forum"]
     assert forum == {
         "mentions": 5,
         "flagged": 3,
@@ -162,7 +163,7 @@ def test_forum_figures(history):
 
 
 def test_overall_figures(history):
-    s = stats.compute(history.conn, now=NOW, since=SINCE)
+    s = compute(history.conn, now=NOW, since=SINCE)
     o = s["overall"]
     # response times: 30m 2h 2h 3h 5h 10h 30h 20d
     assert o["mentions"] == 15 and o["flagged"] == 12 and o["answered"] == 8 and o["waiting"] == 3
@@ -178,7 +179,7 @@ def test_overall_figures(history):
 
 
 def test_weeks_across_the_year_boundary(history):
-    weeks = stats.compute(history.conn, now=NOW, since=SINCE)["weeks"]
+    weeks = compute(history.conn, now=NOW, since=SINCE)["weeks"]
     assert weeks == [
         {"week": "2024-W51", "mentions": 4, "answered": 2, "median_first_response_seconds": (30 * 60 + 20 * D) // 2},
         {"week": "2024-W52", "mentions": 3, "answered": 1, "median_first_response_seconds": 2 * H},
@@ -189,9 +190,9 @@ def test_weeks_across_the_year_boundary(history):
 
 
 def test_feed_filter(history):
-    s = stats.compute(history.conn, now=NOW, since=SINCE, feeds=["forum", "nosuch"])
+    s = compute(history.conn, now=NOW, since=SINCE, feeds=["forum", "nosuch"])
     assert list(s["feeds"]) == ["forum", "nosuch"]
-    forum = stats.compute(history.conn, now=NOW, since=SINCE)["feeds"]["forum"]
+    forum = compute(history.conn, now=NOW, since=SINCE)["feeds"]["forum"]
     assert s["feeds"]["forum"] == forum
     assert s["overall"] == forum  # only forum has anything
     empty = s["feeds"]["nosuch"]
@@ -205,14 +206,14 @@ def test_feed_filter(history):
 
 
 def test_reply_within_and_max_age_are_parameters(history):
-    o = stats.compute(history.conn, now=NOW, since=SINCE, reply_within=2 * H, max_age=D)["overall"]
+    o = compute(history.conn, now=NOW, since=SINCE, reply_within=2 * H, max_age=D)["overall"]
     assert o["answered_within_target"] == 0.375  # 30m, 2h, 2h (2 h itself is within)
     assert o["reply_within_seconds"] == 2 * H
     assert o["answered_late"] == 2  # 30 h and 20 d
 
 
 def test_short_period(history):
-    s = stats.compute(history.conn, now=NOW, since=2 * D)  # from 2025-01-06 12:00: f2 only (q5 is 10:00)
+    s = compute(history.conn, now=NOW, since=2 * D)  # from 2025-01-06 12:00: f2 only (q5 is 10:00)
     assert s["overall"]["mentions"] == 1 and s["overall"]["answered"] == 0
     assert s["overall"]["our_posts"] == {"broadcasts": 0, "replies": 2}  # r5 and rf1
     assert s["overall"]["talk_listen_ratio"] == 0.0
@@ -220,7 +221,7 @@ def test_short_period(history):
 
 
 def test_empty_database(store):
-    s = stats.compute(store.conn, now=NOW, since=30 * D)
+    s = compute(store.conn, now=NOW, since=30 * D)
     zero = {
         "mentions": 0, "flagged": 0, "answered": 0, "waiting": 0, "first_response_seconds": None,
         "response_buckets": {"<1h": 0, "1-4h": 0, "4-8h": 0, "8-24h": 0, ">24h": 0},
@@ -232,26 +233,26 @@ def test_empty_database(store):
     # from Monday 2024-12-09 12:00 to Wednesday 2025-01-08
     assert [w["week"] for w in s["weeks"]] == ["2024-W50", "2024-W51", "2024-W52", "2025-W01", "2025-W02"]
     assert all(w["mentions"] == 0 and w["median_first_response_seconds"] is None for w in s["weeks"])
-    assert stats.compute(store.conn, now=NOW, since=30 * D, feeds=["blog"])["feeds"] == {"blog": zero}
+    assert compute(store.conn, now=NOW, since=30 * D, feeds=["blog"])["feeds"] == {"blog": zero}
 
 
 def test_iso_week_53(store):
     now = ts(2021, 1, 6, 12)
-    assert [w["week"] for w in stats.compute(store.conn, now=now, since=14 * D)["weeks"]] == \
+    assert [w["week"] for w in compute(store.conn, now=now, since=14 * D)["weeks"]] == \
         ["2020-W52", "2020-W53", "2021-W01"]
 
 
 def test_negative_since_is_refused(store):
     with pytest.raises(ValueError):
-        stats.compute(store.conn, now=NOW, since=-1)
+        compute(store.conn, now=NOW, since=-1)
 
 
 def test_queries_use_the_created_index(history):
     seen: list[str] = []
     history.conn.set_trace_callback(seen.append)
     try:
-        stats.compute(history.conn, now=NOW, since=SINCE)
-        stats.compute(history.conn, now=NOW, since=SINCE, feeds=["blog"])
+        compute(history.conn, now=NOW, since=SINCE)
+        compute(history.conn, now=NOW, since=SINCE, feeds=["blog"])
     finally:
         history.conn.set_trace_callback(None)
     selects = [q for q in seen if "FROM items" in q]
@@ -271,7 +272,7 @@ def text_of(renderable) -> str:
 
 
 def test_render_report(history):
-    out = text_of(stats.render(stats.compute(history.conn, now=NOW, since=SINCE)))
+    out = text_of(stats_view.render(compute(history.conn, now=NOW, since=SINCE)))
     flat = " ".join(out.split())
     assert "2024-12-18 → 2025-01-08" in flat
     assert "15 mentions, 12 flagged, 8 answered, 3 waiting" in flat
@@ -282,25 +283,25 @@ def test_render_report(history):
     assert "\x1b" not in out
     for word in ("blog", "forum", "all feeds", "<1h", "1-4h", ">24h", "2024-W51", "2025-W02", "0.2:1"):
         assert word in out, word
-    assert any(ch in out for ch in stats.SPARKS)
+    assert any(ch in out for ch in stats_view.SPARKS)
     blog_line = next(line for line in out.splitlines() if line.lstrip().startswith("blog"))
     assert blog_line.split()[1:9] == ["10", "9", "5", "2", "5h", "1d", "6h", "80%"]
 
 
 def test_render_empty(store):
-    out = text_of(stats.render(stats.compute(store.conn, now=NOW, since=7 * D)))
+    out = text_of(stats_view.render(compute(store.conn, now=NOW, since=7 * D)))
     assert "0 mentions" in out and "Oldest waiting" not in out
 
 
 def test_render_markup_in_feed_name(store):
-    s = stats.compute(store.conn, now=NOW, since=7 * D, feeds=["[red]x"])
-    assert "[red]x" in text_of(stats.render(s))
+    s = compute(store.conn, now=NOW, since=7 * D, feeds=["[red]x"])
+    assert "[red]x" in text_of(stats_view.render(s))
 
 
 def test_sparkline():
-    assert stats.sparkline([0, 4, 8, None]) == "▁▅█ "
-    assert stats.sparkline([0, 0]) == "▁▁"
-    assert stats.sparkline([]) == ""
+    assert stats_view.sparkline([0, 4, 8, None]) == "▁▅█ "
+    assert stats_view.sparkline([0, 0]) == "▁▁"
+    assert stats_view.sparkline([]) == ""
 
 
 # -- a generated history, checked by brute force --------------------------------
@@ -408,9 +409,9 @@ def generated(tmp_path_factory):
 def test_generated_history_matches_brute_force(generated, since, feeds, reply_within, max_age):
     store, rows = generated
     # Speed is measured in benchmarks/, not asserted here.
-    got = stats.compute(store.conn, now=NOW, since=since, feeds=feeds, reply_within=reply_within, max_age=max_age)
+    got = compute(store.conn, now=NOW, since=since, feeds=feeds, reply_within=reply_within, max_age=max_age)
     want = brute(rows, now=NOW, since=since, feeds=feeds, reply_within=reply_within, max_age=max_age)
     assert got["overall"] == want["overall"]
     assert got["feeds"] == want["feeds"]
     assert got["weeks"] == want["weeks"]
-    assert text_of(stats.render(got))
+    assert text_of(stats_view.render(got))

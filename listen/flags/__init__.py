@@ -22,7 +22,7 @@ from functools import lru_cache
 from . import negative as _neg
 from . import question as _q
 from . import scoring as _scoring
-from .model import LinearModel
+from .linear import LinearModel
 from .text import prepare, snippet
 
 FLAGS_VERSION = "2.2"

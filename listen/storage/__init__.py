@@ -17,7 +17,7 @@ __all__ = ["Store", "SqliteStore", "open_store"]
 
 
 class Store(Protocol):
-    """What listen asks of a database. Rows are plain dicts (pull.to_row's columns);
+    """What listen asks of a database. Rows are plain dicts (rows.to_row's columns);
     `answer_rule` is waiting.answered_times, passed in so storage holds no rules."""
 
     def close(self) -> None: ...

@@ -1,7 +1,7 @@
 """The figures of `listen stats`, computed by SQLite (storage is where SQL lives).
 
 `compute()` answers with the object `listen stats --json` prints (CONTRACT.md,
-"`listen stats --json`"); `listen.stats.render()` turns it into a terminal report.
+"`listen stats --json`"); `listen.stats_view.render()` turns it into a terminal report.
 
 Every query finds the period's rows through the `items_created` index, and
 each reads them once at most:

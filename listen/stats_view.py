@@ -1,4 +1,4 @@
-"""`listen stats` for people: the report drawn from `storage.stats.compute()`'s object."""
+"""`listen stats` for people: the terminal view of `storage.stats.compute()`'s object (the maths lives there)."""
 
 from __future__ import annotations
 
@@ -8,29 +8,14 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from listen import present
 from listen.durations import humanize
-from listen.storage.stats import compute
 from listen.text import inert
 
-__all__ = ["compute", "render", "sparkline"]  # compute re-exported: stats.compute and stats.render
+__all__ = ["render", "sparkline"]
 
 SPARKS = "▁▂▃▄▅▆▇█"
 BAR = 30
-
-
-def _human(seconds: int | None) -> str:
-    return "—" if seconds is None else humanize(seconds)
-
-
-def _share(x: float | None) -> str:
-    return "—" if x is None else f"{x * 100:.0f}%"
-
-
-def _ratio(b: dict[str, Any]) -> str:
-    r = b["talk_listen_ratio"]
-    if r is None:
-        return "—" if not b["our_posts"]["broadcasts"] else "∞"
-    return f"{r:.1f}:1"
 
 
 def sparkline(values: list[int | None]) -> str:
@@ -64,7 +49,7 @@ def _headline(stats: dict[str, Any]) -> Text:
     if fr:
         t.append(f"\nFirst response: median {humanize(fr['median'])}, p90 {humanize(fr['p90'])}")
         if o["answered_within_target"] is not None:
-            t.append(f" · {_share(o['answered_within_target'])} within {humanize(o['reply_within_seconds'])}")
+            t.append(f" · {present.share(o['answered_within_target'])} within {humanize(o['reply_within_seconds'])}")
     return t
 
 
@@ -98,8 +83,8 @@ def _feed_cells(name: str, b: dict[str, Any]) -> list[Text]:
     fr = b["first_response_seconds"] or {}
     return [Text(str(name), style="bold"), Text(str(b["mentions"])), Text(str(b["flagged"])),
             Text(str(b["answered"])), Text(str(b["waiting"]), style="red" if b["waiting"] else ""),
-            Text(_human(fr.get("median"))), Text(_human(fr.get("p90"))),
-            Text(_share(b["answered_within_target"])), Text(_ratio(b))]
+            Text(present.human(fr.get("median"))), Text(present.human(fr.get("p90"))),
+            Text(present.share(b["answered_within_target"])), Text(present.ratio(b))]
 
 
 def _buckets(o: dict[str, Any]) -> Table:
@@ -129,7 +114,7 @@ def _trend(weeks: list[dict[str, Any]]) -> RenderableType:
     spark.add_row(Text("answered"), Text(sparkline(answered), style="green"), Text(f"max {max(answered, default=0)}"))
     known = [m for m in medians if m is not None]
     spark.add_row(Text("median response"), Text(sparkline(medians), style="yellow"),
-                  Text(f"max {_human(max(known)) if known else '—'}"))
+                  Text(f"max {present.human(max(known)) if known else '—'}"))
     spark.add_row(Text(""), Text(f"{first} … {last}" if len(weeks) > 1 else first, style="dim"), Text(""))
 
     table = Table(box=None, pad_edge=False)
@@ -144,7 +129,7 @@ def _trend(weeks: list[dict[str, Any]]) -> RenderableType:
         bar = Text(done, style="green")
         bar.append("░" * max(0, len(_bar(w["mentions"], top, 20)) - len(done)), style="dim")
         bar.append(f" {w['answered']}/{w['mentions']}")
-        table.add_row(Text(w["week"]), Text(str(w["mentions"])), bar, Text(_human(w["median_first_response_seconds"])))
+        table.add_row(Text(w["week"]), Text(str(w["mentions"])), bar, Text(present.human(w["median_first_response_seconds"])))
     return Group(spark, Text(""), table)
 
 
@@ -158,7 +143,7 @@ def render(stats: dict[str, Any]) -> RenderableType:
     posts = o["our_posts"]
     parts.append(Text(f"Our posts: {posts['broadcasts']} broadcast{'s' if posts['broadcasts'] != 1 else ''}, "
                       f"{posts['replies']} repl{'ies' if posts['replies'] != 1 else 'y'} "
-                      f"(talk:listen {_ratio(o)}); answered after leaving the inbox: {o['answered_late']}",
+                      f"(talk:listen {present.ratio(o)}); answered after leaving the inbox: {o['answered_late']}",
                       style="dim"))
     if stats["feeds"]:
         parts += [Text(""), _feed_table(stats)]
