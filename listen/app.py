@@ -33,9 +33,11 @@ class InboxView:
 
 
 class Listener:
-    def __init__(self, config: Config, store: Store | None = None, clock: Callable[[], float] = time.time):
+    def __init__(self, config: Config, store: Store | None = None, clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep):
         self.config = config
         self.clock = clock
+        self.sleep = sleep  # the clock's other half: a Retry-After wait; tests record it instead
         from listen import log
 
         log.watch_config(config)  # every log line from now on has this config's secrets redacted
@@ -60,12 +62,14 @@ class Listener:
     # -- pulling --------------------------------------------------------
 
     def pull(self, feeds: list[str] | None = None, on_result: Callable[[PullResult], None] | None = None,
-             transport: Any = None) -> list[PullResult]:
+             transport: Any = None, batch: int | None = None) -> list[PullResult]:
+        """Fetch and store. `batch`: items per transaction of a streaming source (default pull.BATCH)."""
         from listen.http import Http
-        from listen.pull import Puller
+        from listen.pull import BATCH, Puller
 
-        with Http(timeout=self.config.http_timeout, max_size=self.config.max_size, transport=transport) as http:
-            results = Puller(self.config, self.store, http, self.clock).run(feeds, on_result)
+        with Http(timeout=self.config.http_timeout, max_size=self.config.max_size, transport=transport,
+                  sleep=self.sleep) as http:
+            results = Puller(self.config, self.store, http, self.clock, batch=batch or BATCH).run(feeds, on_result)
         # After an upgrade or a [flags] change the inbox should not wait for a
         # manual `listen reflag`: each pull re-flags what the inbox can show,
         # a bounded slice at a time so cron runs stay short.

@@ -19,7 +19,6 @@ import json
 import re
 import sqlite3
 import subprocess
-import sys
 import time
 from datetime import datetime, timezone
 from email.utils import format_datetime
@@ -426,8 +425,9 @@ def test_every_network_pulls_and_our_replies_answer(world):
 
 
 def run(world: World, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "listen", "--config", str(world.config), *args],
-                          capture_output=True, text=True, timeout=60, cwd=world.folder)
+    from tests.helpers import listen_here
+
+    return listen_here("--config", str(world.config), *args, cwd=world.folder)
 
 
 def test_cli_pull_inbox_export_and_check(world):

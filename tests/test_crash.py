@@ -108,6 +108,7 @@ def kill_when(proc: subprocess.Popen, ready, limit: float = 20.0) -> bool:
     raise AssertionError("the kill moment never came")
 
 
+@pytest.mark.slow
 def test_kill_9_at_several_moments_loses_and_doubles_nothing(tmp_path, server):
     names = ["a", "b"]
     serve_feeds(server, names, PER_FEED, delays=[0.0, 0.2])
@@ -138,6 +139,7 @@ def test_kill_9_at_several_moments_loses_and_doubles_nothing(tmp_path, server):
     c.close()
 
 
+@pytest.mark.slow
 def test_kill_9_mid_stream_of_a_local_file_keeps_no_cursor(tmp_path):
     """A local jsonl file streams in batches: a kill between them leaves the feed unmarked, the next pull completes."""
     (tmp_path / "big.jsonl").write_bytes(jsonl_body(4100, "local"))
@@ -173,6 +175,7 @@ def _lock_held(db: Path) -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_overlapping_pulls_queue_then_each_completes(tmp_path, server):
     names = ["a", "b", "c"]
     serve_feeds(server, names, 300, delays=[0.2, 0.2, 0.2])
@@ -186,6 +189,7 @@ def test_overlapping_pulls_queue_then_each_completes(tmp_path, server):
     assert sorted(out.count(" 300 new") for out, _ in outs) == [0, 0, 3]
 
 
+@pytest.mark.slow
 def test_a_pull_that_cannot_wait_gives_way_with_exit_3(tmp_path, server):
     names = ["slow"]
     serve_feeds(server, names, 50, delays=[1.0])
@@ -205,6 +209,7 @@ def test_a_pull_that_cannot_wait_gives_way_with_exit_3(tmp_path, server):
     assert count(db) == 50
 
 
+@pytest.mark.slow
 def test_two_pulls_that_miss_each_others_lock_still_store_each_item_once(tmp_path, server):
     """Two paths to one database (a symlink) mean two lock files: SQLite's own locking must hold."""
     names = ["a", "b"]
@@ -220,6 +225,7 @@ def test_two_pulls_that_miss_each_others_lock_still_store_each_item_once(tmp_pat
     assert check_consistent(db, names, 800) == {n: 800 for n in names}
 
 
+@pytest.mark.slow
 def test_reading_the_inbox_during_a_pull(tmp_path, server):
     names = ["a", "b", "c"]
     serve_feeds(server, names, 500, delays=[0.0, 0.3, 0.6])
@@ -384,6 +390,7 @@ def tiny_fs():
     where.rmdir()
 
 
+@pytest.mark.slow
 def test_a_really_full_disk(tiny_fs, tmp_path):
     lines = [{"id": str(i), "author": f"u{i}", "text": f"Question {i}? " + "words " * 400, "created_at": NOW - 60}
              for i in range(300)]

@@ -11,7 +11,7 @@ import pytest
 
 from listen import log
 from tests.fakes import fake_feed
-from tests.helpers import T0, raw, write_config
+from tests.helpers import T0, listen_here, raw, write_config
 from tests.replay import Reply
 from tests.test_crash import invoke, run
 from tests.test_secrets import GH_TOKEN, MASTO_TOKEN, SE_KEY, assert_clean, echo
@@ -42,7 +42,8 @@ def token_feeds(tmp_path, server):
 @pytest.mark.parametrize("flag", ["-v", "--debug"])
 def test_verbose_pull_logs_each_request_and_no_secret(token_feeds, server, flag):
     cfg, env = token_feeds
-    r = run(flag, "--config", str(cfg), "pull", env=env)
+    cli = run if flag == "--debug" else listen_here  # --debug as a real process, -v in this one: the same streams
+    r = cli(flag, "--config", str(cfg), "pull", env=env)
     assert r.returncode == 1
     assert_clean(f"{flag} pull stdout", r.stdout)
     assert_clean(f"{flag} pull stderr", r.stderr)
@@ -56,7 +57,7 @@ def test_verbose_pull_logs_each_request_and_no_secret(token_feeds, server, flag)
     assert "tagged=acme" in err  # the harmless parameters stay: they explain the request
     # Decisions: rate limited, and then skipped on the next pull.
     assert "gh: rate limited (HTTP 429)" in err
-    again = run(flag, "--config", str(cfg), "pull", "--feed", "gh", env=env)
+    again = cli(flag, "--config", str(cfg), "pull", "--feed", "gh", env=env)
     assert "gh: skipped: rate limited" in again.stderr
     assert_clean("second pull", again.stderr + again.stdout)
 
@@ -66,8 +67,8 @@ def test_not_modified_is_logged(tmp_path, server):
                   else Reply(200, json.dumps({"id": "1", "author": "a", "text": "hi?", "created_at": T0}) + "\n",
                              {"ETag": '"v1"'}))
     cfg = write_config(tmp_path / "listen.toml", [{"name": "j", "type": "jsonl", "url": server.url + "/feed.jsonl"}])
-    run("--config", str(cfg), "pull")
-    r = run("-v", "--config", str(cfg), "pull")
+    listen_here("--config", str(cfg), "pull")
+    r = listen_here("-v", "--config", str(cfg), "pull")
     assert r.returncode == 0
     assert "j: not modified (304)" in r.stderr
     assert re.search(r"-> 304(, \d+ bytes)? in \d+ ms", r.stderr), r.stderr
@@ -75,7 +76,7 @@ def test_not_modified_is_logged(tmp_path, server):
 
 def test_without_v_a_pull_logs_nothing(token_feeds):
     cfg, env = token_feeds
-    r = run("--config", str(cfg), "pull", env=env)
+    r = listen_here("--config", str(cfg), "pull", env=env)
     assert " -> " not in r.stderr and "GET " not in r.stderr
 
 
@@ -214,9 +215,9 @@ def test_a_pull_on_a_terminal_is_a_bar_not_a_line_per_feed(tmp_path, n, per_feed
 def test_a_pull_into_a_pipe_is_plain(tmp_path):
     (tmp_path / "a.jsonl").write_text(json.dumps({"id": "1", "author": "ann", "text": "Why?", "created_at": T0}) + "\n")
     cfg = write_config(tmp_path / "listen.toml", [{"name": "a", "type": "jsonl", "path": "a.jsonl"}])
-    r = run("--config", str(cfg), "pull")
+    r = listen_here("--config", str(cfg), "pull")
     assert r.returncode == 0
     assert "\x1b" not in r.stdout + r.stderr
     assert r.stdout.startswith("a: 1 new, 0 updated")
-    q = run("--config", str(cfg), "pull", "--quiet")
+    q = listen_here("--config", str(cfg), "pull", "--quiet")
     assert q.stdout == "" and q.stderr == ""

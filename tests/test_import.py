@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from importlib.resources import files
 from pathlib import Path
 
@@ -16,16 +13,14 @@ from listen.app import Listener
 from listen.config import load
 from listen.demo import CONFIG, DEMO_NOW, SAMPLES
 from listen.storage import open_store
-from tests.helpers import jsonl
+from tests.helpers import jsonl, listen_here
 
 D = 86400
 NOW = int(DEMO_NOW)
 
 
 def listen(config: Path, *args: str, db: Path | None = None, stdin: str | None = None):
-    cmd = [sys.executable, "-m", "listen", "--config", str(config)] + (["--db", str(db)] if db else []) + list(args)
-    return subprocess.run(cmd, capture_output=True, text=True, input=stdin, env={**os.environ, "NO_COLOR": "1"},
-                          timeout=60)
+    return listen_here("--config", str(config), *(["--db", str(db)] if db else []), *args, stdin=stdin)
 
 
 def steady(lines: list[str]) -> list[dict]:

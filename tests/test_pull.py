@@ -18,21 +18,10 @@ WP = (FEEDS / "wordpress_comments.xml").read_bytes()
 NOW = 1770030000  # 2026-02-02 11:00 UTC, half an hour after the fixture's last comment
 
 
-def listener(tmp_path, feeds, names=("Blog Owner",), extra="", clock=NOW) -> Listener:
+def listener(tmp_path, feeds, names=("Blog Owner",), extra="", clock=NOW, slept: list[float] | None = None) -> Listener:
+    """A Listener on a real database, its clock frozen; Retry-After waits recorded in `slept`, never slept."""
     cfg = load(write_config(tmp_path / "listen.toml", feeds, names, extra))
-    return Listener(cfg, clock=lambda: clock)
-
-
-def no_sleep(l: Listener):
-    """Pull with Retry-After sleeps recorded instead of slept."""
-    slept = []
-    orig = Http.__init__
-
-    def init(self, *a, **kw):
-        orig(self, *a, **kw)
-        self.sleep = slept.append
-
-    return slept, init
+    return Listener(cfg, clock=lambda: clock, sleep=(slept if slept is not None else []).append)
 
 
 def test_first_pull_then_304(tmp_path, server):
@@ -49,7 +38,7 @@ def test_first_pull_then_304(tmp_path, server):
     assert second.headers["if-none-match"] == '"v1"'
     assert second.headers["if-modified-since"] == "Mon, 02 Feb 2026 10:30:00 GMT"
     assert second.headers["user-agent"].startswith("listen/")
-    assert l.store.conn.execute("SELECT count(*) FROM items").fetchone()[0] == 3
+    assert len(list(l.store.iter_items())) == 3
     # the owner's threaded reply answered Jo; Kim's complaint is waiting
     waiting = l.inbox().items
     assert [i.author for i in waiting] == ["Kim"]
@@ -64,20 +53,18 @@ def test_gzip_is_accepted(tmp_path, server):
     assert "gzip" in server.hits("/f")[0].headers.get("accept-encoding", "")
 
 
-def test_429_retry_after_is_honoured(tmp_path, server, monkeypatch):
-    slept, init = no_sleep(None)
-    monkeypatch.setattr(Http, "__init__", init)
+def test_429_retry_after_is_honoured(tmp_path, server):
+    slept: list[float] = []
     server.add("/f", Reply(429, "slow down", {"Retry-After": "2"}), Reply(200, WP))
-    l = listener(tmp_path, [{"name": "blog", "type": "rss", "url": server.url + "/f"}])
+    l = listener(tmp_path, [{"name": "blog", "type": "rss", "url": server.url + "/f"}], slept=slept)
     [r] = l.pull()
     assert r.error is None and r.new == 3 and slept == [2.0]
 
 
-def test_long_retry_after_becomes_the_next_fetch_time(tmp_path, server, monkeypatch):
-    slept, init = no_sleep(None)
-    monkeypatch.setattr(Http, "__init__", init)
+def test_long_retry_after_becomes_the_next_fetch_time(tmp_path, server):
+    slept: list[float] = []
     server.add("/f", Reply(503, "maintenance", {"Retry-After": "3600"}))
-    l = listener(tmp_path, [{"name": "blog", "type": "rss", "url": server.url + "/f"}])
+    l = listener(tmp_path, [{"name": "blog", "type": "rss", "url": server.url + "/f"}], slept=slept)
     [r] = l.pull()
     assert "rate limited" in r.error and slept == []
     _, after = l.store.fetch_state("blog")
@@ -129,22 +116,18 @@ def test_jsonl_feed_by_url_and_threads(tmp_path, server):
     [r] = l.pull()
     assert r.new == 3 and any("line 3" in w for w in r.warnings)
     assert l.inbox().items == []  # our reply to her later message answers both
-    threads = {row[0] for row in l.store.conn.execute("SELECT thread_id FROM items")}
-    assert threads == {"1"}
+    assert {r["thread_id"] for r in l.store.iter_items()} == {"1"}
 
 
-def test_streamed_jsonl_in_batches(tmp_path, monkeypatch):
-    import listen.pull as pull
-
-    monkeypatch.setattr(pull, "BATCH", 100)
+def test_streamed_jsonl_in_batches(tmp_path):
     jsonl(tmp_path / "big.jsonl", [{"id": str(i), "author": f"u{i % 50}", "text": f"help {i}?",
                                     "created_at": NOW - i, "thread_id": str(i % 10)} for i in range(1050)])
     l = listener(tmp_path, [{"name": "big", "type": "jsonl", "path": "big.jsonl"}])
-    [r] = l.pull()
+    [r] = l.pull(batch=100)
     assert r.new == 1050
-    [r] = l.pull()
+    [r] = l.pull(batch=100)
     assert (r.new, r.updated) == (0, 0)  # a re-pull rewrites nothing
-    assert l.store.conn.execute("SELECT count(*) FROM items").fetchone()[0] == 1050
+    assert len(list(l.store.iter_items())) == 1050
 
 
 def test_unknown_feed_name_is_a_config_error(tmp_path):

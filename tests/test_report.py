@@ -6,7 +6,6 @@ import os
 import shutil
 import struct
 import subprocess
-import sys
 import zlib
 from collections import Counter
 from html.parser import HTMLParser
@@ -21,7 +20,7 @@ from listen.app import Listener
 from listen.cli import app
 from listen.config import load
 from listen.demo import CONFIG, DEMO_NOW, SAMPLES
-from tests.helpers import jsonl
+from tests.helpers import jsonl, listen_here
 
 D = 86400
 NOW = int(DEMO_NOW)
@@ -185,8 +184,7 @@ def test_report_command_writes_the_file_and_fails_cleanly(tmp_path):
     env = {**os.environ, "NO_COLOR": "1"}
 
     def listen(*args):
-        return subprocess.run([sys.executable, "-m", "listen", "--config", str(tmp_path / "listen.toml"), *args],
-                              capture_output=True, text=True, env=env, timeout=60)
+        return listen_here("--config", str(tmp_path / "listen.toml"), *args, env=env)
 
     assert listen("pull").returncode == 0
     out = tmp_path / "report.html"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import write_config
+from tests.helpers import listen_here, write_config
 from tests.replay import ReplayServer, Reply
 from tests.test_crash import invoke, run
 
@@ -118,7 +118,7 @@ def test_a_token_with_stray_bytes_is_refused_without_being_quoted(tmp_path, serv
     cfg = write_config(tmp_path / "listen.toml", [{"name": "gh", "type": "github", "repo": "acme/w",
                                                    "token_env": "LISTEN_GITHUB_TOKEN", "base_url": server.url + "/gh"}])
     cfg.chmod(0o600)
-    r = run("--config", str(cfg), "pull", env={"LISTEN_GITHUB_TOKEN": bad})
+    r = listen_here("--config", str(cfg), "pull", env={"LISTEN_GITHUB_TOKEN": bad})
     assert r.returncode == 1 and "Traceback" not in r.stderr and "gh: failed" in r.stderr
     assert_clean("stderr", r.stderr)
     for f in tmp_path.glob("listen.db*"):
@@ -138,7 +138,7 @@ def test_a_token_written_inline_gets_a_warning_even_under_quiet(tmp_path):
     (tmp_path / "m.jsonl").write_text("")
     cfg = _cfg(tmp_path, {"name": "ex", "type": "jsonl", "path": "m.jsonl"})
     cfg.write_text(cfg.read_text() + f'\n[flags]\nnever_negative = ["{GH_TOKEN}"]\n')
-    r = run("--config", str(cfg), "pull", "--quiet")
+    r = listen_here("--config", str(cfg), "pull", "--quiet")
     assert r.returncode == 0 and r.stdout == ""
     assert "warning: flags.never_negative[0] looks like a secret" in r.stderr
     assert_clean("the warning", r.stderr)  # it says where, never what
@@ -146,7 +146,7 @@ def test_a_token_written_inline_gets_a_warning_even_under_quiet(tmp_path):
 
 def test_a_token_under_a_secret_key_is_a_config_error_that_does_not_quote_it(tmp_path):
     cfg = _cfg(tmp_path, {"name": "gh", "type": "github", "repo": "acme/w", "token": GH_TOKEN})
-    r = run("--config", str(cfg), "pull")
+    r = listen_here("--config", str(cfg), "pull")
     assert r.returncode == 2 and "token_env" in r.stderr and "looks like a secret" in r.stderr
     assert_clean("stderr", r.stderr)
 
@@ -154,7 +154,7 @@ def test_a_token_under_a_secret_key_is_a_config_error_that_does_not_quote_it(tmp
 def test_the_token_itself_in_a_token_env_key_is_caught(tmp_path):
     """`token_env = "ghp_..."` would otherwise end as "variable ghp_... is not set", in the DB and on screen."""
     cfg = _cfg(tmp_path, {"name": "gh", "type": "github", "repo": "acme/w", "token_env": GH_TOKEN})
-    r = run("--config", str(cfg), "pull")
+    r = listen_here("--config", str(cfg), "pull")
     assert r.returncode == 2 and "token_env" in r.stderr and "the secret itself" in r.stderr
     assert_clean("stderr", r.stderr)
     assert not (tmp_path / "listen.db").exists()
@@ -165,7 +165,7 @@ def test_a_config_naming_secrets_that_others_can_read(tmp_path, mode, warned):
     (tmp_path / "m.jsonl").write_text("")
     cfg = _cfg(tmp_path, {"name": "gh", "type": "github", "repo": "acme/w", "token_env": "LISTEN_GITHUB_TOKEN",
                           "enabled": False}, mode)
-    r = run("--config", str(cfg), "feeds")
+    r = listen_here("--config", str(cfg), "feeds")
     assert r.returncode == 0
     assert ("can be read by other users" in r.stderr and "chmod 600" in r.stderr) == warned, r.stderr
 
@@ -173,5 +173,5 @@ def test_a_config_naming_secrets_that_others_can_read(tmp_path, mode, warned):
 def test_a_readable_config_without_secrets_is_fine(tmp_path):
     (tmp_path / "m.jsonl").write_text("")
     cfg = _cfg(tmp_path, {"name": "ex", "type": "jsonl", "path": "m.jsonl"}, 0o644)
-    r = run("--config", str(cfg), "pull")
+    r = listen_here("--config", str(cfg), "pull")
     assert r.returncode == 0 and r.stderr == ""
