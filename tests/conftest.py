@@ -36,6 +36,7 @@ def fake_source(monkeypatch):
     from tests.fakes import FakeSource
 
     monkeypatch.setitem(REGISTRY, "fake", "tests.fakes:FakeSource")
+    monkeypatch.setitem(REGISTRY, "fake2", "tests.fakes:FakeTwoPhaseSource")
     FakeSource.scripts.clear()
     FakeSource.seen.clear()
     yield FakeSource

@@ -221,3 +221,29 @@ def test_a_pull_into_a_pipe_is_plain(tmp_path):
     assert r.stdout.startswith("a: 1 new, 0 updated")
     q = listen_here("--config", str(cfg), "pull", "--quiet")
     assert q.stdout == "" and q.stderr == ""
+
+
+def _eight(bad_script):
+    """Eight feeds: enough for the pull to parse in worker processes. The first is `bad_script`."""
+    feeds = [fake_feed("odd", bad_script, type="fake2")]
+    feeds += [fake_feed(f"fine{i}", [raw(f"{i}", "ann", f"Why {i}?", T0)], type="fake2") for i in range(7)]
+    return feeds
+
+
+def test_a_bug_in_a_worker_process_comes_back_with_its_traceback(tmp_path, fake_source, capsys):
+    cfg = write_config(tmp_path / "listen.toml", _eight("bug:no such field"))
+    r = invoke(capsys, "--config", str(cfg), "pull")
+    assert r.returncode == 1
+    assert "odd: failed: unexpected KeyError in the fake2 source: 'no such field'" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert r.stdout.count(": 1 new") == 7  # the other feeds were stored
+    r = invoke(capsys, "--debug", "--config", str(cfg), "pull", "--feed", "odd", *[f"--feed=fine{i}" for i in range(7)])
+    assert "odd: unexpected error in a worker process" in r.stderr
+    assert "Traceback (most recent call last)" in r.stderr and "in parse_download" in r.stderr
+
+
+def test_a_failed_worker_process_is_logged_and_the_feed_parsed_here(tmp_path, fake_source, capsys):
+    cfg = write_config(tmp_path / "listen.toml", _eight("unpicklable"))
+    r = invoke(capsys, "--config", str(cfg), "pull")
+    assert r.returncode == 0, r.stderr
+    assert "odd: the worker process parsing this feed failed; parsing it in this process instead" in r.stderr
