@@ -173,7 +173,7 @@ def _lines(stream: IO[bytes]) -> Iterator[tuple[int, str | None]]:
 
 
 def import_stream(store: Any, stream: IO[bytes], *, now: int, feed: str | None = None,
-                  on_bad: Callable[[int, str], None] | None = None) -> ImportResult:
+                  on_bad: Callable[[int, str], None] | None = None, batch_size: int = BATCH) -> ImportResult:
     result = ImportResult()
     batch: list[dict[str, Any]] = []
 
@@ -197,7 +197,7 @@ def import_stream(store: Any, stream: IO[bytes], *, now: int, feed: str | None =
             if on_bad:
                 on_bad(n, str(e))
             continue
-        if len(batch) >= BATCH:
+        if len(batch) >= batch_size:
             flush()
     if batch:
         flush()

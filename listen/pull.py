@@ -16,7 +16,7 @@ import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from listen import log
 from listen.config import Config
@@ -26,6 +26,9 @@ from listen.models import Fetched, FetchState, PullResult
 from listen.rows import valid
 from listen.sources import FeedConfig, Source, make_source
 from listen.waiting import Identity, answered_times
+
+if TYPE_CHECKING:
+    from listen.storage import Store
 from listen.workers import Flagger, FlagJob, describe_bug, parse_in_worker, rows_of
 
 LOG = log.get("pull")
@@ -49,7 +52,7 @@ class _Msg:
 
 
 class Puller:
-    def __init__(self, config: Config, store: Any, http: Http, clock: Callable[[], float] = time.time,
+    def __init__(self, config: Config, store: Store, http: Http, clock: Callable[[], float] = time.time,
                  *, batch: int = BATCH, make_source: Callable[[FeedConfig], Source] = make_source):
         self.config = config
         self.batch = batch  # items per transaction when a source streams; tests make it small
@@ -110,6 +113,8 @@ class Puller:
                     pending.discard(msg.feed.name)
                     r = results[msg.feed.name]
                     r.seconds = time.monotonic() - started[msg.feed.name]
+                    LOG.info("%s: done in %.2fs: %d new, %d updated%s", r.feed, r.seconds, r.new, r.updated,
+                             " (not modified)" if r.not_modified else f"; failed: {r.error}" if r.error else "")
                     if on_result:
                         on_result(r)
 
@@ -170,8 +175,9 @@ class Puller:
         so a batch the store cannot take fails its own feed and no other."""
         writes = [m for m in msgs if m.rows or (m.done and m.error is None)]
         batches = [(m.feed.name, m.feed.type, m.rows, m.state if m.done and m.error is None else None) for m in writes]
+        counts: list[tuple[int, int] | None] = []  # None: that feed's batch could not be stored
         try:
-            counts = self.store.save_many(batches, answered_times, int(self.clock())) if batches else []
+            counts += self.store.save_many(batches, answered_times, int(self.clock())) if batches else []
         except Exception:
             counts = []
             for m, batch in zip(writes, batches, strict=True):

@@ -189,13 +189,12 @@ class _Lines:
                               "in_reply_to": f"n{i - 1}" if i % 3 else None, "flags": ["question"]}).encode() + b"\n"
 
 
-def test_import_streams_in_batches(tmp_path, monkeypatch):
-    monkeypatch.setattr(importer, "BATCH", 1000)
+def test_import_streams_in_batches(tmp_path):
     source = _Lines(4500)
     store = open_store(tmp_path / "big.db")
     try:
         counting = _Counting(store, source)
-        result = importer.import_stream(counting, source, now=NOW)
+        result = importer.import_stream(counting, source, now=NOW, batch_size=1000)
         assert (result.new, result.updated, result.skipped) == (4500, 0, 0)
         # Written while reading: each batch as soon as it is full, the first after 1,000 of 4,500 lines.
         assert counting.writes == [(1000, 1000), (1000, 2000), (1000, 3000), (1000, 4000), (500, 4500)]
