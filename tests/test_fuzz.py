@@ -185,7 +185,7 @@ def test_mutated_api_payloads_fail_the_feed_cleanly_or_store_whole_items(network
         try:
             [result] = listener.pull(transport=httpx.MockTransport(reply))
             assert result.error is None or "unexpected" not in result.error, result.error
-            rows = listener.store.conn.execute("SELECT native_id, author, text, thread_id FROM items").fetchall()
+            rows = [(r["native_id"], r["author"], r["text"], r["thread_id"]) for r in listener.store.iter_items()]
             if result.error:
                 assert rows == []  # a failed fetch stores nothing, not half of something
             for native_id, author, text, thread in rows:
