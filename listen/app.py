@@ -68,7 +68,7 @@ class Listener:
         from listen.pull import BATCH, Puller
 
         with Http(timeout=self.config.http_timeout, max_size=self.config.max_size, transport=transport,
-                  sleep=self.sleep) as http:
+                  sleep=self.sleep, clock=self.clock) as http:
             results = Puller(self.config, self.store, http, self.clock, batch=batch or BATCH).run(feeds, on_result)
         # After an upgrade or a [flags] change the inbox should not wait for a
         # manual `listen reflag`: each pull re-flags what the inbox can show,

@@ -45,7 +45,8 @@ def waiting_record(item: Item, now: int) -> dict[str, Any]:
 
 def records(rows: Iterable[dict[str, Any]], now: int | None = None) -> Iterator[dict[str, Any]]:
     """Stored rows (storage.iter_items) as export records."""
-    now = now or int(datetime.now(timezone.utc).timestamp())
+    if now is None:  # a library caller without a clock; the Listener always passes its own
+        now = int(datetime.now(timezone.utc).timestamp())
     for r in rows:
         flags = [n for n in ("question", "negative") if r["question" if n == "question" else "negative"]]
         waiting = None

@@ -104,10 +104,12 @@ class Http:
         max_size: int = 20 * 1024 * 1024,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
     ):
         self.timeout = timeout
         self.max_size = max_size
         self.sleep = sleep
+        self.clock = clock  # reads a Retry-After given as a date; the Listener's clock
         self._local = threading.local()
         # httpx is imported here, not at the top: commands that read the database
         # (inbox, show, stats) load the source modules for config checks but never
@@ -203,7 +205,7 @@ class Http:
             if resp.status == 304 or resp.status in ok:
                 return resp
             if resp.status in RETRY_STATUSES:
-                wait = retry_after_seconds(resp.headers.get("retry-after"), time.time())
+                wait = retry_after_seconds(resp.headers.get("retry-after"), self.clock())
                 if wait is None:
                     wait = 2.0 ** attempt
                 left = deadline - time.monotonic()

@@ -207,3 +207,16 @@ def test_threads_never_share_a_connection_pool(server):
     kept = list(http._clients)
     http.close()
     assert len(kept) == 4 and all(c.is_closed for c in kept)
+
+
+def test_a_retry_after_date_is_read_against_the_listeners_clock(tmp_path, server):
+    """One clock: an HTTP-date Retry-After 90 s after the frozen now is a 90 s wait, whatever the wall clock says."""
+    import email.utils
+
+    when = email.utils.formatdate(NOW + 90, usegmt=True)
+    slept: list[float] = []
+    server.add("/f", Reply(503, "maintenance", {"Retry-After": when}))
+    l = listener(tmp_path, [{"name": "blog", "type": "rss", "url": server.url + "/f"}], slept=slept)
+    [r] = l.pull()
+    assert "rate limited" in r.error and "asked to wait 90s" in r.error and slept == []
+    assert l.store.fetch_state("blog")[1] == NOW + 90
