@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from listen.config import Config, find_config, load
 from listen.errors import ListenError
 from listen.models import FeedStatus, Item, PullResult
 from listen.sources import FeedConfig
+from listen.waiting import DEFAULT_MAX_AGE
+
+if TYPE_CHECKING:
+    from listen.storage import Store
 
 # Mentions re-flagged per pull after the detectors or [flags] change: about
 # 0.2 s of work, so a 14-day inbox of a few thousand catches up in a few runs.
@@ -26,18 +30,18 @@ class InboxView:
     summary: dict[str, int]
     now: int
     stale: list[tuple[str, int, str]]  # (feed, seconds since last success, last error)
-    max_age: int = 14 * 86400  # the inbox's window: older unanswered mentions have dropped out
+    max_age: int = DEFAULT_MAX_AGE  # the inbox's window: older unanswered mentions have dropped out
 
 
 class Listener:
-    def __init__(self, config: Config, store: Any = None, clock: Callable[[], float] = time.time):
+    def __init__(self, config: Config, store: Store | None = None, clock: Callable[[], float] = time.time):
         self.config = config
         self.clock = clock
         if store is None:
             from listen.storage import open_store
 
             store = open_store(config.db_path)
-        self.store = store
+        self.store: Store = store
 
     @classmethod
     def open(cls, config_path: str | None = None, db: str | None = None) -> Listener:

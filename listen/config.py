@@ -17,6 +17,7 @@ from listen.durations import parse_duration
 from listen.errors import ConfigError
 from listen.flags import FlagSettings
 from listen.sources import REGISTRY, FeedConfig, Option, source_class
+from listen.waiting import DEFAULT_MAX_AGE, DEFAULT_REPLY_WITHIN
 
 CONFIG_ENV = "LISTEN_CONFIG"
 DB_ENV = "LISTEN_DB"
@@ -98,8 +99,8 @@ class Config:
     path: Path | None
     db_path: Path
     identity: tuple[str, ...] = ()
-    max_age: int = 14 * 86400
-    reply_within: int = 86400
+    max_age: int = DEFAULT_MAX_AGE
+    reply_within: int = DEFAULT_REPLY_WITHIN
     stale_after: int = 86400
     feeds: list[FeedConfig] = field(default_factory=list)
     flags: FlagSettings = field(default_factory=FlagSettings)

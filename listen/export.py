@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
 
 from listen.models import Item
+from listen.waiting import UNANSWERED_OPEN, holds
 
 # Export columns, in order (CSV header). Documented in the README.
 COLUMNS = ["id", "feed", "network", "native_id", "url", "author", "author_name", "text", "created_at",
@@ -49,7 +50,7 @@ def records(rows: Iterable[dict[str, Any]], now: int | None = None) -> Iterator[
     for r in rows:
         flags = [n for n in ("question", "negative") if r["question" if n == "question" else "negative"]]
         waiting = None
-        if not r["ours"] and r["answered_at"] is None and r["state"] == "open":
+        if holds(UNANSWERED_OPEN, r):
             waiting = max(0, now - r["created_at"])
         yield {
             "id": str(r["id"]),

@@ -258,7 +258,9 @@ def test_queries_use_the_created_index(history):
     assert len(selects) >= 8
     for q in selects:
         plan = " | ".join(r[3] for r in history.conn.execute("EXPLAIN QUERY PLAN " + q))
-        assert "USING INDEX items_created" in plan, (q, plan)
+        # items_unanswered is items_created cut to the open, unanswered mentions (the
+        # waiting predicate's own terms): just as ordered, and smaller.
+        assert "USING INDEX items_created" in plan or "USING INDEX items_unanswered" in plan, (q, plan)
 
 
 # -- rendering ---------------------------------------------------------------

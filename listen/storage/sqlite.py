@@ -1,4 +1,12 @@
-"""The SQLite store: WAL, one write transaction per feed batch, upserts by (feed, native id)."""
+"""The SQL store: WAL, one write transaction per feed batch, upserts by (feed, native id).
+
+`SqliteStore` holds the SQL of every backend. Its statements are portable
+(`?` and `:name` placeholders, `INSERT ... ON CONFLICT`, no SQLite-only
+functions); what differs between databases sits in a small `Dialect`, and
+`listen.storage.postgres.PostgresStore` runs these same methods through a
+connection that speaks sqlite3's placeholders. A new method written here in
+portable SQL works on PostgreSQL unchanged.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +16,37 @@ import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Iterator
 
 from listen.errors import NotFound, StorageError
 from listen.models import FeedStatus, FetchState, Item
 from listen.storage import schema
-from listen.waiting import ADDRESSED_WEIGHT, NEGATIVE_WEIGHT, Identity, Node
-
-AnswerRule = Callable[[Iterable[Node]], dict[str, "int | None"]]
+from listen import threads, waiting
+from listen.threads import CONTENT, FLAG_COLUMNS, AnswerRule
+from listen.waiting import DEFAULT_MAX_AGE, DEFAULT_REPLY_WITHIN, Identity
 
 BUSY_TIMEOUT_MS = 30_000
 CHUNK = 500  # host parameters per IN (...) query, well under SQLite's limit
 
-# Columns a source provides; compared to decide whether a re-pulled item changed.
-CONTENT = ("author", "author_name", "text", "created_at", "url", "in_reply_to", "title")
-FLAG_COLUMNS = ("question", "negative", "addressed", "question_score", "negative_score", "reasons", "flags_version")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The few things SQL backends write differently. Everything else is shared."""
+
+    name: str
+    greatest: str = "max"  # scalar max/min of two values
+    least: str = "min"
+    unindexed: str = "+"  # keeps SQLite's planner off an index for a term
+    new_id: str = "NULL"  # what to insert as items.id to get a fresh one
+    index_hint: bool = True  # INDEXED BY
+
+    def items_by(self, index: str) -> str:
+        return f"items INDEXED BY {index}" if self.index_hint else "items"
+
+
+SQLITE = Dialect("sqlite")
 INSERT_COLUMNS = ("feed", "network", "native_id", "author_key", "thread_id", "ours_hint", "ours", "raw",
                   "first_seen", "updated_at", *CONTENT, *FLAG_COLUMNS)
 # What an imported export record restores (import_rows); raw and edit history are not exported.
@@ -59,6 +83,8 @@ def open_store(path: str | os.PathLike) -> SqliteStore:
 
 
 class SqliteStore:
+    dialect = SQLITE
+
     def __init__(self, path: Path):
         self.path = str(path)
         try:
@@ -177,72 +203,46 @@ class SqliteStore:
 
     def _save(self, c: sqlite3.Connection, feed: str, network: str, rows: list[dict[str, Any]],
               answer_rule: AnswerRule, now: int) -> tuple[int, int]:
-        existing: dict[str, sqlite3.Row] = {}
+        """Read what the batch touches, let listen.threads decide, apply its intents."""
+        existing: dict[str, Any] = {}
         ids = list({r["native_id"] for r in rows})
         for part in _chunks(ids):
             q = f"SELECT id, native_id, thread_id, {', '.join(CONTENT)}, {', '.join(FLAG_COLUMNS[:2])}, flags_version" \
                 f" FROM items WHERE feed = ? AND native_id IN ({','.join('?' * len(part))})"
             for row in c.execute(q, (feed, *part)):
                 existing[row["native_id"]] = row
-
-        for r in rows:
-            if r["created_at"] is None:  # an undated entry keeps the time we first saw it
-                old = existing.get(r["native_id"])
-                r["created_at"] = old["created_at"] if old is not None else now
-        rows = sorted(rows, key=lambda r: r["created_at"])  # parents before replies, mostly
-        thread_of: dict[str, str] = {k: r["thread_id"] for k, r in existing.items()}
-        in_batch = {r["native_id"] for r in rows}
-        parents = sorted({p for r in rows if (p := r.get("in_reply_to")) and p not in in_batch and p not in thread_of})
-        for part in _chunks(parents):  # one query for the parents stored earlier, not one each
+        threads.fill_dates(rows, existing, now)
+        parent_threads: dict[str, str] = {}
+        for part in _chunks(threads.parents_to_look_up(rows, existing)):  # one query, not one each
             q = f"SELECT native_id, thread_id FROM items WHERE feed = ? AND native_id IN ({','.join('?' * len(part))})"
-            thread_of.update(c.execute(q, (feed, *part)).fetchall())
-        touched: set[str] = set()
-        parents_to_find: set[str] = set()
-        inserted: list[dict[str, Any]] = []
-        new = updated = 0
-        for r in rows:
-            key = r["native_id"]
-            old = existing.get(key)
-            if old is not None and all(old[k] == r[k] for k in CONTENT) and old["flags_version"] == r["flags_version"] \
-                    and (r.get("thread_id") is None or r["thread_id"] == old["thread_id"]):
-                continue  # unchanged: nothing rewritten
-            parent = r.get("in_reply_to")
-            # Parent not seen yet: it is the best guess at the root until it arrives.
-            thread = r.get("thread_id") or (thread_of.setdefault(parent, parent) if parent else None) or key
-            thread_of[key] = thread
-            if r["ours"] and r.get("in_reply_to"):
-                parents_to_find.add(r["in_reply_to"])
-            values = {**r, "feed": feed, "network": network, "thread_id": thread, "updated_at": now, "first_seen": now}
-            if old is None:
-                inserted.append(values)
-                new += 1
-            else:
-                if old["text"] != r["text"]:
-                    c.execute("INSERT INTO item_edits (item_id, text, replaced_at) VALUES (?, ?, ?)",
-                              (old["id"], old["text"], now))
-                cols = ("author_key", "thread_id", "ours_hint", "ours", "raw", "updated_at", *CONTENT, *FLAG_COLUMNS)
-                c.execute(f"UPDATE items SET {', '.join(f'{k} = ?' for k in cols)}, edits = edits + ? WHERE id = ?",
-                          [values[k] for k in cols] + [int(old["text"] != r["text"]), old["id"]])
-                touched.update((old["thread_id"], thread))  # rare: recompute what it may change
-                updated += 1
+            parent_threads.update((r[0], r[1]) for r in c.execute(q, (feed, *part)).fetchall())
+        plan = threads.plan_batch(feed, network, rows, existing, parent_threads, now)
 
-        c.executemany(f"INSERT INTO items ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(INSERT_COLUMNS))})"
-                      f" ON CONFLICT (feed, native_id) DO NOTHING",
-                      [[v[k] for k in INSERT_COLUMNS] for v in inserted])
-        # Replies that arrived before their parent guessed the parent was their root;
-        # give them its real root so the whole conversation shares one thread id.
-        moved = {v["native_id"]: v["thread_id"] for v in inserted if v["thread_id"] != v["native_id"]}
-        for part in _chunks(list(moved)):
+        cols = threads.UPDATE_COLUMNS
+        for u in plan.updates:
+            if u.replaced_text is not None:
+                c.execute("INSERT INTO item_edits (item_id, text, replaced_at) VALUES (?, ?, ?)",
+                          (u.id, u.replaced_text, now))
+            c.execute(f"UPDATE items SET {', '.join(f'{k} = ?' for k in cols)}, edits = edits + ? WHERE id = ?",
+                      [u.values[k] for k in cols] + [int(u.replaced_text is not None), u.id])
+        if plan.inserts:
+            c.executemany(f"INSERT INTO items ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(INSERT_COLUMNS))})"
+                          f" ON CONFLICT (feed, native_id) DO NOTHING",
+                          [[v[k] for k in INSERT_COLUMNS] for v in plan.inserts])
+        touched = set(plan.touched)
+        for part in _chunks(list(plan.reroots)):
             q = f"SELECT DISTINCT thread_id FROM items WHERE feed = ? AND thread_id IN ({','.join('?' * len(part))})"
             for (guess,) in c.execute(q, (feed, *part)).fetchall():
-                c.execute("UPDATE items SET thread_id = ? WHERE feed = ? AND thread_id = ?", (moved[guess], feed, guess))
-                touched.add(moved[guess])
-        mentions = [v for v in inserted if not v["ours"]]
+                c.execute("UPDATE items SET thread_id = ? WHERE feed = ? AND thread_id = ?",
+                          (plan.reroots[guess], feed, guess))
+                touched.add(plan.reroots[guess])
+        mentions = [v for v in plan.inserts if not v["ours"]]
         self._wake_snoozed(c, feed, mentions)
 
         # A new mention changes who is answered only if a reply of ours to it was
         # stored before it (replies can arrive first). Our new replies touch their
         # parents' threads below. Nothing else needs the rule re-run.
+        parents_to_find = set(plan.parents)
         keys = [v["native_id"] for v in mentions]
         for part in _chunks(keys):
             q = f"SELECT DISTINCT in_reply_to FROM items WHERE feed = ? AND ours = 1 AND in_reply_to IN ({','.join('?' * len(part))})"
@@ -254,23 +254,19 @@ class SqliteStore:
             q = f"SELECT thread_id FROM items WHERE feed = ? AND native_id IN ({','.join('?' * len(part))})"
             touched.update(row[0] for row in c.execute(q, (feed, *part)))
         self._recompute_answered(c, feed, touched, answer_rule)
-        return new, updated
+        return plan.counts
 
     def _wake_snoozed(self, c: sqlite3.Connection, feed: str, arrivals: list[dict[str, Any]]) -> None:
-        """A new message from someone wakes what they said before in that conversation."""
         if not arrivals:
             return
         snoozed = c.execute("SELECT id, native_id, thread_id, author_key FROM items"
                             " WHERE feed = ? AND snoozed_until IS NOT NULL", (feed,)).fetchall()
-        if not snoozed:
-            return
-        said = {(v["thread_id"], v["author_key"]): v["native_id"] for v in arrivals}
-        wake = [(r["id"],) for r in snoozed
-                if said.get((r["thread_id"], r["author_key"]), r["native_id"]) != r["native_id"]]
-        c.executemany("UPDATE items SET snoozed_until = NULL WHERE id = ?", wake)
+        wake = threads.snoozes_to_wake(snoozed, arrivals)
+        if wake:
+            c.executemany("UPDATE items SET snoozed_until = NULL WHERE id = ?", [(i,) for i in wake])
 
-    def _recompute_answered(self, c: sqlite3.Connection, feed: str, threads: set[str], rule: AnswerRule) -> None:
-        for part in _chunks(sorted(threads)):
+    def _recompute_answered(self, c: sqlite3.Connection, feed: str, touched: set[str], rule: AnswerRule) -> None:
+        for part in _chunks(sorted(touched)):
             marks = ",".join("?" * len(part))
             mentions = c.execute(
                 f"SELECT id, native_id, author_key, created_at, in_reply_to, answered_at FROM items"
@@ -278,15 +274,14 @@ class SqliteStore:
             if not mentions:
                 continue
             keys = [m["native_id"] for m in mentions]
-            nodes = [Node(m["native_id"], m["author_key"], m["created_at"], m["in_reply_to"], False) for m in mentions]
+            replies: list[Any] = []
             for kpart in _chunks(keys):
                 q = f"SELECT native_id, author_key, created_at, in_reply_to FROM items" \
                     f" WHERE feed = ? AND ours = 1 AND in_reply_to IN ({','.join('?' * len(kpart))})"
-                nodes += [Node(o[0], o[1], o[2], o[3], True) for o in c.execute(q, (feed, *kpart))]
-            answered = rule(nodes)
-            changes = [(answered.get(m["native_id"]), m["id"]) for m in mentions
-                       if answered.get(m["native_id"]) != m["answered_at"]]
-            c.executemany("UPDATE items SET answered_at = ? WHERE id = ?", changes)
+                replies += c.execute(q, (feed, *kpart)).fetchall()
+            changes = threads.answered_changes(mentions, replies, rule)
+            if changes:
+                c.executemany("UPDATE items SET answered_at = ? WHERE id = ?", changes)
 
     def apply_identity(self, identity: Identity, answer_rule: AnswerRule) -> int:
         """Re-decide `ours` for stored items when [identity] names changed. Returns items changed."""
@@ -295,22 +290,27 @@ class SqliteStore:
             row = self.conn.execute("SELECT value FROM meta WHERE key = 'identity'").fetchone()
         if row is not None and row[0] == fp:
             return 0
-        self.conn.create_function("listen_ours", 3, lambda h, a, n: int(identity.is_ours(h, a, n)),
-                                  deterministic=True)
         with self._write() as c:
-            changed = c.execute(
-                "UPDATE items SET ours = listen_ours(ours_hint, author, author_name)"
-                " WHERE ours != listen_ours(ours_hint, author, author_name)"
-                " RETURNING feed, thread_id, in_reply_to").fetchall()
+            changed: list[Any] = []
+            last = 0
+            while True:  # in slices: the rule is Python's (listen.threads), the rows come to it
+                rows = c.execute("SELECT id, feed, thread_id, in_reply_to, ours_hint, author, author_name, ours"
+                                 " FROM items WHERE id > ? ORDER BY id LIMIT 20000", (last,)).fetchall()
+                if not rows:
+                    break
+                last = rows[-1]["id"]
+                changed += threads.ours_changes(rows, identity)
+            c.executemany("UPDATE items SET ours = ? WHERE id = ?", [(1 - r["ours"], r["id"]) for r in changed])
             by_feed: dict[str, set[str]] = {}
-            for feed, thread, parent in changed:
-                by_feed.setdefault(feed, set()).add(thread)
+            for r in changed:
+                feed, parent = r["feed"], r["in_reply_to"]
+                by_feed.setdefault(feed, set()).add(r["thread_id"])
                 if parent:
                     t = c.execute("SELECT thread_id FROM items WHERE feed = ? AND native_id = ?", (feed, parent)).fetchone()
                     if t:
                         by_feed[feed].add(t[0])
-            for feed, threads in by_feed.items():
-                self._recompute_answered(c, feed, threads, answer_rule)
+            for feed, touched in by_feed.items():
+                self._recompute_answered(c, feed, touched, answer_rule)
             c.execute("INSERT INTO meta (key, value) VALUES ('identity', ?)"
                       " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (fp,))
         return len(changed)
@@ -321,7 +321,7 @@ class SqliteStore:
         last = 0
         # Every pull asks this of the recent window, and usually finds nothing:
         # the created_at index keeps that a short range scan, not a table scan.
-        source, recent = ("items", "") if since is None else ("items INDEXED BY items_created", " AND created_at >= ?")
+        source, recent = ("items", "") if since is None else (self.dialect.items_by("items_created"), " AND created_at >= ?")
         while True:
             with self._errors():
                 rows = self.conn.execute(
@@ -347,7 +347,7 @@ class SqliteStore:
         cols = IMPORT_COLUMNS
         kept = ("feed", "native_id", "first_seen")
         sql = (f"INSERT INTO items (id, {', '.join(cols)}) VALUES"
-               " (CASE WHEN :id IS NULL OR EXISTS (SELECT 1 FROM items WHERE id = :id) THEN NULL ELSE :id END,"
+               f" (CASE WHEN :id IS NULL OR EXISTS (SELECT 1 FROM items WHERE id = :id) THEN {self.dialect.new_id} ELSE :id END,"
                f" {', '.join(':' + k for k in cols)}) ON CONFLICT (feed, native_id) DO UPDATE SET"
                f" {', '.join(f'{k} = excluded.{k}' for k in cols if k not in kept)}")
         keys: dict[str, set[str]] = {}
@@ -385,25 +385,17 @@ class SqliteStore:
 
     def _inbox_where(self, now: int, max_age: int, include_unflagged: bool, feeds: list[str] | None,
                      since: int | None) -> tuple[str, list[Any]]:
-        cutoff = now - max_age
-        if since is not None:
-            cutoff = max(cutoff, now - since)
-        where = ["ours = 0", "answered_at IS NULL", "state = 'open'", "created_at >= ?",
-                 "(snoozed_until IS NULL OR snoozed_until <= ?)"]
-        params: list[Any] = [cutoff, now]
-        if not include_unflagged:
-            where.append("(question = 1 OR negative = 1)")
+        # The rule is listen.waiting's; this only adds the feed filter.
+        where, params = waiting.to_sql(waiting.inbox_terms(include_unflagged), waiting.inbox_env(now, max_age, since))
         if feeds:
-            where.append(f"feed IN ({','.join('?' * len(feeds))})")
+            where += f" AND feed IN ({','.join('?' * len(feeds))})"
             params += feeds
-        return " AND ".join(where), params
+        return where, params
 
     def inbox(self, now: int, *, max_age: int, include_unflagged: bool = False, feeds: list[str] | None = None,
               since: int | None = None, limit: int | None = None) -> list[Item]:
         where, params = self._inbox_where(now, max_age, include_unflagged, feeds, since)
-        order = (f"(? - created_at) * (CASE WHEN negative = 1 THEN {NEGATIVE_WEIGHT} ELSE 1.0 END)"
-                 f" * (CASE WHEN question = 1 AND addressed = 1 THEN {ADDRESSED_WEIGHT} ELSE 1.0 END) DESC, id")
-        sql = f"SELECT {self._ITEM_COLUMNS} FROM items WHERE {where} ORDER BY {order}"
+        sql = f"SELECT {self._ITEM_COLUMNS} FROM items WHERE {where} ORDER BY {waiting.urgency_sql()} DESC, id"
         params.append(now)
         if limit is not None:
             sql += " LIMIT ?"
@@ -418,8 +410,8 @@ class SqliteStore:
             r = self.conn.execute(
                 f"SELECT count(*), coalesce(sum(negative), 0), coalesce(sum(question), 0), min(created_at),"
                 f" count(DISTINCT author_key) FROM items WHERE {where}", params).fetchone()
-        return {"items": r[0], "negative": r[1], "questions": r[2],
-                "oldest_seconds": (now - r[3]) if r[3] is not None else 0, "people": r[4]}
+        return {"items": int(r[0]), "negative": int(r[1]), "questions": int(r[2]),
+                "oldest_seconds": (now - int(r[3])) if r[3] is not None else 0, "people": int(r[4])}
 
     def item(self, item_id: str) -> Item:
         key = str(item_id).strip().lstrip("#")
@@ -456,13 +448,14 @@ class SqliteStore:
         return {r["name"]: FeedStatus(r["name"], r["network"], _dt(r["last_attempt"]), _dt(r["last_success"]),
                                       r["last_error"], _dt(r["error_since"]), r["n"]) for r in rows}
 
-    def stats(self, now: int, *, since: int, feeds: list[str] | None = None, reply_within: int = 86400,
-              max_age: int = 14 * 86400) -> dict[str, Any]:
+    def stats(self, now: int, *, since: int, feeds: list[str] | None = None, reply_within: int = DEFAULT_REPLY_WITHIN,
+              max_age: int = DEFAULT_MAX_AGE) -> dict[str, Any]:
         """`listen stats` figures: SQL aggregates, see storage/stats.py."""
         from listen.storage.stats import compute
 
         with self._errors():  # a damaged file is reported in words, not a traceback
-            return compute(self.conn, now=now, since=since, feeds=feeds, reply_within=reply_within, max_age=max_age)
+            return compute(self.conn, now=now, since=since, feeds=feeds, reply_within=reply_within, max_age=max_age,
+                           dialect=self.dialect)
 
     def iter_items(self, since: int | None = None, batch: int = 5000) -> Iterator[dict[str, Any]]:
         """Every stored item as a plain dict, streamed in id order (exports)."""
