@@ -48,11 +48,7 @@ def ids(store, feed: str) -> dict[str, int]:
     return {r[0]: r[1] for r in store.conn.execute("SELECT native_id, id FROM items WHERE feed = ?", (feed,))}
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = open_store(tmp_path / "t.db")
-    yield s
-    s.close()
+# `store` (conftest) runs each test on SQLite and on PostgreSQL.
 
 
 @pytest.fixture
@@ -247,6 +243,8 @@ def test_negative_since_is_refused(store):
 
 
 def test_queries_use_the_created_index(history):
+    if history.dialect.name != "sqlite":
+        pytest.skip("SQLite's query planner; PostgreSQL plans by its own statistics")
     seen: list[str] = []
     history.conn.set_trace_callback(seen.append)
     try:

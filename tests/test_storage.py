@@ -13,18 +13,15 @@ from tests.helpers import T0, raw, save
 H = 3600
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = open_store(tmp_path / "listen.db")
-    yield s
-    s.close()
+# `store` (conftest) runs each test on SQLite and on PostgreSQL.
 
 
-def count(store, where="1"):
+def count(store, where="1 = 1"):
     return store.conn.execute(f"SELECT count(*) FROM items WHERE {where}").fetchone()[0]
 
 
-def test_new_database_is_wal_and_versioned(store):
+def test_new_database_is_wal_and_versioned(tmp_path):
+    store = open_store(tmp_path / "listen.db")
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.conn.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION
 

@@ -78,8 +78,13 @@ def _describe(e: sqlite3.Error, path: str) -> str:
     return f"{path}: database error: {msg}"
 
 
-def open_store(path: str | os.PathLike) -> SqliteStore:
-    return SqliteStore(Path(path))
+def open_store(target: str | os.PathLike[str], password_env: str | None = None) -> SqliteStore:
+    """A SQLite file, or PostgreSQL for a postgresql:// URL (listen.storage.postgres)."""
+    if isinstance(target, str) and target.startswith(("postgresql://", "postgres://")):
+        from listen.storage.postgres import PostgresStore
+
+        return PostgresStore(target, password_env)
+    return SqliteStore(Path(target))
 
 
 class SqliteStore:
@@ -109,6 +114,14 @@ class SqliteStore:
 
     def close(self) -> None:
         self.conn.close()
+
+    # -- many pullers: the lock file (listen.lock) already keeps pulls apart on SQLite
+
+    def claim_feeds(self, names: list[str]) -> list[str]:
+        return list(names)
+
+    def release_feeds(self) -> None:
+        pass
 
     # -- plumbing ---------------------------------------------------------
 
@@ -347,7 +360,8 @@ class SqliteStore:
         cols = IMPORT_COLUMNS
         kept = ("feed", "native_id", "first_seen")
         sql = (f"INSERT INTO items (id, {', '.join(cols)}) VALUES"
-               f" (CASE WHEN :id IS NULL OR EXISTS (SELECT 1 FROM items WHERE id = :id) THEN {self.dialect.new_id} ELSE :id END,"
+               f" (CASE WHEN CAST(:id AS BIGINT) IS NULL OR EXISTS (SELECT 1 FROM items WHERE id = CAST(:id AS BIGINT))"
+               f" THEN {self.dialect.new_id} ELSE CAST(:id AS BIGINT) END,"
                f" {', '.join(':' + k for k in cols)}) ON CONFLICT (feed, native_id) DO UPDATE SET"
                f" {', '.join(f'{k} = excluded.{k}' for k in cols if k not in kept)}")
         keys: dict[str, set[str]] = {}

@@ -249,7 +249,9 @@ def compute(conn: sqlite3.Connection, *, now: int, since: int, feeds: list[str] 
     if since < 0:
         raise ValueError("since must be a number of seconds, 0 or more")
     if dialect is None:
-        from listen.storage.sqlite import SQLITE as dialect
+        from listen.storage.sqlite import SQLITE
+
+        dialect = getattr(conn, "dialect", SQLITE)
     period = _Period(now, since, feeds, dialect)
     counts = _counts(conn, period)
     for name in feeds or ():
