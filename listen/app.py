@@ -40,7 +40,7 @@ class Listener:
         if store is None:
             from listen.storage import open_store
 
-            store = open_store(config.db_path)
+            store = open_store(config.db_url or config.db_path, config.db_password_env)
         self.store: Store = store
 
     @classmethod

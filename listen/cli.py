@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -55,7 +56,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="Config file (default: $LISTEN_CONFIG, ./listen.toml, then the user config folder).", metavar="PATH"),
-    db: Optional[Path] = typer.Option(None, "--db", help="Database file (overrides [store] path and $LISTEN_DB).", metavar="PATH"),
+    db: Optional[str] = typer.Option(None, "--db", help="Database file or postgresql:// URL (overrides [store] and $LISTEN_DB).", metavar="PATH|URL"),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
     state.config = str(config) if config else None
@@ -138,7 +139,8 @@ def pull(
     err = _out(stderr=True)
     show_progress = not quiet and sys.stderr.isatty()
     try:
-        with PullLock(listener.config.db_path, wait):
+        # SQLite: a lock file beside the database. PostgreSQL coordinates pullers itself (claim_feeds).
+        with PullLock(listener.config.db_path, wait) if listener.config.db_url is None else nullcontext():
             if show_progress:
                 results = _pull_with_progress(listener, feed or None, err)
             else:
