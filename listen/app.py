@@ -88,11 +88,14 @@ class Listener:
     # -- reading --------------------------------------------------------
 
     def inbox(self, *, include_unflagged: bool = False, feeds: list[str] | None = None, since: int | None = None,
-              limit: int | None = None) -> InboxView:
+              limit: int | None = None, mine: bool = False, unassigned: bool = False) -> InboxView:
         for name in feeds or []:
             self.config.feed(name)  # an unknown feed name is an error, not an empty inbox
         now = self.now()
-        kw = dict(max_age=self.config.max_age, include_unflagged=include_unflagged, feeds=feeds, since=since)
+        kw: dict[str, Any] = dict(max_age=self.config.max_age, include_unflagged=include_unflagged, feeds=feeds,
+                                  since=since, unassigned=unassigned)
+        if mine:
+            kw["assignee"] = self.me()
         items = self.store.inbox(now, limit=limit, **kw)
         summary = self.store.inbox_summary(now, **kw)
         return InboxView(items, summary, now, self.stale_feeds(now), self.config.max_age)
@@ -117,9 +120,25 @@ class Listener:
     def triage(self, ids: list[str], action: str, for_seconds: int | None = None) -> list[Item]:
         now = self.now()
         if action == "snooze":
-            return self.store.set_state(ids, "open", now, snoozed_until=now + (for_seconds or 0))
+            return self.store.set_state(ids, "open", now, snoozed_until=now + (for_seconds or 0), actor=self.config.me)
         state = {"done": "done", "ignore": "ignored", "reopen": "open"}[action]
-        return self.store.set_state(ids, state, now)
+        return self.store.set_state(ids, state, now, actor=self.config.me)
+
+    # -- team triage ----------------------------------------------------
+
+    def me(self) -> str:
+        if not self.config.me:
+            raise ListenError("who are you? set [identity] me in the config, or $LISTEN_USER")
+        return self.config.me
+
+    def assign(self, ids: list[str], to: str | None) -> list[Item]:
+        """Give items to `to` (None: to nobody); the history records who gave them."""
+        if to is not None and not to.strip():
+            raise ListenError("--to needs a name")
+        return self.store.assign(ids, to.strip() if to else None, self.now(), actor=self.config.me)
+
+    def history(self, item_id: str) -> list[dict[str, Any]]:
+        return self.store.history(item_id)
 
     def feeds(self) -> list[tuple[FeedConfig, FeedStatus | None]]:
         statuses = self.store.feed_statuses()

@@ -208,6 +208,8 @@ def inbox(
     feed: list[str] = typer.Option([], "--feed", "-f", help="Only this feed (repeatable).", metavar="NAME"),
     since: Optional[str] = typer.Option(None, "--since", help="Only mentions newer than this (e.g. 2d).", metavar="DURATION"),
     limit: Optional[int] = typer.Option(None, "--limit", "-n", help=f"Show at most this many (default: all with --json, {INBOX_PAGE} in the report).", min=1),
+    mine: bool = typer.Option(False, "--mine", help="Only items assigned to me ([identity] me or $LISTEN_USER)."),
+    unassigned: bool = typer.Option(False, "--unassigned", help="Only items assigned to nobody."),
 ) -> None:
     """Who is waiting for a reply, most urgent first.
 
@@ -215,11 +217,14 @@ def inbox(
     grow by the hour) and raised by half for a question put to us directly.
     """
     since_s = _duration(since, "--since") if since else None
+    if mine and unassigned:
+        raise typer.BadParameter("--mine and --unassigned exclude each other", param_hint="--unassigned")
     listener = _listener()
     try:
         if limit is None and not as_json:
             limit = INBOX_PAGE  # a morning's reading; the headline still counts everyone
-        view = listener.inbox(include_unflagged=show_all, feeds=feed or None, since=since_s, limit=limit)
+        view = listener.inbox(include_unflagged=show_all, feeds=feed or None, since=since_s, limit=limit,
+                              mine=mine, unassigned=unassigned)
     finally:
         listener.close()
     if as_json:
@@ -252,9 +257,12 @@ def show(item_id: str = typer.Argument(..., metavar="ID", help="An id from `list
     listener = _listener()
     try:
         item, thread = listener.show(item_id)
+        history = listener.history(item_id)
     finally:
         listener.close()
     _out().print(render.conversation(item, thread, listener.now()))
+    if history or item.assignee:
+        _out().print(render.history(item, history))
 
 
 def _triage(ids: list[str], action: str, for_seconds: int | None = None) -> None:
@@ -297,6 +305,25 @@ def snooze(
 
 
 @app.command()
+def assign(
+    ids: list[str] = typer.Argument(..., metavar="ID...", help="Ids from `listen inbox`."),
+    to: Optional[str] = typer.Option(None, "--to", help="Who on the team answers them.", metavar="NAME"),
+    unassign: bool = typer.Option(False, "--unassign", help="Assign them to nobody."),
+) -> None:
+    """Say who on the team answers these items (recorded in their history)."""
+    from listen import render
+
+    if (to is None) == (not unassign):
+        raise typer.BadParameter("give --to NAME or --unassign", param_hint="--to")
+    listener = _listener()
+    try:
+        items = listener.assign(ids, None if unassign else to)
+    finally:
+        listener.close()
+    _out().print(render.triaged(items, f"assigned to {to}" if to else "unassigned"), end="")
+
+
+@app.command()
 def feeds(check: bool = typer.Option(False, "--check", help="Try each feed's endpoint and credentials now.")) -> None:
     """The configured feeds and how their last pull went."""
     from listen import render
@@ -305,6 +332,11 @@ def feeds(check: bool = typer.Option(False, "--check", help="Try each feed's end
     try:
         if check:
             bad = 0
+            # The database too: silent page damage is reported here, not read as an empty inbox.
+            problems = listener.store.quick_check()
+            for p in problems[:20]:
+                print(f"✗ database: {render.inert(p, limit=300, one_line=True)}")
+            bad += bool(problems)
             for name, ok, error in listener.check():
                 if error:
                     bad += 1

@@ -12,7 +12,7 @@ from listen.waiting import UNANSWERED_OPEN, holds
 # Export columns, in order (CSV header). Documented in the README.
 COLUMNS = ["id", "feed", "network", "native_id", "url", "author", "author_name", "text", "created_at",
            "in_reply_to", "thread_id", "title", "ours", "flags", "reasons", "question_score", "negative_score",
-           "addressed_to_us", "state", "snoozed_until", "answered_at", "waiting_seconds"]
+           "addressed_to_us", "state", "snoozed_until", "answered_at", "waiting_seconds", "assignee"]
 
 
 def iso(ts: datetime | int | None) -> str | None:
@@ -41,6 +41,7 @@ def waiting_record(item: Item, now: int) -> dict[str, Any]:
         "thread_id": item.thread_id,
         "title": item.title,
         "state": item.state,
+        "assignee": item.assignee,
     }
 
 
@@ -75,6 +76,7 @@ def records(rows: Iterable[dict[str, Any]], now: int | None = None) -> Iterator[
             "snoozed_until": iso(r["snoozed_until"]),
             "answered_at": iso(r["answered_at"]),
             "waiting_seconds": waiting,
+            "assignee": r.get("assignee"),
         }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -51,11 +52,29 @@ INSERT_COLUMNS = ("feed", "network", "native_id", "author_key", "thread_id", "ou
                   "first_seen", "updated_at", *CONTENT, *FLAG_COLUMNS)
 # What an imported export record restores (import_rows); raw and edit history are not exported.
 IMPORT_COLUMNS = ("feed", "network", "native_id", "author_key", "thread_id", "ours_hint", "ours", "first_seen",
-                  "updated_at", *CONTENT, *FLAG_COLUMNS, "answered_at", "state", "snoozed_until", "triaged_at")
+                  "updated_at", *CONTENT, *FLAG_COLUMNS, "answered_at", "state", "snoozed_until", "triaged_at",
+                  "assignee")
 
 
 def _dt(ts: int | None) -> datetime | None:
     return None if ts is None else datetime.fromtimestamp(ts, timezone.utc)
+
+
+def _dead(marker: str, host: str) -> bool:
+    """Is the process that wrote this open-marker gone? Only this host's can be known."""
+    try:
+        _, h, pid, _ = marker.split(":", 3)
+    except ValueError:
+        return True
+    if h != host:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, ValueError):
+        return False
+    return False
 
 
 def _chunks(seq: list[Any], n: int = CHUNK) -> Iterator[list[Any]]:
@@ -111,9 +130,47 @@ class SqliteStore:
             # 64 MB of page cache: a big import touches index pages all over the file.
             self.conn.execute("PRAGMA cache_size = -65536")
             self._migrate()
+        self._marker: str | None = None
+        if self.path != ":memory:":
+            self._check_after_crash()
 
     def close(self) -> None:
+        if self._marker is not None:
+            try:
+                self.conn.execute("DELETE FROM meta WHERE key = ?", (self._marker,))
+            except sqlite3.Error:
+                pass  # read-only, or going away: the next open will check
         self.conn.close()
+
+    def quick_check(self) -> list[str]:
+        """What SQLite's quick_check finds wrong with the file's pages; [] when sound."""
+        with self._errors():
+            rows = [str(r[0]) for r in self.conn.execute("PRAGMA quick_check")]
+        return [] if rows == ["ok"] else rows
+
+    def _check_after_crash(self) -> None:
+        """Each open leaves a marker in meta that close removes. A marker whose process
+        is gone means a listen was killed or crashed: check the pages before reading
+        them, and refuse a damaged file loudly instead of answering from it."""
+        host = socket.gethostname()
+        try:
+            markers = [r[0] for r in self.conn.execute("SELECT key FROM meta WHERE key LIKE 'open:%'")]
+        except sqlite3.Error:
+            return
+        dead = [k for k in markers if _dead(k, host)]
+        if dead:
+            problems = self.quick_check()
+            if problems:
+                raise StorageError(f"{self.path}: the database is damaged (found after an unclean shutdown: "
+                                   f"{'; '.join(problems[:3])}); restore it from a backup or export what reads")
+        marker = f"open:{host}:{os.getpid()}:{id(self)}"
+        try:
+            with self._write() as c:
+                c.executemany("DELETE FROM meta WHERE key = ?", [(k,) for k in dead])
+                c.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (marker, ""))
+            self._marker = marker
+        except StorageError:
+            pass  # a read-only file still reads
 
     # -- many pullers: the lock file (listen.lock) already keeps pulls apart on SQLite
 
@@ -390,25 +447,32 @@ class SqliteStore:
             question=bool(row["question"]), negative=bool(row["negative"]),
             reasons=json.loads(row["reasons"] or "[]"), state=row["state"],
             snoozed_until=_dt(row["snoozed_until"]), answered_at=_dt(row["answered_at"]),
-            edited=bool(row["edits"]), addressed=bool(row["addressed"]),
+            edited=bool(row["edits"]), addressed=bool(row["addressed"]), assignee=row["assignee"],
         )
 
     _ITEM_COLUMNS = ("id, feed, network, native_id, author, author_name, text, created_at, url, in_reply_to,"
                      " thread_id, title, ours, question, negative, addressed, reasons, state, snoozed_until,"
-                     " answered_at, edits")
+                     " answered_at, edits, assignee")
 
     def _inbox_where(self, now: int, max_age: int, include_unflagged: bool, feeds: list[str] | None,
-                     since: int | None) -> tuple[str, list[Any]]:
-        # The rule is listen.waiting's; this only adds the feed filter.
+                     since: int | None, assignee: str | None = None, unassigned: bool = False
+                     ) -> tuple[str, list[Any]]:
+        # The rule is listen.waiting's; this only adds the filters people choose.
         where, params = waiting.to_sql(waiting.inbox_terms(include_unflagged), waiting.inbox_env(now, max_age, since))
         if feeds:
             where += f" AND feed IN ({','.join('?' * len(feeds))})"
             params += feeds
+        if assignee is not None:
+            where += " AND assignee = ?"
+            params.append(assignee)
+        if unassigned:
+            where += " AND assignee IS NULL"
         return where, params
 
     def inbox(self, now: int, *, max_age: int, include_unflagged: bool = False, feeds: list[str] | None = None,
-              since: int | None = None, limit: int | None = None) -> list[Item]:
-        where, params = self._inbox_where(now, max_age, include_unflagged, feeds, since)
+              since: int | None = None, limit: int | None = None, assignee: str | None = None,
+              unassigned: bool = False) -> list[Item]:
+        where, params = self._inbox_where(now, max_age, include_unflagged, feeds, since, assignee, unassigned)
         sql = f"SELECT {self._ITEM_COLUMNS} FROM items WHERE {where} ORDER BY {waiting.urgency_sql()} DESC, id"
         params.append(now)
         if limit is not None:
@@ -418,8 +482,9 @@ class SqliteStore:
             return [self._item(r) for r in self.conn.execute(sql, params)]
 
     def inbox_summary(self, now: int, *, max_age: int, include_unflagged: bool = False,
-                      feeds: list[str] | None = None, since: int | None = None) -> dict[str, int]:
-        where, params = self._inbox_where(now, max_age, include_unflagged, feeds, since)
+                      feeds: list[str] | None = None, since: int | None = None, assignee: str | None = None,
+                      unassigned: bool = False) -> dict[str, int]:
+        where, params = self._inbox_where(now, max_age, include_unflagged, feeds, since, assignee, unassigned)
         with self._errors():
             r = self.conn.execute(
                 f"SELECT count(*), coalesce(sum(negative), 0), coalesce(sum(question), 0), min(created_at),"
@@ -447,11 +512,15 @@ class SqliteStore:
                 (item.feed, item.thread_id, item.thread_id, item.feed, item.native_id)).fetchall()
         return [self._item(r) for r in rows]
 
-    def set_state(self, ids: list[str], state: str, now: int, snoozed_until: int | None = None) -> list[Item]:
+    def set_state(self, ids: list[str], state: str, now: int, snoozed_until: int | None = None,
+                  actor: str | None = None) -> list[Item]:
         items = [self.item(i) for i in ids]  # NotFound before anything changes
+        action = "snooze" if snoozed_until is not None else {"done": "done", "ignored": "ignore"}.get(state, "reopen")
+        detail = None if snoozed_until is None else str(snoozed_until)
         with self._write() as c:
             c.executemany("UPDATE items SET state = ?, snoozed_until = ?, triaged_at = ? WHERE id = ?",
                           [(state, snoozed_until, now, int(i.id)) for i in items])
+            self._log(c, [int(i.id) for i in items], action, detail, actor, now)
         return [self.item(i.id) for i in items]
 
     def feed_statuses(self, counts: bool = True) -> dict[str, FeedStatus]:
@@ -485,3 +554,33 @@ class SqliteStore:
             last = rows[-1]["id"]
             for r in rows:
                 yield dict(r)
+
+    # -- team triage (issue 13): assignment and who did what ---------------
+    # Portable SQL; PostgresStore runs these unchanged.
+
+    def _log(self, c: Any, item_ids: list[int], action: str, detail: str | None, actor: str | None, now: int) -> None:
+        c.executemany("INSERT INTO triage_log (item_id, action, detail, actor, at) VALUES (?, ?, ?, ?, ?)",
+                      [(i, action, detail, actor, now) for i in item_ids])
+
+    def assign(self, ids: list[str], assignee: str | None, now: int, actor: str | None = None) -> list[Item]:
+        """Give items to someone on the team (None: to nobody), and log it."""
+        items = [self.item(i) for i in ids]  # NotFound before anything changes
+        with self._write() as c:
+            c.executemany("UPDATE items SET assignee = ? WHERE id = ?", [(assignee, int(i.id)) for i in items])
+            self._log(c, [int(i.id) for i in items], "assign" if assignee else "unassign", assignee, actor, now)
+        return [self.item(i.id) for i in items]
+
+    def record_triage(self, ids: list[str], action: str, now: int, actor: str | None = None,
+                      detail: str | None = None) -> None:
+        """Log an action taken elsewhere (e.g. `listen mark`) in the items' history."""
+        items = [self.item(i) for i in ids]
+        with self._write() as c:
+            self._log(c, [int(i.id) for i in items], action, detail, actor, now)
+
+    def history(self, item_id: str) -> list[dict[str, Any]]:
+        """Who did what to the item, oldest first: action, detail, actor, at (unix seconds)."""
+        item = self.item(item_id)
+        with self._errors():
+            rows = self.conn.execute("SELECT action, detail, actor, at FROM triage_log WHERE item_id = ?"
+                                     " ORDER BY at, id", (int(item.id),)).fetchall()
+        return [{"action": r[0], "detail": r[1], "actor": r[2], "at": int(r[3])} for r in rows]
