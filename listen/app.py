@@ -140,6 +140,16 @@ class Listener:
     def history(self, item_id: str) -> list[dict[str, Any]]:
         return self.store.history(item_id)
 
+    def migrate(self, to: str, password_env: str | None = None) -> dict[str, int]:
+        """Copy this database, everything in it, into `to` (a SQLite path or postgresql:// URL)."""
+        from listen.storage import open_store
+
+        target = open_store(to, password_env)
+        try:
+            return self.store.copy_into(target)
+        finally:
+            target.close()
+
     def feeds(self) -> list[tuple[FeedConfig, FeedStatus | None]]:
         statuses = self.store.feed_statuses()
         return [(f, statuses.get(f.name)) for f in self.config.feeds]

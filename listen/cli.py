@@ -305,6 +305,22 @@ def snooze(
 
 
 @app.command()
+def migrate(
+    to: str = typer.Option(..., "--to", help="A SQLite path or a postgresql:// URL (password from $PGPASSWORD).", metavar="PATH|URL"),
+    password_env: Optional[str] = typer.Option(None, "--password-env", help="The environment variable holding the target's password.", metavar="NAME"),
+) -> None:
+    """Copy this database, everything in it, into another; a second run copies nothing twice."""
+    from listen.storage.postgres import redact
+
+    listener = _listener()
+    try:
+        counts = listener.migrate(to, password_env)
+    finally:
+        listener.close()
+    print(f"copied into {redact(to)}: " + ", ".join(f"{n} new {table}" for table, n in counts.items()))
+
+
+@app.command()
 def assign(
     ids: list[str] = typer.Argument(..., metavar="ID...", help="Ids from `listen inbox`."),
     to: Optional[str] = typer.Option(None, "--to", help="Who on the team answers them.", metavar="NAME"),

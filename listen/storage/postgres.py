@@ -22,7 +22,11 @@ from listen.storage import schema
 from listen.storage.sqlite import Dialect, SqliteStore
 
 POSTGRES = Dialect("postgresql", greatest="GREATEST", least="LEAST", unindexed="",
-                   new_id="nextval(pg_get_serial_sequence('items', 'id'))", index_hint=False)
+                   new_id="nextval(pg_get_serial_sequence('items', 'id'))", index_hint=False,
+                   reset_ids="SELECT setval(pg_get_serial_sequence('items', 'id'),"
+                             " GREATEST((SELECT max(id) FROM items), 1))",
+                   tables_sql="SELECT table_name FROM information_schema.tables"
+                              " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'")
 SCHEMA_LOCK = 7_406_391  # pg_advisory_xact_lock key: one process creates or upgrades the schema
 
 
@@ -201,8 +205,7 @@ class PostgresStore(SqliteStore):
         out = super().import_rows(rows)
         # Records kept their ids: move the sequence past them, or the next new item would collide.
         with self._write() as c:
-            c.execute("SELECT setval(pg_get_serial_sequence('items', 'id'),"
-                      " GREATEST((SELECT max(id) FROM items), 1))")
+            c.execute(self.dialect.reset_ids)
         return out
 
     def quick_check(self) -> list[str]:

@@ -42,6 +42,8 @@ class Dialect:
     unindexed: str = "+"  # keeps SQLite's planner off an index for a term
     new_id: str = "NULL"  # what to insert as items.id to get a fresh one
     index_hint: bool = True  # INDEXED BY
+    reset_ids: str = ""  # after inserting explicit ids: move the id sequence past them
+    tables_sql: str = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
 
     def items_by(self, index: str) -> str:
         return f"items INDEXED BY {index}" if self.index_hint else "items"
@@ -576,6 +578,16 @@ class SqliteStore:
         items = [self.item(i) for i in ids]
         with self._write() as c:
             self._log(c, [int(i.id) for i in items], action, detail, actor, now)
+
+    def tables(self) -> list[str]:
+        with self._errors():
+            return [r[0] for r in self.conn.execute(self.dialect.tables_sql)]
+
+    def copy_into(self, other: SqliteStore) -> dict[str, int]:
+        """Everything in this database, into `other` (listen migrate). Rows newly written, per table."""
+        from listen.storage.copy import copy_store
+
+        return copy_store(self, other)
 
     def history(self, item_id: str) -> list[dict[str, Any]]:
         """Who did what to the item, oldest first: action, detail, actor, at (unix seconds)."""
