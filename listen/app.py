@@ -14,6 +14,7 @@ from listen.config import Config, find_config, load
 from listen.errors import ListenError
 from listen.models import FeedStatus, Item, PullResult
 from listen.sources import FeedConfig
+from listen.waiting import DEFAULT_MAX_AGE
 
 if TYPE_CHECKING:
     from listen.storage import Store
@@ -29,7 +30,7 @@ class InboxView:
     summary: dict[str, int]
     now: int
     stale: list[tuple[str, int, str]]  # (feed, seconds since last success, last error)
-    max_age: int = 14 * 86400  # the inbox's window: older unanswered mentions have dropped out
+    max_age: int = DEFAULT_MAX_AGE  # the inbox's window: older unanswered mentions have dropped out
 
 
 class Listener:
@@ -44,7 +45,7 @@ class Listener:
         if store is None:
             from listen.storage import open_store
 
-            store = open_store(config.db_path)
+            store = open_store(config.db_url or config.db_path, config.db_password_env)
         self.store: Store = store
 
     @classmethod
@@ -95,11 +96,14 @@ class Listener:
     # -- reading --------------------------------------------------------
 
     def inbox(self, *, include_unflagged: bool = False, feeds: list[str] | None = None, since: int | None = None,
-              limit: int | None = None) -> InboxView:
+              limit: int | None = None, mine: bool = False, unassigned: bool = False) -> InboxView:
         for name in feeds or []:
             self.config.feed(name)  # an unknown feed name is an error, not an empty inbox
         now = self.now()
-        kw: dict[str, Any] = dict(max_age=self.config.max_age, include_unflagged=include_unflagged, feeds=feeds, since=since)
+        kw: dict[str, Any] = dict(max_age=self.config.max_age, include_unflagged=include_unflagged, feeds=feeds,
+                                  since=since, unassigned=unassigned)
+        if mine:
+            kw["assignee"] = self.me()
         items = self.store.inbox(now, limit=limit, **kw)
         summary = self.store.inbox_summary(now, **kw)
         return InboxView(items, summary, now, self.stale_feeds(now), self.config.max_age)
@@ -124,9 +128,35 @@ class Listener:
     def triage(self, ids: list[str], action: str, for_seconds: int | None = None) -> list[Item]:
         now = self.now()
         if action == "snooze":
-            return self.store.set_state(ids, "open", now, snoozed_until=now + (for_seconds or 0))
+            return self.store.set_state(ids, "open", now, snoozed_until=now + (for_seconds or 0), actor=self.config.me)
         state = {"done": "done", "ignore": "ignored", "reopen": "open"}[action]
-        return self.store.set_state(ids, state, now)
+        return self.store.set_state(ids, state, now, actor=self.config.me)
+
+    # -- team triage ----------------------------------------------------
+
+    def me(self) -> str:
+        if not self.config.me:
+            raise ListenError("who are you? set [identity] me in the config, or $LISTEN_USER")
+        return self.config.me
+
+    def assign(self, ids: list[str], to: str | None) -> list[Item]:
+        """Give items to `to` (None: to nobody); the history records who gave them."""
+        if to is not None and not to.strip():
+            raise ListenError("--to needs a name")
+        return self.store.assign(ids, to.strip() if to else None, self.now(), actor=self.config.me)
+
+    def history(self, item_id: str) -> list[dict[str, Any]]:
+        return self.store.history(item_id)
+
+    def migrate(self, to: str, password_env: str | None = None) -> dict[str, int]:
+        """Copy this database, everything in it, into `to` (a SQLite path or postgresql:// URL)."""
+        from listen.storage import open_store
+
+        target = open_store(to, password_env)
+        try:
+            return self.store.copy_into(target)
+        finally:
+            target.close()
 
     def feeds(self) -> list[tuple[FeedConfig, FeedStatus | None]]:
         statuses = self.store.feed_statuses()

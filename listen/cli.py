@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
@@ -62,7 +63,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="Config file (default: $LISTEN_CONFIG, ./listen.toml, then the user config folder).", metavar="PATH"),
-    db: Optional[Path] = typer.Option(None, "--db", help="Database file (overrides [store] path and $LISTEN_DB).", metavar="PATH"),
+    db: Optional[str] = typer.Option(None, "--db", help="Database file or postgresql:// URL (overrides [store] and $LISTEN_DB).", metavar="PATH|URL"),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log each request, its timing and what was decided (to stderr, secrets redacted)."),
     debug: bool = typer.Option(False, "--debug", help="Like -v, and print the traceback of any unexpected error (secrets redacted)."),
@@ -169,7 +170,8 @@ def pull(
     # A bar on a terminal; plain lines under cron or a pipe, and under -v, whose log lines would tear the bar.
     show_progress = not quiet and not state.verbose and sys.stderr.isatty()
     try:
-        with PullLock(listener.config.db_path, wait):
+        # SQLite: a lock file beside the database. PostgreSQL coordinates pullers itself (claim_feeds).
+        with PullLock(listener.config.db_path, wait) if listener.config.db_url is None else nullcontext():
             if show_progress:
                 results = _pull_with_progress(listener, feed or None, err)
             else:
@@ -238,6 +240,8 @@ def inbox(
     feed: list[str] = typer.Option([], "--feed", "-f", help="Only this feed (repeatable).", metavar="NAME"),
     since: Optional[str] = typer.Option(None, "--since", help="Only mentions newer than this (e.g. 2d).", metavar="DURATION"),
     limit: Optional[int] = typer.Option(None, "--limit", "-n", help=f"Show at most this many (default: all with --json, {INBOX_PAGE} in the report).", min=1),
+    mine: bool = typer.Option(False, "--mine", help="Only items assigned to me ([identity] me or $LISTEN_USER)."),
+    unassigned: bool = typer.Option(False, "--unassigned", help="Only items assigned to nobody."),
 ) -> None:
     """Who is waiting for a reply, most urgent first.
 
@@ -245,11 +249,14 @@ def inbox(
     grow by the hour) and raised by half for a question put to us directly.
     """
     since_s = _duration(since, "--since") if since else None
+    if mine and unassigned:
+        raise typer.BadParameter("--mine and --unassigned exclude each other", param_hint="--unassigned")
     listener = _listener()
     try:
         if limit is None and not as_json:
             limit = INBOX_PAGE  # a morning's reading; the headline still counts everyone
-        view = listener.inbox(include_unflagged=show_all, feeds=feed or None, since=since_s, limit=limit)
+        view = listener.inbox(include_unflagged=show_all, feeds=feed or None, since=since_s, limit=limit,
+                              mine=mine, unassigned=unassigned)
     finally:
         listener.close()
     if as_json:
@@ -282,9 +289,12 @@ def show(item_id: str = typer.Argument(..., metavar="ID", help="An id from `list
     listener = _listener()
     try:
         item, thread = listener.show(item_id)
+        history = listener.history(item_id)
     finally:
         listener.close()
     _out().print(render.conversation(item, thread, listener.now()))
+    if history or item.assignee:
+        _out().print(render.history(item, history))
 
 
 def _triage(ids: list[str], action: str, for_seconds: int | None = None) -> None:
@@ -327,6 +337,41 @@ def snooze(
 
 
 @app.command()
+def migrate(
+    to: str = typer.Option(..., "--to", help="A SQLite path or a postgresql:// URL (password from $PGPASSWORD).", metavar="PATH|URL"),
+    password_env: Optional[str] = typer.Option(None, "--password-env", help="The environment variable holding the target's password.", metavar="NAME"),
+) -> None:
+    """Copy this database, everything in it, into another; a second run copies nothing twice."""
+    from listen.storage.postgres import redact
+
+    listener = _listener()
+    try:
+        counts = listener.migrate(to, password_env)
+    finally:
+        listener.close()
+    print(f"copied into {redact(to)}: " + ", ".join(f"{n} new {table}" for table, n in counts.items()))
+
+
+@app.command()
+def assign(
+    ids: list[str] = typer.Argument(..., metavar="ID...", help="Ids from `listen inbox`."),
+    to: Optional[str] = typer.Option(None, "--to", help="Who on the team answers them.", metavar="NAME"),
+    unassign: bool = typer.Option(False, "--unassign", help="Assign them to nobody."),
+) -> None:
+    """Say who on the team answers these items (recorded in their history)."""
+    from listen import render
+
+    if (to is None) == (not unassign):
+        raise typer.BadParameter("give --to NAME or --unassign", param_hint="--to")
+    listener = _listener()
+    try:
+        items = listener.assign(ids, None if unassign else to)
+    finally:
+        listener.close()
+    _out().print(render.triaged(items, f"assigned to {to}" if to else "unassigned"), end="")
+
+
+@app.command()
 def feeds(check: bool = typer.Option(False, "--check", help="Try each feed's endpoint and credentials now.")) -> None:
     """The configured feeds and how their last pull went."""
     from listen import render
@@ -336,6 +381,11 @@ def feeds(check: bool = typer.Option(False, "--check", help="Try each feed's end
     try:
         if check:
             bad = 0
+            # The database too: silent page damage is reported here, not read as an empty inbox.
+            problems = listener.store.quick_check()
+            for p in problems[:20]:
+                print(f"✗ database: {render.inert(p, limit=300, one_line=True)}")
+            bad += bool(problems)
             for name, ok, error in listener.check():
                 if error:
                     bad += 1

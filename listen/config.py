@@ -12,11 +12,13 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from listen.durations import parse_duration
 from listen.errors import ConfigError
 from listen.flags import FlagSettings
 from listen.sources import REGISTRY, FeedConfig, Option, source_class
+from listen.waiting import DEFAULT_MAX_AGE, DEFAULT_REPLY_WITHIN
 
 CONFIG_ENV = "LISTEN_CONFIG"
 DB_ENV = "LISTEN_DB"
@@ -30,8 +32,13 @@ COMMON_FEED_KEYS: dict[str, Option] = {
 }
 
 SECTIONS: dict[str, dict[str, Option]] = {
-    "store": {"path": Option(str, "the database file, relative to this file", default="listen.db")},
-    "identity": {"names": Option(list, "our handles and names", default=[])},
+    "store": {
+        "path": Option(str, "the database file, relative to this file", default="listen.db"),
+        "url": Option(str, "a postgresql:// URL: a shared PostgreSQL database instead of the file"),
+        "password_env": Option(str, "the environment variable holding the PostgreSQL password"),
+    },
+    "identity": {"names": Option(list, "our handles and names", default=[]),
+                 "me": Option(str, "who I am on the team (listen assign, inbox --mine); else $LISTEN_USER")},
     "inbox": {
         "max_age": Option(str, "older unanswered mentions drop out", default="14d", duration=True),
         "reply_within": Option(str, "the response-time target", default="24h", duration=True),
@@ -98,8 +105,11 @@ class Config:
     path: Path | None
     db_path: Path
     identity: tuple[str, ...] = ()
-    max_age: int = 14 * 86400
-    reply_within: int = 86400
+    db_url: str | None = None  # PostgreSQL instead of db_path
+    db_password_env: str | None = None
+    me: str | None = None  # [identity] me, else $LISTEN_USER
+    max_age: int = DEFAULT_MAX_AGE
+    reply_within: int = DEFAULT_REPLY_WITHIN
     stale_after: int = 86400
     feeds: list[FeedConfig] = field(default_factory=list)
     flags: FlagSettings = field(default_factory=FlagSettings)
@@ -198,12 +208,22 @@ def _section(where: str, table: Any, spec: dict[str, Option], problems: list[str
     return out
 
 
+def is_db_url(target: str) -> bool:
+    return target.startswith(("postgresql://", "postgres://"))
+
+
+def _me(configured: str | None) -> str | None:
+    return (os.environ.get("LISTEN_USER") or configured or "").strip() or None
+
+
 def load(path: Path | None, db_override: str | None = None) -> Config:
     """Read and validate the config. Every problem is listed, each by its dotted path."""
     db_override = db_override or os.environ.get(DB_ENV)
     if path is None:
         if db_override:
-            return Config(path=None, db_path=Path(db_override))
+            if is_db_url(db_override):
+                return Config(path=None, db_path=Path("listen.db"), db_url=db_override, me=_me(None))
+            return Config(path=None, db_path=Path(db_override), me=_me(None))
         raise ConfigError(
             "listen.toml",
             ["no config file found (looked at --config, $LISTEN_CONFIG, ./listen.toml, "
@@ -260,10 +280,21 @@ def parse(data: dict[str, Any], path: Path, db_override: str | None = None) -> C
     if problems:
         raise ConfigError(str(path), problems + warnings)
 
-    store = db_override or s["store"]["path"]
+    url = db_override if db_override and is_db_url(db_override) else None
+    if not db_override and s["store"]["url"]:
+        if not is_db_url(s["store"]["url"]):
+            raise ConfigError(str(path), ["store.url: expected a postgresql:// URL"])
+        if urlsplit(s["store"]["url"]).password is not None:
+            raise ConfigError(str(path), ["store.url: the password must not be written in the file; set PGPASSWORD "
+                                          "or name a variable with store.password_env"])
+        url = s["store"]["url"]
+    store = s["store"]["path"] if url or not db_override else db_override
     return Config(
         path=path,
-        db_path=Path(db_override) if db_override else (base / os.path.expanduser(store)),
+        db_path=Path(db_override) if db_override and not url else (base / os.path.expanduser(store)),
+        db_url=url,
+        db_password_env=s["store"]["password_env"],
+        me=_me(s["identity"]["me"]),
         identity=identity,
         max_age=s["inbox"]["max_age"],
         reply_within=s["inbox"]["reply_within"],

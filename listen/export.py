@@ -7,11 +7,12 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
 
 from listen.models import Item
+from listen.waiting import UNANSWERED_OPEN, holds
 
 # Export columns, in order (CSV header). Documented in the README.
 COLUMNS = ["id", "feed", "network", "native_id", "url", "author", "author_name", "text", "created_at",
            "in_reply_to", "thread_id", "title", "ours", "flags", "reasons", "question_score", "negative_score",
-           "addressed_to_us", "state", "snoozed_until", "answered_at", "waiting_seconds"]
+           "addressed_to_us", "state", "snoozed_until", "answered_at", "waiting_seconds", "assignee"]
 
 
 def iso(ts: datetime | int | None) -> str | None:
@@ -40,6 +41,7 @@ def waiting_record(item: Item, now: int) -> dict[str, Any]:
         "thread_id": item.thread_id,
         "title": item.title,
         "state": item.state,
+        "assignee": item.assignee,
     }
 
 
@@ -50,7 +52,7 @@ def records(rows: Iterable[dict[str, Any]], now: int | None = None) -> Iterator[
     for r in rows:
         flags = [n for n in ("question", "negative") if r["question" if n == "question" else "negative"]]
         waiting = None
-        if not r["ours"] and r["answered_at"] is None and r["state"] == "open":
+        if holds(UNANSWERED_OPEN, r):
             waiting = max(0, now - r["created_at"])
         yield {
             "id": str(r["id"]),
@@ -75,6 +77,7 @@ def records(rows: Iterable[dict[str, Any]], now: int | None = None) -> Iterator[
             "snoozed_until": iso(r["snoozed_until"]),
             "answered_at": iso(r["answered_at"]),
             "waiting_seconds": waiting,
+            "assignee": r.get("assignee"),
         }
 
 

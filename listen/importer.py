@@ -154,6 +154,7 @@ def row_from_record(rec: Any, now: int, feed: str | None = None) -> dict[str, An
         "state": state,
         "snoozed_until": snoozed_until,
         "triaged_at": now if state != "open" or snoozed_until is not None else None,
+        "assignee": _text(rec, "assignee"),
         "first_seen": now,
         "updated_at": now,
     }

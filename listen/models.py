@@ -82,6 +82,7 @@ class Item:
     answered_at: datetime | None
     edited: bool = False
     addressed: bool = False  # a question put to us rather than to the room
+    assignee: str | None = None  # who on the team answers it
 
     @property
     def flags(self) -> list[str]:

@@ -73,6 +73,12 @@ class Puller:
         return [f for f in self.config.feeds if f.enabled]
 
     def run(self, names: list[str] | None = None, on_result: Callable[[PullResult], None] | None = None) -> list[PullResult]:
+        try:
+            return self._run(names, on_result)
+        finally:
+            self.store.release_feeds()
+
+    def _run(self, names: list[str] | None, on_result: Callable[[PullResult], None] | None) -> list[PullResult]:
         feeds = self.select(names)
         if not feeds and not self.config.feeds:
             raise ConfigError(str(self.config.path), ["no [[feeds]] configured; add one (see `listen init`)"])
@@ -81,7 +87,16 @@ class Puller:
         results: dict[str, PullResult] = {}
         started: dict[str, float] = {}
         due: list[tuple[FeedConfig, FetchState]] = []
+        # Many pullers, one database: a feed another pull is fetching is left to it
+        # (on SQLite the lock file already keeps pulls apart and every feed is ours).
+        claimed = set(self.store.claim_feeds([f.name for f in feeds]))
         for feed in feeds:
+            if feed.name not in claimed:
+                r = PullResult(feed.name, not_modified=True, warnings=["skipped: another listen pull is fetching it"])
+                results[feed.name] = r
+                if on_result:
+                    on_result(r)
+                continue
             state, fetch_after = self.store.fetch_state(feed.name)
             if fetch_after and fetch_after > now:
                 LOG.info("%s: skipped: rate limited, next fetch allowed in %ds", feed.name, fetch_after - now)

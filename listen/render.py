@@ -189,3 +189,25 @@ def pull_line(r: PullResult) -> str:
     if r.not_modified:
         return f"{r.feed}: not modified" + (f" ({inert(r.warnings[0], limit=160, one_line=True)})" if r.warnings else "")
     return f"{r.feed}: {r.new} new, {r.updated} updated ({r.seconds:.1f}s)"
+
+
+def history(item: Item, rows: list[dict[str, object]]) -> RenderableType:
+    """`listen show`'s triage history: who did what to the item, and when (UTC)."""
+    from datetime import datetime, timezone
+
+    parts: list[RenderableType] = [Rule("history", style="dim")]
+    if item.assignee:
+        parts.append(Text.assemble(("assigned to ", "dim"), _t(item.assignee, "bold", limit=60, one_line=True)))
+    for r in rows:
+        when = datetime.fromtimestamp(int(r["at"]), timezone.utc).strftime("%Y-%m-%d %H:%M")  # type: ignore[call-overload]
+        line = Text(f"{when}  ", style="dim")
+        line.append_text(_t(str(r["actor"] or "someone"), "bold", limit=40, one_line=True))
+        line.append(f" {r['action']}")
+        if r["detail"]:
+            detail = str(r["detail"])
+            if r["action"] == "snooze" and detail.isdigit():
+                detail = "until " + datetime.fromtimestamp(int(detail), timezone.utc).strftime("%Y-%m-%d %H:%M")
+            line.append(" ")
+            line.append_text(_t(detail, "", limit=80, one_line=True))
+        parts.append(line)
+    return Group(*parts)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Iterable, Mapping
 
 from listen.text import normalise_name
 
@@ -90,9 +90,133 @@ ADDRESSED_WEIGHT = 1.5
 
 
 def urgency(waiting_seconds: int, question: bool, negative: bool, addressed: bool = False) -> float:
-    w = 1.0
-    if negative:
-        w *= NEGATIVE_WEIGHT
-    if question and addressed:
-        w *= ADDRESSED_WEIGHT
-    return waiting_seconds * w
+    return urgency_of({"created_at": 0, "question": question, "negative": negative, "addressed": addressed},
+                      waiting_seconds)
+
+
+# -- The defaults, once -------------------------------------------------
+
+DEFAULT_MAX_AGE = 14 * 86400  # [inbox] max_age: older unanswered mentions drop out
+DEFAULT_REPLY_WITHIN = 86400  # [inbox] reply_within: the response-time target
+URGENCY_FACTORS: tuple[tuple[tuple[str, ...], float], ...] = (
+    (("negative",), NEGATIVE_WEIGHT),
+    (("question", "addressed"), ADDRESSED_WEIGHT),
+)
+
+
+# -- The waiting predicate, as data ---------------------------------------
+#
+# Written once, as a few terms over a stored row. Python evaluates them
+# (`Cond.test`) and storage turns the same terms into SQL (`Cond.sql`): the
+# inbox query, the stats counts, the export's waiting_seconds and the partial
+# index all come from here, and a test checks both readings agree.
+
+
+@dataclass(frozen=True)
+class Cond:
+    """One term: `column op value`, where value is a constant (rendered inline,
+    so a partial index on it matches) or the name of a parameter (a `?`)."""
+
+    column: str
+    op: str  # "=", "IS NULL", ">=", "<=", "ANY" (one of the columns is true)
+    value: object = None
+    param: str | None = None
+    columns: tuple[str, ...] = ()
+
+    def sql(self) -> tuple[str, list[str]]:
+        if self.op == "IS NULL":
+            return f"{self.column} IS NULL", []
+        if self.op == "ANY":
+            return "(" + " OR ".join(f"{c} = 1" for c in self.columns) + ")", []
+        if self.param is not None:
+            return f"{self.column} {self.op} ?", [self.param]
+        v = self.value
+        lit = f"'{v}'" if isinstance(v, str) else str(int(v) if isinstance(v, bool) else v)
+        return f"{self.column} {self.op} {lit}", []
+
+    def test(self, row: Mapping[str, Any], env: Mapping[str, Any]) -> bool:
+        if self.op == "IS NULL":
+            return row[self.column] is None
+        if self.op == "ANY":
+            return any(bool(row[c]) for c in self.columns)
+        v = env[self.param] if self.param is not None else self.value
+        got = row[self.column]
+        if self.op == "=":
+            return bool(got == v)
+        if self.op == ">=":
+            return bool(got >= v)
+        if self.op == "<=":
+            return bool(got <= v)
+        raise ValueError(self.op)
+
+
+@dataclass(frozen=True)
+class NotSnoozed:
+    """Not snoozed, or the snooze is over by `now`."""
+
+    column: str = "snoozed_until"
+
+    def sql(self) -> tuple[str, list[str]]:
+        return f"({self.column} IS NULL OR {self.column} <= ?)", ["now"]
+
+    def test(self, row: Mapping[str, Any], env: Mapping[str, Any]) -> bool:
+        return row[self.column] is None or bool(row[self.column] <= env["now"])
+
+
+Term = Cond | NotSnoozed
+
+# A mention nobody has answered or closed. Stats' `waiting` is this and flagged:
+# the contract counts a snoozed or old mention as still waiting there, since
+# snoozing hides a mention, it does not answer it.
+UNANSWERED_OPEN: tuple[Term, ...] = (Cond("ours", "=", 0), Cond("answered_at", "IS NULL"), Cond("state", "=", "open"))
+FLAGGED: tuple[Term, ...] = (Cond("", "ANY", columns=("question", "negative")),)
+# The inbox: also within the window (env "cutoff") and not snoozed at env "now".
+IN_WINDOW: tuple[Term, ...] = (Cond("created_at", ">=", param="cutoff"), NotSnoozed())
+
+
+def inbox_terms(include_unflagged: bool = False) -> tuple[Term, ...]:
+    return UNANSWERED_OPEN + IN_WINDOW + (() if include_unflagged else FLAGGED)
+
+
+def inbox_env(now: int, max_age: int = DEFAULT_MAX_AGE, since: int | None = None) -> dict[str, int]:
+    """The parameters of inbox_terms: `since` narrows the window, never widens it."""
+    cutoff = now - max_age
+    if since is not None:
+        cutoff = max(cutoff, now - since)
+    return {"now": now, "cutoff": cutoff}
+
+
+def to_sql(terms: tuple[Term, ...], env: Mapping[str, Any] | None = None) -> tuple[str, list[Any]]:
+    """The terms as one SQL condition with `?` placeholders, and their values from `env`."""
+    parts, params = [], []
+    for t in terms:
+        s, names = t.sql()
+        parts.append(s)
+        params += [(env or {})[n] for n in names]
+    return " AND ".join(parts), params
+
+
+def holds(terms: tuple[Term, ...], row: Mapping[str, Any], env: Mapping[str, Any] | None = None) -> bool:
+    return all(t.test(row, env or {}) for t in terms)
+
+
+def is_waiting(row: Mapping[str, Any], now: int, max_age: int = DEFAULT_MAX_AGE,
+               include_unflagged: bool = False, since: int | None = None) -> bool:
+    """The inbox's rule for one stored row."""
+    return holds(inbox_terms(include_unflagged), row, inbox_env(now, max_age, since))
+
+
+def urgency_of(row: Mapping[str, Any], now: int) -> float:
+    """urgency() of a stored row: the inbox sorts by this, descending, then by id."""
+    w = float(now - row["created_at"])
+    for columns, weight in URGENCY_FACTORS:
+        if all(row[c] for c in columns):
+            w *= weight
+    return w
+
+
+def urgency_sql() -> str:
+    """urgency_of() in SQL, taking `now` as its one `?`."""
+    factors = "".join(f" * (CASE WHEN {' AND '.join(f'{c} = 1' for c in cols)} THEN {weight!r} ELSE 1.0 END)"
+                      for cols, weight in URGENCY_FACTORS)
+    return f"CAST((? - created_at) AS DOUBLE PRECISION){factors}"

@@ -13,13 +13,14 @@ from listen.app import Listener
 from listen.config import load
 from listen.demo import CONFIG, DEMO_NOW, SAMPLES
 from listen.storage import open_store
+from tests.conftest import pg_server
 from tests.helpers import jsonl, listen_here
 
 D = 86400
 NOW = int(DEMO_NOW)
 
 
-def listen(config: Path, *args: str, db: Path | None = None, stdin: str | None = None):
+def listen(config: Path, *args: str, db: Path | str | None = None, stdin: str | None = None):
     return listen_here("--config", str(config), *(["--db", str(db)] if db else []), *args, stdin=stdin)
 
 
@@ -67,7 +68,7 @@ def original(tmp_path):
     listener.close()
 
 
-def test_export_import_export_is_identical(original, tmp_path):
+def test_export_import_export_is_identical(original, tmp_path, backend):
     cfg, a = original
     first = export_lines(a)
     recs = steady(first)
@@ -80,7 +81,8 @@ def test_export_import_export_is_identical(original, tmp_path):
     dump = tmp_path / "export.jsonl"
     dump.write_text("".join(line + "\n" for line in first), encoding="utf-8")
 
-    fresh = tmp_path / "fresh" / "listen.db"
+    # Restored into SQLite, and into PostgreSQL: the same records, the same inbox and stats.
+    fresh = tmp_path / "fresh" / "listen.db" if backend == "sqlite" else pg_server().new_database()
     r = listen(cfg, "import", str(dump), db=fresh)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == f"imported {len(recs)} items ({len(recs)} new, 0 updated)"

@@ -49,11 +49,7 @@ def ids(store, feed: str) -> dict[str, int]:
     return {r[0]: r[1] for r in store.conn.execute("SELECT native_id, id FROM items WHERE feed = ?", (feed,))}
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = open_store(tmp_path / "t.db")
-    yield s
-    s.close()
+# `store` (conftest) runs each test on SQLite and on PostgreSQL.
 
 
 @pytest.fixture
@@ -248,6 +244,8 @@ def test_negative_since_is_refused(store):
 
 
 def test_queries_use_the_created_index(history):
+    if history.dialect.name != "sqlite":
+        pytest.skip("SQLite's query planner; PostgreSQL plans by its own statistics")
     seen: list[str] = []
     history.conn.set_trace_callback(seen.append)
     try:
@@ -259,7 +257,9 @@ def test_queries_use_the_created_index(history):
     assert len(selects) >= 8
     for q in selects:
         plan = " | ".join(r[3] for r in history.conn.execute("EXPLAIN QUERY PLAN " + q))
-        assert "USING INDEX items_created" in plan, (q, plan)
+        # items_unanswered is items_created cut to the open, unanswered mentions (the
+        # waiting predicate's own terms): just as ordered, and smaller.
+        assert "USING INDEX items_created" in plan or "USING INDEX items_unanswered" in plan, (q, plan)
 
 
 # -- rendering ---------------------------------------------------------------

@@ -12,18 +12,15 @@ from tests.helpers import T0, raw, save
 H = 3600
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = open_store(tmp_path / "listen.db")
-    yield s
-    s.close()
+# `store` (conftest) runs each test on SQLite and on PostgreSQL.
 
 
-def count(store, where="1"):
+def count(store, where="1 = 1"):
     return store.conn.execute(f"SELECT count(*) FROM items WHERE {where}").fetchone()[0]
 
 
-def test_new_database_is_wal_and_versioned(store):
+def test_new_database_is_wal_and_versioned(tmp_path):
+    store = open_store(tmp_path / "listen.db")
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.conn.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION
 
@@ -206,3 +203,61 @@ def test_answer_to_a_later_message_arriving_in_later_batches(store):
     # a fresh question from her afterwards is not answered by the old reply
     save(store, "f", [raw("q3", "ann", "And how do I import?", T0 - 1 * H, thread="t")])
     assert [i.native_id for i in store.inbox(T0, max_age=86400)] == ["q3"]
+
+
+def _damaged_db(tmp_path, stale_marker: bool):
+    """A database whose index pages are overwritten, where the table itself still opens."""
+    import socket
+
+    p = tmp_path / "damaged.db"
+    s = open_store(p)
+    save(s, "f", [raw(str(i), f"user{i}", f"question number {i}?", T0 - i) for i in range(3000)])
+    if stale_marker:  # what a killed listen leaves behind: its open-marker, its process gone
+        s.conn.execute("INSERT INTO meta (key, value) VALUES (?, '')", (f"open:{socket.gethostname()}:999999999:1",))
+    s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    pages = [r[0] for r in s.conn.execute("SELECT pageno FROM dbstat WHERE name = 'items_created'")] \
+        if s.conn.execute("SELECT 1 FROM pragma_module_list WHERE name = 'dbstat'").fetchone() else []
+    page_size = s.conn.execute("PRAGMA page_size").fetchone()[0]
+    s.close()
+    if not pages:
+        pytest.skip("this SQLite has no dbstat to find an index page")
+    with open(p, "r+b") as fh:
+        fh.seek((pages[len(pages) // 2] - 1) * page_size + 8)
+        fh.write(b"\xff" * 64)
+    return p
+
+
+def test_an_unclean_shutdown_is_followed_by_a_quick_check(tmp_path):
+    p = _damaged_db(tmp_path, stale_marker=True)
+    with pytest.raises(StorageError, match="damaged .*unclean shutdown"):
+        open_store(p)
+
+
+def test_a_clean_open_skips_the_check_and_feeds_check_reports_damage(tmp_path):
+    p = _damaged_db(tmp_path, stale_marker=False)
+    s = open_store(p)  # closed cleanly last time: no check on open
+    try:
+        assert s.quick_check() != []
+    finally:
+        s.close()
+    cfg = tmp_path / "listen.toml"
+    cfg.write_text('[identity]\nnames = ["acme"]\n')
+    import os
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "listen", "--config", str(cfg), "--db", str(p), "feeds", "--check"],
+                       capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}, timeout=60)
+    assert r.returncode == 1 and "✗ database:" in r.stdout, (r.stdout, r.stderr)
+
+
+def test_a_sound_database_passes_its_checks(tmp_path):
+    p = tmp_path / "ok.db"
+    s = open_store(p)
+    save(s, "f", [raw("1", "ann", "hi?", T0)])
+    assert s.quick_check() == []
+    s.close()
+    s = open_store(p)  # the previous close removed its marker; this open has its own only
+    assert [r[0].split(":")[2] for r in s.conn.execute("SELECT key FROM meta WHERE key LIKE 'open:%'")] == \
+        [str(__import__("os").getpid())]
+    s.close()

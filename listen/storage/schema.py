@@ -43,6 +43,7 @@ CREATE TABLE items (
     updated_at INTEGER NOT NULL,
     edits INTEGER NOT NULL DEFAULT 0,
     raw TEXT,                          -- the payload as received, for re-flagging and re-parsing
+    assignee TEXT,                     -- who on the team answers it (listen assign)
     UNIQUE (feed, native_id)
 );
 CREATE INDEX items_thread ON items (feed, thread_id);
@@ -77,6 +78,17 @@ CREATE TABLE feeds (
 );
 
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+
+-- Who did what to an item, and when: every triage action, by whoever made it.
+CREATE TABLE triage_log (
+    id INTEGER PRIMARY KEY,
+    item_id INTEGER NOT NULL REFERENCES items (id),
+    action TEXT NOT NULL,              -- done | ignore | snooze | reopen | assign | unassign | mark
+    detail TEXT,                       -- e.g. the assignee, the snooze's end, the marks
+    actor TEXT,                        -- [identity] me or $LISTEN_USER, NULL when unknown
+    at INTEGER NOT NULL
+);
+CREATE INDEX triage_log_item ON triage_log (item_id);
 """
 
 # Each migration upgrades from version N-1 to N and receives a sqlite-utils
@@ -84,6 +96,25 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
 # rebuilds SQLite's ALTER TABLE cannot). Append only; never edit one that has
 # shipped. The docstring says why it exists.
 MIGRATIONS: list[Callable[[Any], None]] = []
+
+# Migrations as portable SQL statements, by the version they bring the schema to:
+# SQLite runs them through MIGRATIONS, PostgreSQL (storage/postgres.py) directly.
+SQL_MIGRATIONS: dict[int, list[str]] = {}
+
+
+def _v2_team_triage(db: Any) -> None:
+    """Team triage: items.assignee (listen assign) and triage_log, who did what to an item and when."""
+    for statement in SQL_MIGRATIONS[2]:
+        db.execute(statement)
+
+
+SQL_MIGRATIONS[2] = [
+    "ALTER TABLE items ADD COLUMN assignee TEXT",
+    "CREATE TABLE triage_log (id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL REFERENCES items (id),"
+    " action TEXT NOT NULL, detail TEXT, actor TEXT, at INTEGER NOT NULL)",
+    "CREATE INDEX triage_log_item ON triage_log (item_id)",
+]
+MIGRATIONS.append(_v2_team_triage)
 
 VERSION = 1 + len(MIGRATIONS)
 

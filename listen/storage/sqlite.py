@@ -1,37 +1,82 @@
-"""The SQLite store: WAL, one write transaction per feed batch, upserts by (feed, native id)."""
+"""The SQL store: WAL, one write transaction per feed batch, upserts by (feed, native id).
+
+`SqliteStore` holds the SQL of every backend. Its statements are portable
+(`?` and `:name` placeholders, `INSERT ... ON CONFLICT`, no SQLite-only
+functions); what differs between databases sits in a small `Dialect`, and
+`listen.storage.postgres.PostgresStore` runs these same methods through a
+connection that speaks sqlite3's placeholders. A new method written here in
+portable SQL works on PostgreSQL unchanged.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Iterator
 
 from listen.errors import NotFound, StorageError
 from listen.models import FeedStatus, FetchState, Item
 from listen.storage import schema
-from listen.waiting import ADDRESSED_WEIGHT, NEGATIVE_WEIGHT, Identity, Node
-
-AnswerRule = Callable[[Iterable[Node]], dict[str, "int | None"]]
+from listen import threads, waiting
+from listen.threads import CONTENT, FLAG_COLUMNS, AnswerRule
+from listen.waiting import DEFAULT_MAX_AGE, DEFAULT_REPLY_WITHIN, Identity
 
 BUSY_TIMEOUT_MS = 30_000
 CHUNK = 500  # host parameters per IN (...) query, well under SQLite's limit
 
-# Columns a source provides; compared to decide whether a re-pulled item changed.
-CONTENT = ("author", "author_name", "text", "created_at", "url", "in_reply_to", "title")
-FLAG_COLUMNS = ("question", "negative", "addressed", "question_score", "negative_score", "reasons", "flags_version")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The few things SQL backends write differently. Everything else is shared."""
+
+    name: str
+    greatest: str = "max"  # scalar max/min of two values
+    least: str = "min"
+    unindexed: str = "+"  # keeps SQLite's planner off an index for a term
+    new_id: str = "NULL"  # what to insert as items.id to get a fresh one
+    index_hint: bool = True  # INDEXED BY
+    reset_ids: str = ""  # after inserting explicit ids: move the id sequence past them
+    tables_sql: str = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+
+    def items_by(self, index: str) -> str:
+        return f"items INDEXED BY {index}" if self.index_hint else "items"
+
+
+SQLITE = Dialect("sqlite")
 INSERT_COLUMNS = ("feed", "network", "native_id", "author_key", "thread_id", "ours_hint", "ours", "raw",
                   "first_seen", "updated_at", *CONTENT, *FLAG_COLUMNS)
 # What an imported export record restores (import_rows); raw and edit history are not exported.
 IMPORT_COLUMNS = ("feed", "network", "native_id", "author_key", "thread_id", "ours_hint", "ours", "first_seen",
-                  "updated_at", *CONTENT, *FLAG_COLUMNS, "answered_at", "state", "snoozed_until", "triaged_at")
+                  "updated_at", *CONTENT, *FLAG_COLUMNS, "answered_at", "state", "snoozed_until", "triaged_at",
+                  "assignee")
 
 
 def _dt(ts: int | None) -> datetime | None:
     return None if ts is None else datetime.fromtimestamp(ts, timezone.utc)
+
+
+def _dead(marker: str, host: str) -> bool:
+    """Is the process that wrote this open-marker gone? Only this host's can be known."""
+    try:
+        _, h, pid, _ = marker.split(":", 3)
+    except ValueError:
+        return True
+    if h != host:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, ValueError):
+        return False
+    return False
 
 
 def _chunks(seq: list[Any], n: int = CHUNK) -> Iterator[list[Any]]:
@@ -54,11 +99,18 @@ def _describe(e: sqlite3.Error, path: str) -> str:
     return f"{path}: database error: {msg}"
 
 
-def open_store(path: str | os.PathLike[str]) -> SqliteStore:
-    return SqliteStore(Path(path))
+def open_store(target: str | os.PathLike[str], password_env: str | None = None) -> SqliteStore:
+    """A SQLite file, or PostgreSQL for a postgresql:// URL (listen.storage.postgres)."""
+    if isinstance(target, str) and target.startswith(("postgresql://", "postgres://")):
+        from listen.storage.postgres import PostgresStore
+
+        return PostgresStore(target, password_env)
+    return SqliteStore(Path(target))
 
 
 class SqliteStore:
+    dialect = SQLITE
+
     def __init__(self, path: Path):
         self.path = str(path)
         try:
@@ -80,9 +132,55 @@ class SqliteStore:
             # 64 MB of page cache: a big import touches index pages all over the file.
             self.conn.execute("PRAGMA cache_size = -65536")
             self._migrate()
+        self._marker: str | None = None
+        if self.path != ":memory:":
+            self._check_after_crash()
 
     def close(self) -> None:
+        if self._marker is not None:
+            try:
+                self.conn.execute("DELETE FROM meta WHERE key = ?", (self._marker,))
+            except sqlite3.Error:
+                pass  # read-only, or going away: the next open will check
         self.conn.close()
+
+    def quick_check(self) -> list[str]:
+        """What SQLite's quick_check finds wrong with the file's pages; [] when sound."""
+        with self._errors():
+            rows = [str(r[0]) for r in self.conn.execute("PRAGMA quick_check")]
+        return [] if rows == ["ok"] else rows
+
+    def _check_after_crash(self) -> None:
+        """Each open leaves a marker in meta that close removes. A marker whose process
+        is gone means a listen was killed or crashed: check the pages before reading
+        them, and refuse a damaged file loudly instead of answering from it."""
+        host = socket.gethostname()
+        try:
+            markers = [r[0] for r in self.conn.execute("SELECT key FROM meta WHERE key LIKE 'open:%'")]
+        except sqlite3.Error:
+            return
+        dead = [k for k in markers if _dead(k, host)]
+        if dead:
+            problems = self.quick_check()
+            if problems:
+                raise StorageError(f"{self.path}: the database is damaged (found after an unclean shutdown: "
+                                   f"{'; '.join(problems[:3])}); restore it from a backup or export what reads")
+        marker = f"open:{host}:{os.getpid()}:{id(self)}"
+        try:
+            with self._write() as c:
+                c.executemany("DELETE FROM meta WHERE key = ?", [(k,) for k in dead])
+                c.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (marker, ""))
+            self._marker = marker
+        except StorageError:
+            pass  # a read-only file still reads
+
+    # -- many pullers: the lock file (listen.lock) already keeps pulls apart on SQLite
+
+    def claim_feeds(self, names: list[str]) -> list[str]:
+        return list(names)
+
+    def release_feeds(self) -> None:
+        pass
 
     # -- plumbing ---------------------------------------------------------
 
@@ -177,72 +275,46 @@ class SqliteStore:
 
     def _save(self, c: sqlite3.Connection, feed: str, network: str, rows: list[dict[str, Any]],
               answer_rule: AnswerRule, now: int) -> tuple[int, int]:
-        existing: dict[str, sqlite3.Row] = {}
+        """Read what the batch touches, let listen.threads decide, apply its intents."""
+        existing: dict[str, Any] = {}
         ids = list({r["native_id"] for r in rows})
         for part in _chunks(ids):
             q = f"SELECT id, native_id, thread_id, {', '.join(CONTENT)}, {', '.join(FLAG_COLUMNS[:2])}, flags_version" \
                 f" FROM items WHERE feed = ? AND native_id IN ({','.join('?' * len(part))})"
             for row in c.execute(q, (feed, *part)):
                 existing[row["native_id"]] = row
-
-        for r in rows:
-            if r["created_at"] is None:  # an undated entry keeps the time we first saw it
-                old = existing.get(r["native_id"])
-                r["created_at"] = old["created_at"] if old is not None else now
-        rows = sorted(rows, key=lambda r: r["created_at"])  # parents before replies, mostly
-        thread_of: dict[str, str] = {k: r["thread_id"] for k, r in existing.items()}
-        in_batch = {r["native_id"] for r in rows}
-        parents = sorted({p for r in rows if (p := r.get("in_reply_to")) and p not in in_batch and p not in thread_of})
-        for part in _chunks(parents):  # one query for the parents stored earlier, not one each
+        threads.fill_dates(rows, existing, now)
+        parent_threads: dict[str, str] = {}
+        for part in _chunks(threads.parents_to_look_up(rows, existing)):  # one query, not one each
             q = f"SELECT native_id, thread_id FROM items WHERE feed = ? AND native_id IN ({','.join('?' * len(part))})"
-            thread_of.update(c.execute(q, (feed, *part)).fetchall())
-        touched: set[str] = set()
-        parents_to_find: set[str] = set()
-        inserted: list[dict[str, Any]] = []
-        new = updated = 0
-        for r in rows:
-            key = r["native_id"]
-            old = existing.get(key)
-            if old is not None and all(old[k] == r[k] for k in CONTENT) and old["flags_version"] == r["flags_version"] \
-                    and (r.get("thread_id") is None or r["thread_id"] == old["thread_id"]):
-                continue  # unchanged: nothing rewritten
-            parent = r.get("in_reply_to")
-            # Parent not seen yet: it is the best guess at the root until it arrives.
-            thread = r.get("thread_id") or (thread_of.setdefault(parent, parent) if parent else None) or key
-            thread_of[key] = thread
-            if r["ours"] and r.get("in_reply_to"):
-                parents_to_find.add(r["in_reply_to"])
-            values = {**r, "feed": feed, "network": network, "thread_id": thread, "updated_at": now, "first_seen": now}
-            if old is None:
-                inserted.append(values)
-                new += 1
-            else:
-                if old["text"] != r["text"]:
-                    c.execute("INSERT INTO item_edits (item_id, text, replaced_at) VALUES (?, ?, ?)",
-                              (old["id"], old["text"], now))
-                cols = ("author_key", "thread_id", "ours_hint", "ours", "raw", "updated_at", *CONTENT, *FLAG_COLUMNS)
-                c.execute(f"UPDATE items SET {', '.join(f'{k} = ?' for k in cols)}, edits = edits + ? WHERE id = ?",
-                          [values[k] for k in cols] + [int(old["text"] != r["text"]), old["id"]])
-                touched.update((old["thread_id"], thread))  # rare: recompute what it may change
-                updated += 1
+            parent_threads.update((r[0], r[1]) for r in c.execute(q, (feed, *part)).fetchall())
+        plan = threads.plan_batch(feed, network, rows, existing, parent_threads, now)
 
-        c.executemany(f"INSERT INTO items ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(INSERT_COLUMNS))})"
-                      f" ON CONFLICT (feed, native_id) DO NOTHING",
-                      [[v[k] for k in INSERT_COLUMNS] for v in inserted])
-        # Replies that arrived before their parent guessed the parent was their root;
-        # give them its real root so the whole conversation shares one thread id.
-        moved = {v["native_id"]: v["thread_id"] for v in inserted if v["thread_id"] != v["native_id"]}
-        for part in _chunks(list(moved)):
+        cols = threads.UPDATE_COLUMNS
+        for u in plan.updates:
+            if u.replaced_text is not None:
+                c.execute("INSERT INTO item_edits (item_id, text, replaced_at) VALUES (?, ?, ?)",
+                          (u.id, u.replaced_text, now))
+            c.execute(f"UPDATE items SET {', '.join(f'{k} = ?' for k in cols)}, edits = edits + ? WHERE id = ?",
+                      [u.values[k] for k in cols] + [int(u.replaced_text is not None), u.id])
+        if plan.inserts:
+            c.executemany(f"INSERT INTO items ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(INSERT_COLUMNS))})"
+                          f" ON CONFLICT (feed, native_id) DO NOTHING",
+                          [[v[k] for k in INSERT_COLUMNS] for v in plan.inserts])
+        touched = set(plan.touched)
+        for part in _chunks(list(plan.reroots)):
             q = f"SELECT DISTINCT thread_id FROM items WHERE feed = ? AND thread_id IN ({','.join('?' * len(part))})"
             for (guess,) in c.execute(q, (feed, *part)).fetchall():
-                c.execute("UPDATE items SET thread_id = ? WHERE feed = ? AND thread_id = ?", (moved[guess], feed, guess))
-                touched.add(moved[guess])
-        mentions = [v for v in inserted if not v["ours"]]
+                c.execute("UPDATE items SET thread_id = ? WHERE feed = ? AND thread_id = ?",
+                          (plan.reroots[guess], feed, guess))
+                touched.add(plan.reroots[guess])
+        mentions = [v for v in plan.inserts if not v["ours"]]
         self._wake_snoozed(c, feed, mentions)
 
         # A new mention changes who is answered only if a reply of ours to it was
         # stored before it (replies can arrive first). Our new replies touch their
         # parents' threads below. Nothing else needs the rule re-run.
+        parents_to_find = set(plan.parents)
         keys = [v["native_id"] for v in mentions]
         for part in _chunks(keys):
             q = f"SELECT DISTINCT in_reply_to FROM items WHERE feed = ? AND ours = 1 AND in_reply_to IN ({','.join('?' * len(part))})"
@@ -254,23 +326,19 @@ class SqliteStore:
             q = f"SELECT thread_id FROM items WHERE feed = ? AND native_id IN ({','.join('?' * len(part))})"
             touched.update(row[0] for row in c.execute(q, (feed, *part)))
         self._recompute_answered(c, feed, touched, answer_rule)
-        return new, updated
+        return plan.counts
 
     def _wake_snoozed(self, c: sqlite3.Connection, feed: str, arrivals: list[dict[str, Any]]) -> None:
-        """A new message from someone wakes what they said before in that conversation."""
         if not arrivals:
             return
         snoozed = c.execute("SELECT id, native_id, thread_id, author_key FROM items"
                             " WHERE feed = ? AND snoozed_until IS NOT NULL", (feed,)).fetchall()
-        if not snoozed:
-            return
-        said = {(v["thread_id"], v["author_key"]): v["native_id"] for v in arrivals}
-        wake = [(r["id"],) for r in snoozed
-                if said.get((r["thread_id"], r["author_key"]), r["native_id"]) != r["native_id"]]
-        c.executemany("UPDATE items SET snoozed_until = NULL WHERE id = ?", wake)
+        wake = threads.snoozes_to_wake(snoozed, arrivals)
+        if wake:
+            c.executemany("UPDATE items SET snoozed_until = NULL WHERE id = ?", [(i,) for i in wake])
 
-    def _recompute_answered(self, c: sqlite3.Connection, feed: str, threads: set[str], rule: AnswerRule) -> None:
-        for part in _chunks(sorted(threads)):
+    def _recompute_answered(self, c: sqlite3.Connection, feed: str, touched: set[str], rule: AnswerRule) -> None:
+        for part in _chunks(sorted(touched)):
             marks = ",".join("?" * len(part))
             mentions = c.execute(
                 f"SELECT id, native_id, author_key, created_at, in_reply_to, answered_at FROM items"
@@ -278,15 +346,14 @@ class SqliteStore:
             if not mentions:
                 continue
             keys = [m["native_id"] for m in mentions]
-            nodes = [Node(m["native_id"], m["author_key"], m["created_at"], m["in_reply_to"], False) for m in mentions]
+            replies: list[Any] = []
             for kpart in _chunks(keys):
                 q = f"SELECT native_id, author_key, created_at, in_reply_to FROM items" \
                     f" WHERE feed = ? AND ours = 1 AND in_reply_to IN ({','.join('?' * len(kpart))})"
-                nodes += [Node(o[0], o[1], o[2], o[3], True) for o in c.execute(q, (feed, *kpart))]
-            answered = rule(nodes)
-            changes = [(answered.get(m["native_id"]), m["id"]) for m in mentions
-                       if answered.get(m["native_id"]) != m["answered_at"]]
-            c.executemany("UPDATE items SET answered_at = ? WHERE id = ?", changes)
+                replies += c.execute(q, (feed, *kpart)).fetchall()
+            changes = threads.answered_changes(mentions, replies, rule)
+            if changes:
+                c.executemany("UPDATE items SET answered_at = ? WHERE id = ?", changes)
 
     def apply_identity(self, identity: Identity, answer_rule: AnswerRule) -> int:
         """Re-decide `ours` for stored items when [identity] names changed. Returns items changed."""
@@ -295,22 +362,27 @@ class SqliteStore:
             row = self.conn.execute("SELECT value FROM meta WHERE key = 'identity'").fetchone()
         if row is not None and row[0] == fp:
             return 0
-        self.conn.create_function("listen_ours", 3, lambda h, a, n: int(identity.is_ours(h, a, n)),
-                                  deterministic=True)
         with self._write() as c:
-            changed = c.execute(
-                "UPDATE items SET ours = listen_ours(ours_hint, author, author_name)"
-                " WHERE ours != listen_ours(ours_hint, author, author_name)"
-                " RETURNING feed, thread_id, in_reply_to").fetchall()
+            changed: list[Any] = []
+            last = 0
+            while True:  # in slices: the rule is Python's (listen.threads), the rows come to it
+                rows = c.execute("SELECT id, feed, thread_id, in_reply_to, ours_hint, author, author_name, ours"
+                                 " FROM items WHERE id > ? ORDER BY id LIMIT 20000", (last,)).fetchall()
+                if not rows:
+                    break
+                last = rows[-1]["id"]
+                changed += threads.ours_changes(rows, identity)
+            c.executemany("UPDATE items SET ours = ? WHERE id = ?", [(1 - r["ours"], r["id"]) for r in changed])
             by_feed: dict[str, set[str]] = {}
-            for feed, thread, parent in changed:
-                by_feed.setdefault(feed, set()).add(thread)
+            for r in changed:
+                feed, parent = r["feed"], r["in_reply_to"]
+                by_feed.setdefault(feed, set()).add(r["thread_id"])
                 if parent:
                     t = c.execute("SELECT thread_id FROM items WHERE feed = ? AND native_id = ?", (feed, parent)).fetchone()
                     if t:
                         by_feed[feed].add(t[0])
-            for feed, threads in by_feed.items():
-                self._recompute_answered(c, feed, threads, answer_rule)
+            for feed, touched in by_feed.items():
+                self._recompute_answered(c, feed, touched, answer_rule)
             c.execute("INSERT INTO meta (key, value) VALUES ('identity', ?)"
                       " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (fp,))
         return len(changed)
@@ -321,7 +393,7 @@ class SqliteStore:
         last = 0
         # Every pull asks this of the recent window, and usually finds nothing:
         # the created_at index keeps that a short range scan, not a table scan.
-        source, recent = ("items", "") if since is None else ("items INDEXED BY items_created", " AND created_at >= ?")
+        source, recent = ("items", "") if since is None else (self.dialect.items_by("items_created"), " AND created_at >= ?")
         while True:
             with self._errors():
                 rows = self.conn.execute(
@@ -347,7 +419,8 @@ class SqliteStore:
         cols = IMPORT_COLUMNS
         kept = ("feed", "native_id", "first_seen")
         sql = (f"INSERT INTO items (id, {', '.join(cols)}) VALUES"
-               " (CASE WHEN :id IS NULL OR EXISTS (SELECT 1 FROM items WHERE id = :id) THEN NULL ELSE :id END,"
+               f" (CASE WHEN CAST(:id AS BIGINT) IS NULL OR EXISTS (SELECT 1 FROM items WHERE id = CAST(:id AS BIGINT))"
+               f" THEN {self.dialect.new_id} ELSE CAST(:id AS BIGINT) END,"
                f" {', '.join(':' + k for k in cols)}) ON CONFLICT (feed, native_id) DO UPDATE SET"
                f" {', '.join(f'{k} = excluded.{k}' for k in cols if k not in kept)}")
         keys: dict[str, set[str]] = {}
@@ -376,34 +449,33 @@ class SqliteStore:
             question=bool(row["question"]), negative=bool(row["negative"]),
             reasons=json.loads(row["reasons"] or "[]"), state=row["state"],
             snoozed_until=_dt(row["snoozed_until"]), answered_at=_dt(row["answered_at"]),
-            edited=bool(row["edits"]), addressed=bool(row["addressed"]),
+            edited=bool(row["edits"]), addressed=bool(row["addressed"]), assignee=row["assignee"],
         )
 
     _ITEM_COLUMNS = ("id, feed, network, native_id, author, author_name, text, created_at, url, in_reply_to,"
                      " thread_id, title, ours, question, negative, addressed, reasons, state, snoozed_until,"
-                     " answered_at, edits")
+                     " answered_at, edits, assignee")
 
     def _inbox_where(self, now: int, max_age: int, include_unflagged: bool, feeds: list[str] | None,
-                     since: int | None) -> tuple[str, list[Any]]:
-        cutoff = now - max_age
-        if since is not None:
-            cutoff = max(cutoff, now - since)
-        where = ["ours = 0", "answered_at IS NULL", "state = 'open'", "created_at >= ?",
-                 "(snoozed_until IS NULL OR snoozed_until <= ?)"]
-        params: list[Any] = [cutoff, now]
-        if not include_unflagged:
-            where.append("(question = 1 OR negative = 1)")
+                     since: int | None, assignee: str | None = None, unassigned: bool = False
+                     ) -> tuple[str, list[Any]]:
+        # The rule is listen.waiting's; this only adds the filters people choose.
+        where, params = waiting.to_sql(waiting.inbox_terms(include_unflagged), waiting.inbox_env(now, max_age, since))
         if feeds:
-            where.append(f"feed IN ({','.join('?' * len(feeds))})")
+            where += f" AND feed IN ({','.join('?' * len(feeds))})"
             params += feeds
-        return " AND ".join(where), params
+        if assignee is not None:
+            where += " AND assignee = ?"
+            params.append(assignee)
+        if unassigned:
+            where += " AND assignee IS NULL"
+        return where, params
 
     def inbox(self, now: int, *, max_age: int, include_unflagged: bool = False, feeds: list[str] | None = None,
-              since: int | None = None, limit: int | None = None) -> list[Item]:
-        where, params = self._inbox_where(now, max_age, include_unflagged, feeds, since)
-        order = (f"(? - created_at) * (CASE WHEN negative = 1 THEN {NEGATIVE_WEIGHT} ELSE 1.0 END)"
-                 f" * (CASE WHEN question = 1 AND addressed = 1 THEN {ADDRESSED_WEIGHT} ELSE 1.0 END) DESC, id")
-        sql = f"SELECT {self._ITEM_COLUMNS} FROM items WHERE {where} ORDER BY {order}"
+              since: int | None = None, limit: int | None = None, assignee: str | None = None,
+              unassigned: bool = False) -> list[Item]:
+        where, params = self._inbox_where(now, max_age, include_unflagged, feeds, since, assignee, unassigned)
+        sql = f"SELECT {self._ITEM_COLUMNS} FROM items WHERE {where} ORDER BY {waiting.urgency_sql()} DESC, id"
         params.append(now)
         if limit is not None:
             sql += " LIMIT ?"
@@ -412,14 +484,15 @@ class SqliteStore:
             return [self._item(r) for r in self.conn.execute(sql, params)]
 
     def inbox_summary(self, now: int, *, max_age: int, include_unflagged: bool = False,
-                      feeds: list[str] | None = None, since: int | None = None) -> dict[str, int]:
-        where, params = self._inbox_where(now, max_age, include_unflagged, feeds, since)
+                      feeds: list[str] | None = None, since: int | None = None, assignee: str | None = None,
+                      unassigned: bool = False) -> dict[str, int]:
+        where, params = self._inbox_where(now, max_age, include_unflagged, feeds, since, assignee, unassigned)
         with self._errors():
             r = self.conn.execute(
                 f"SELECT count(*), coalesce(sum(negative), 0), coalesce(sum(question), 0), min(created_at),"
                 f" count(DISTINCT author_key) FROM items WHERE {where}", params).fetchone()
-        return {"items": r[0], "negative": r[1], "questions": r[2],
-                "oldest_seconds": (now - r[3]) if r[3] is not None else 0, "people": r[4]}
+        return {"items": int(r[0]), "negative": int(r[1]), "questions": int(r[2]),
+                "oldest_seconds": (now - int(r[3])) if r[3] is not None else 0, "people": int(r[4])}
 
     def item(self, item_id: str) -> Item:
         key = str(item_id).strip().lstrip("#")
@@ -441,11 +514,15 @@ class SqliteStore:
                 (item.feed, item.thread_id, item.thread_id, item.feed, item.native_id)).fetchall()
         return [self._item(r) for r in rows]
 
-    def set_state(self, ids: list[str], state: str, now: int, snoozed_until: int | None = None) -> list[Item]:
+    def set_state(self, ids: list[str], state: str, now: int, snoozed_until: int | None = None,
+                  actor: str | None = None) -> list[Item]:
         items = [self.item(i) for i in ids]  # NotFound before anything changes
+        action = "snooze" if snoozed_until is not None else {"done": "done", "ignored": "ignore"}.get(state, "reopen")
+        detail = None if snoozed_until is None else str(snoozed_until)
         with self._write() as c:
             c.executemany("UPDATE items SET state = ?, snoozed_until = ?, triaged_at = ? WHERE id = ?",
                           [(state, snoozed_until, now, int(i.id)) for i in items])
+            self._log(c, [int(i.id) for i in items], action, detail, actor, now)
         return [self.item(i.id) for i in items]
 
     def feed_statuses(self, counts: bool = True) -> dict[str, FeedStatus]:
@@ -456,13 +533,14 @@ class SqliteStore:
         return {r["name"]: FeedStatus(r["name"], r["network"], _dt(r["last_attempt"]), _dt(r["last_success"]),
                                       r["last_error"], _dt(r["error_since"]), r["n"]) for r in rows}
 
-    def stats(self, now: int, *, since: int, feeds: list[str] | None = None, reply_within: int = 86400,
-              max_age: int = 14 * 86400) -> dict[str, Any]:
+    def stats(self, now: int, *, since: int, feeds: list[str] | None = None, reply_within: int = DEFAULT_REPLY_WITHIN,
+              max_age: int = DEFAULT_MAX_AGE) -> dict[str, Any]:
         """`listen stats` figures: SQL aggregates, see storage/stats.py."""
         from listen.storage.stats import compute
 
         with self._errors():  # a damaged file is reported in words, not a traceback
-            return compute(self.conn, now=now, since=since, feeds=feeds, reply_within=reply_within, max_age=max_age)
+            return compute(self.conn, now=now, since=since, feeds=feeds, reply_within=reply_within, max_age=max_age,
+                           dialect=self.dialect)
 
     def iter_items(self, since: int | None = None, batch: int = 5000) -> Iterator[dict[str, Any]]:
         """Every stored item as a plain dict, streamed in id order (exports)."""
@@ -478,3 +556,43 @@ class SqliteStore:
             last = rows[-1]["id"]
             for r in rows:
                 yield dict(r)
+
+    # -- team triage (issue 13): assignment and who did what ---------------
+    # Portable SQL; PostgresStore runs these unchanged.
+
+    def _log(self, c: Any, item_ids: list[int], action: str, detail: str | None, actor: str | None, now: int) -> None:
+        c.executemany("INSERT INTO triage_log (item_id, action, detail, actor, at) VALUES (?, ?, ?, ?, ?)",
+                      [(i, action, detail, actor, now) for i in item_ids])
+
+    def assign(self, ids: list[str], assignee: str | None, now: int, actor: str | None = None) -> list[Item]:
+        """Give items to someone on the team (None: to nobody), and log it."""
+        items = [self.item(i) for i in ids]  # NotFound before anything changes
+        with self._write() as c:
+            c.executemany("UPDATE items SET assignee = ? WHERE id = ?", [(assignee, int(i.id)) for i in items])
+            self._log(c, [int(i.id) for i in items], "assign" if assignee else "unassign", assignee, actor, now)
+        return [self.item(i.id) for i in items]
+
+    def record_triage(self, ids: list[str], action: str, now: int, actor: str | None = None,
+                      detail: str | None = None) -> None:
+        """Log an action taken elsewhere (e.g. `listen mark`) in the items' history."""
+        items = [self.item(i) for i in ids]
+        with self._write() as c:
+            self._log(c, [int(i.id) for i in items], action, detail, actor, now)
+
+    def tables(self) -> list[str]:
+        with self._errors():
+            return [r[0] for r in self.conn.execute(self.dialect.tables_sql)]
+
+    def copy_into(self, other: SqliteStore) -> dict[str, int]:
+        """Everything in this database, into `other` (listen migrate). Rows newly written, per table."""
+        from listen.storage.copy import copy_store
+
+        return copy_store(self, other)
+
+    def history(self, item_id: str) -> list[dict[str, Any]]:
+        """Who did what to the item, oldest first: action, detail, actor, at (unix seconds)."""
+        item = self.item(item_id)
+        with self._errors():
+            rows = self.conn.execute("SELECT action, detail, actor, at FROM triage_log WHERE item_id = ?"
+                                     " ORDER BY at, id", (int(item.id),)).fetchall()
+        return [{"action": r[0], "detail": r[1], "actor": r[2], "at": int(r[3])} for r in rows]

@@ -36,9 +36,13 @@ import sqlite3
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-DEFAULT_MAX_AGE = 14 * 86400
+from listen.waiting import DEFAULT_MAX_AGE, DEFAULT_REPLY_WITHIN, FLAGGED, UNANSWERED_OPEN, to_sql
+
+if TYPE_CHECKING:
+    from listen.storage.sqlite import Dialect
+
 BUCKETS: tuple[tuple[str, int | None, int | None], ...] = (
     ("<1h", None, 3600),
     ("1-4h", 3600, 4 * 3600),
@@ -49,9 +53,10 @@ BUCKETS: tuple[tuple[str, int | None, int | None], ...] = (
 WEEK = 7 * 86400
 # 1970-01-01 was a Thursday: shifting by 3 days makes integer weeks start on Mondays.
 _WEEK_SHIFT = 3 * 86400
-_RT = "max(answered_at - created_at, 0)"  # response time of an answered mention
-_FLAGGED = "(question = 1 OR negative = 1)"
-_WAITING = f"(ours = 0 AND {_FLAGGED} AND answered_at IS NULL AND state NOT IN ('done', 'ignored'))"
+_FLAGGED = to_sql(FLAGGED)[0]
+# listen.waiting's terms, without the inbox's window or snoozes: the contract's
+# stats `waiting` counts what is still unanswered and open, hidden or not.
+_WAITING = "(" + to_sql(UNANSWERED_OPEN + FLAGGED)[0] + ")"
 
 
 def _iso(ts: int) -> str:
@@ -72,10 +77,11 @@ def _week_label(key: int) -> str:
 class _Period:
     """The WHERE clause shared by every query: the period (by index) and the feeds."""
 
-    def __init__(self, now: int, since: int, feeds: list[str] | None):
+    def __init__(self, now: int, since: int, feeds: list[str] | None, dialect: Dialect):
+        self.d = dialect
         self.start, self.end = now - since, now
-        # `+feed` keeps the planner on items_created rather than the (feed, native_id) index.
-        self.feed_sql = f" AND +feed IN ({','.join('?' * len(feeds))})" if feeds else ""
+        # `+feed` keeps SQLite's planner on items_created rather than the (feed, native_id) index.
+        self.feed_sql = f" AND {dialect.unindexed}feed IN ({','.join('?' * len(feeds))})" if feeds else ""
         self.feed_params: list[Any] = list(feeds or ())
         self.sql = "created_at BETWEEN ? AND ?" + self.feed_sql
         self.params: list[Any] = [self.start, self.end, *self.feed_params]
@@ -97,7 +103,7 @@ def _response_times(conn: sqlite3.Connection, period: _Period) -> dict[tuple[str
     instead cost six sorts through chained co-routines, three times this.
     """
     sql = f"""
-        SELECT feed, (created_at + {_WEEK_SHIFT}) / {WEEK}, {_RT} AS t FROM items
+        SELECT feed, (created_at + {_WEEK_SHIFT}) / {WEEK}, {period.d.greatest}(answered_at - created_at, 0) AS t FROM items
         WHERE {period.sql} AND ours = 0 AND answered_at IS NOT NULL
         ORDER BY t
     """
@@ -209,14 +215,15 @@ def _mentions_per_week(conn: sqlite3.Connection, period: _Period) -> dict[Any, i
             f"SELECT {wk}, COUNT(*) FROM items WHERE {period.sql} AND ours = 0 GROUP BY 1", period.params)}
     # `{wk} = k` only drops what the range alone would let in: a created_at with a fraction, which has no week.
     sql = f"""
-        WITH RECURSIVE weeks(k) AS (SELECT ? UNION ALL SELECT k + 1 FROM weeks WHERE k < ?)
+        WITH RECURSIVE weeks(k) AS (SELECT CAST(? AS BIGINT) UNION ALL SELECT k + 1 FROM weeks WHERE k < ?)
         SELECT k, (SELECT COUNT(*) FROM items
-                   WHERE created_at BETWEEN max(?, k * {WEEK} - {_WEEK_SHIFT}) AND min(?, (k + 1) * {WEEK} - {_WEEK_SHIFT} - 1)
+                   WHERE created_at BETWEEN {period.d.greatest}(?, k * {WEEK} - {_WEEK_SHIFT})
+                   AND {period.d.least}(?, (k + 1) * {WEEK} - {_WEEK_SHIFT} - 1)
                    AND ours = 0 AND {wk} = k{period.feed_sql})
         FROM weeks
     """
     params = [_week_key(period.start), _week_key(period.end), period.start, period.end, *period.feed_params]
-    return {k: n for k, n in conn.execute(sql, params) if n}
+    return {int(k): int(n) for k, n in conn.execute(sql, params) if n}
 
 
 def _weeks(conn: sqlite3.Connection, period: _Period, times: dict[tuple[str, Any], list[int]]
@@ -231,7 +238,8 @@ def _weeks(conn: sqlite3.Connection, period: _Period, times: dict[tuple[str, Any
 
 
 def compute(conn: sqlite3.Connection, *, now: int, since: int, feeds: list[str] | None = None,
-            reply_within: int = 86400, max_age: int = DEFAULT_MAX_AGE) -> dict[str, Any]:
+            reply_within: int = DEFAULT_REPLY_WITHIN, max_age: int = DEFAULT_MAX_AGE,
+            dialect: Dialect | None = None) -> dict[str, Any]:
     """The `listen stats --json` object for mentions created in `[now - since, now]`.
 
     `feeds` limits every figure to those feeds; each one named appears under
@@ -240,7 +248,11 @@ def compute(conn: sqlite3.Connection, *, now: int, since: int, feeds: list[str] 
     """
     if since < 0:
         raise ValueError("since must be a number of seconds, 0 or more")
-    period = _Period(now, since, feeds)
+    if dialect is None:
+        from listen.storage.sqlite import SQLITE
+
+        dialect = getattr(conn, "dialect", SQLITE)
+    period = _Period(now, since, feeds, dialect)
     counts = _counts(conn, period)
     for name in feeds or ():
         counts.setdefault(name, dict.fromkeys(_COUNT_KEYS, 0))

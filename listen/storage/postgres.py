@@ -1,0 +1,237 @@
+"""PostgreSQL: the same SQL store, for a team's shared database.
+
+`PostgresStore` is `SqliteStore` run through `_Conn`, a psycopg connection that
+speaks sqlite3's dialect of the DB-API: `?` and `:name` placeholders, rows
+indexed by number or by column name. Only what truly differs is written here:
+connecting, transactions, the schema's types, and the feed claims that let many
+pullers share one database. psycopg is imported when a PostgreSQL URL is
+opened, never by `listen --help` or a SQLite user.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any, Iterable, Iterator, Sequence
+from urllib.parse import urlsplit, urlunsplit
+
+from listen.errors import StorageError
+from listen.storage import schema
+from listen.storage.sqlite import Dialect, SqliteStore
+
+POSTGRES = Dialect("postgresql", greatest="GREATEST", least="LEAST", unindexed="",
+                   new_id="nextval(pg_get_serial_sequence('items', 'id'))", index_hint=False,
+                   reset_ids="SELECT setval(pg_get_serial_sequence('items', 'id'),"
+                             " GREATEST((SELECT max(id) FROM items), 1))",
+                   tables_sql="SELECT table_name FROM information_schema.tables"
+                              " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'")
+SCHEMA_LOCK = 7_406_391  # pg_advisory_xact_lock key: one process creates or upgrades the schema
+
+
+def is_url(target: str | os.PathLike[str] | None) -> bool:
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+def redact(url: str) -> str:
+    """The URL without its password: what errors and logs may show."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "postgresql://…"
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    user = parts.username or ""
+    return urlunsplit((parts.scheme, f"{user}:***@{host}" if user else f":***@{host}", parts.path, parts.query, ""))
+
+
+_PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|%|\?|(?<![:\w]):([A-Za-z_]\w*)")
+
+
+@lru_cache(maxsize=512)
+def translate(sql: str) -> str:
+    """sqlite3's placeholders as psycopg's: `?` to `%s`, `:name` to `%(name)s`, `%` to `%%`.
+    String literals are left alone (a `?` or `:x` inside quotes is text)."""
+    def sub(m: re.Match[str]) -> str:
+        s = m.group(0)
+        if s.startswith("'"):
+            return s.replace("%", "%%")
+        if s == "%":
+            return "%%"
+        if s == "?":
+            return "%s"
+        return f"%({m.group(1)})s"
+
+    return _PLACEHOLDER.sub(sub, sql)
+
+
+class _RowBase(tuple):  # type: ignore[type-arg]
+    """A row like sqlite3.Row: r[0], r["name"], dict(r)."""
+
+    __slots__ = ()
+    _index: dict[str, int] = {}
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._index[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._index)
+
+
+def _row_factory(cursor: Any) -> Any:
+    desc = cursor.description or []
+    cls = type("Row", (_RowBase,), {"__slots__": (), "_index": {d.name: i for i, d in enumerate(desc)}})
+    return lambda values: cls(values)
+
+
+class _Conn:
+    """The part of sqlite3.Connection the SQL store uses, over a psycopg connection."""
+
+    dialect = POSTGRES
+
+    def __init__(self, raw: Any):
+        self.raw = raw
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
+        return self.raw.execute(translate(sql), () if params is None else params)
+
+    def executemany(self, sql: str, seq: Iterable[Any]) -> Any:
+        cur = self.raw.cursor()
+        rows = list(seq)
+        if rows:
+            cur.executemany(translate(sql), rows)
+        return cur
+
+    @property
+    def in_transaction(self) -> bool:
+        from psycopg.pq import TransactionStatus
+
+        return bool(self.raw.info.transaction_status != TransactionStatus.IDLE)
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def _pg_schema(sql: str) -> str:
+    """CURRENT's SQLite types as PostgreSQL's: 64-bit integers (unix times), doubles, serial ids."""
+    sql = re.sub(r"\b(\w+) INTEGER PRIMARY KEY\b", r"\1 BIGSERIAL PRIMARY KEY", sql)
+    sql = re.sub(r"\bINTEGER\b", "BIGINT", sql)
+    return re.sub(r"\bREAL\b", "DOUBLE PRECISION", sql)
+
+
+def open_postgres(url: str, password_env: str | None = None) -> PostgresStore:
+    return PostgresStore(url, password_env)
+
+
+class PostgresStore(SqliteStore):
+    dialect = POSTGRES
+
+    def __init__(self, url: str, password_env: str | None = None):  # noqa: D107 - no super(): no file to open
+        self.path = redact(url)
+        try:
+            import psycopg
+        except ImportError:
+            raise StorageError(f"{self.path}: PostgreSQL needs the postgres extra: pip install 'listen[postgres]'") from None
+        self._psycopg = psycopg
+        kwargs: dict[str, Any] = {}
+        if password_env:
+            password = os.environ.get(password_env)
+            if not password:
+                raise StorageError(f"{self.path}: the password variable {password_env} is not set")
+            kwargs["password"] = password
+        try:
+            raw = psycopg.connect(url, autocommit=True, row_factory=_row_factory, connect_timeout=10,
+                                  application_name="listen", **kwargs)
+        except psycopg.Error as e:
+            raise StorageError(f"{self.path}: cannot connect: {self._message(e)}") from None
+        self.conn = _Conn(raw)  # type: ignore[assignment]
+        with self._errors():
+            self._migrate()
+
+    def _message(self, e: Exception) -> str:
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        password = urlsplit(self.path).password
+        return msg.replace(password, "***") if password else msg
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except schema.FutureSchema as e:
+            raise StorageError(
+                f"{self.path}: written by a newer listen (schema {e.found}, this one knows {schema.VERSION}); "
+                "upgrade listen to use it") from None
+        except self._psycopg.Error as e:
+            raise StorageError(f"{self.path}: database error: {self._message(e)}") from None
+
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        with self._errors(), self.conn.raw.transaction():
+            yield self.conn
+
+    def _migrate(self) -> None:
+        with self._write() as c:
+            c.execute(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
+            exists = c.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone()[0]
+            version = 0
+            if exists:
+                row = c.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+                version = int(row[0]) if row else 0
+            if version == schema.VERSION:
+                return
+            if version > schema.VERSION:
+                raise schema.FutureSchema(version)
+            if version == 0:
+                for statement in _pg_schema(schema.CURRENT).split(";"):
+                    if statement.strip():
+                        c.execute(statement)
+            else:
+                for v in range(version + 1, schema.VERSION + 1):
+                    for statement in schema.SQL_MIGRATIONS[v]:
+                        c.execute(_pg_schema(statement))
+            c.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)"
+                      " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(schema.VERSION),))
+
+    def import_rows(self, rows: list[dict[str, Any]]) -> tuple[int, int]:
+        out = super().import_rows(rows)
+        # Records kept their ids: move the sequence past them, or the next new item would collide.
+        with self._write() as c:
+            c.execute(self.dialect.reset_ids)
+        return out
+
+    def quick_check(self) -> list[str]:
+        return []  # PostgreSQL checks its own pages (and recovers from its WAL) on start
+
+    # -- many pullers -----------------------------------------------------
+
+    def claim_feeds(self, names: list[str]) -> list[str]:
+        """The feeds of `names` no other puller is fetching, now held by this connection.
+
+        Session advisory locks: a killed puller's connection closes and its claims go
+        with it, so the next pull fetches those feeds. One round trip for all names."""
+        if not names:
+            return []
+        with self._errors():
+            rows = self.conn.raw.execute(
+                "SELECT name FROM unnest(%s::text[]) AS name"
+                " WHERE pg_try_advisory_lock(hashtext('listen feed ' || name))", (names,)).fetchall()
+        got = [r[0] for r in rows]
+        self._claimed = getattr(self, "_claimed", set()) | set(got)
+        return got
+
+    def release_feeds(self) -> None:
+        claimed = getattr(self, "_claimed", set())
+        if claimed:
+            with self._errors():
+                self.conn.raw.execute("SELECT pg_advisory_unlock(hashtext('listen feed ' || name))"
+                                      " FROM unnest(%s::text[]) AS name", (sorted(claimed),))
+        self._claimed = set()

@@ -1,0 +1,108 @@
+"""`listen migrate --to`: everything copied, both directions, and a second run copies nothing twice."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from listen.models import FetchState
+from listen.storage import open_store
+from tests.conftest import pg_server
+from tests.helpers import T0, raw, save
+
+H = 3600
+
+
+def everything(store) -> dict:
+    """What a database holds, keyed so that two databases can be compared."""
+    items = sorted((dict(r) for r in store.iter_items()), key=lambda r: (r["feed"], r["native_id"]))
+    key = {r["id"]: (r["feed"], r["native_id"]) for r in items}
+    c = store.conn
+    return {
+        "items": items,
+        "raw": sorted(tuple(r) for r in c.execute("SELECT feed, native_id, raw, edits FROM items")),
+        "edits": sorted((key[r[0]], r[1], r[2]) for r in c.execute("SELECT item_id, text, replaced_at FROM item_edits")),
+        "history": sorted((key[r[0]], r[1], r[2], r[3], r[4]) for r in c.execute(
+            "SELECT item_id, action, coalesce(detail, ''), coalesce(actor, ''), at FROM triage_log")),
+        "feeds": sorted(tuple(r) for r in c.execute(
+            "SELECT name, network, etag, last_modified, cursor, last_success, last_error FROM feeds")),
+    }
+
+
+def fill(store) -> None:
+    save(store, "blog", [raw("q1", "ann", "How do I export?", T0 - 5 * H), raw("q2", "bob", "Broken again? Awful.", T0 - 4 * H)],
+         state=FetchState('"etag-1"', "Mon, 01 Jan 2026 00:00:00 GMT", None))
+    save(store, "blog", [raw("r1", "acme", "Settings > Export", T0 - 3 * H, reply="q1")])
+    save(store, "forum", [raw("f1", "cy", "Where are the docs?", T0 - 2 * H)], state=FetchState(None, None, "cursor-7"))
+    save(store, "blog", [raw("q2", "bob", "Broken again? Really awful.", T0 - 4 * H)])  # an edit
+    ids = {r["native_id"]: str(r["id"]) for r in store.iter_items()}
+    store.assign([ids["q2"]], "sam", T0, actor="lee")
+    store.set_state([ids["q2"]], "done", T0 + 1, actor="sam")
+    store.set_state([ids["f1"]], "open", T0 + 2, snoozed_until=T0 + 86400, actor=None)
+    store.record_failure("forum", "jsonl", "HTTP 500", T0 + 3)
+
+
+def migrate(src, dst) -> dict[str, int]:
+    a, b = open_store(src), open_store(dst)
+    try:
+        return a.copy_into(b)
+    finally:
+        a.close()
+        b.close()
+
+
+def snapshot(target) -> dict:
+    s = open_store(target)
+    try:
+        return everything(s)
+    finally:
+        s.close()
+
+
+def test_sqlite_to_postgres_and_back(tmp_path):
+    lite = str(tmp_path / "a.db")
+    s = open_store(lite)
+    fill(s)
+    s.close()
+    want = snapshot(lite)
+    assert want["edits"] and want["history"] and len(want["items"]) == 4
+
+    pg = pg_server().new_database()
+    first = migrate(lite, pg)
+    assert first["items"] == 4 and first["triage_log"] == 3 and first["item_edits"] == 1 and first["feeds"] == 2
+    assert snapshot(pg) == want  # ids included: an empty target keeps them
+    second = migrate(lite, pg)
+    assert all(n == 0 for n in second.values()), second
+    assert snapshot(pg) == want
+
+    # The team keeps working on PostgreSQL; new ids do not collide with the copied ones.
+    p = open_store(pg)
+    save(p, "forum", [raw("f2", "dee", "Is there an API?", T0)])
+    p.close()
+
+    back = str(tmp_path / "back.db")
+    assert migrate(pg, back)["items"] == 5
+    assert migrate(pg, back)["items"] == 0
+    got = snapshot(back)
+    assert len(got["items"]) == 5 and got["history"] == want["history"] and got["edits"] == want["edits"]
+
+
+def test_the_migrate_command(tmp_path):
+    lite = tmp_path / "a.db"
+    s = open_store(lite)
+    fill(s)
+    s.close()
+    cfg = tmp_path / "listen.toml"
+    cfg.write_text('[identity]\nnames = ["acme"]\n[store]\npath = "a.db"\n')
+    pg = pg_server().new_database()
+
+    def run():
+        return subprocess.run([sys.executable, "-m", "listen", "--config", str(cfg), "migrate", "--to", pg],
+                              capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}, timeout=60)
+
+    r = run()
+    assert r.returncode == 0 and "4 new items" in r.stdout, r.stderr
+    r = run()
+    assert r.returncode == 0 and "0 new items" in r.stdout and "0 new triage_log" in r.stdout, r.stdout
+    assert snapshot(pg) == snapshot(str(lite))

@@ -1,0 +1,151 @@
+"""PostgreSQL with real processes: killed pulls, many pullers on one database, URLs and passwords.
+
+A real server (tests/pgserver.py) and real `listen` processes against a real HTTP server on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from listen.errors import StorageError
+from listen.storage import open_store
+from listen.storage.postgres import redact, translate
+from tests.conftest import pg_server
+from tests.test_crash import PER_FEED, cli, config, kill_when, run, serve_feeds
+
+
+def pg_count(url: str) -> int:
+    s = open_store(url)
+    try:
+        return int(s.conn.execute("SELECT count(*) FROM items").fetchone()[0])
+    finally:
+        s.close()
+
+
+def pg_consistent(url: str, per_feed: int) -> dict[str, int]:
+    s = open_store(url)
+    try:
+        per = {r[0]: int(r[1]) for r in s.conn.execute("SELECT feed, count(*) FROM items GROUP BY feed")}
+        dupes = s.conn.execute("SELECT count(*) - count(DISTINCT feed || '/' || native_id) FROM items").fetchone()[0]
+        assert dupes == 0
+        for name, etag in s.conn.execute("SELECT name, etag FROM feeds"):
+            if etag is not None:  # an ETag is saved only with every item it covers
+                assert per.get(name) == per_feed, (name, per.get(name))
+        return per
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def url():
+    return pg_server().new_database()
+
+
+def test_kill_9_at_several_moments_loses_and_doubles_nothing(tmp_path, server, url):
+    names = ["a", "b"]
+    serve_feeds(server, names, PER_FEED, delays=[0.0, 0.2])
+    cfg = config(tmp_path, server, names)
+    moments = [
+        lambda base: len(server.requests) > base["requests"],
+        lambda base: pg_count(url) > base["items"],
+        lambda base: pg_count(url) >= base["items"] + PER_FEED,
+    ]
+    killed = 0
+    for moment in moments:
+        base = {"requests": len(server.requests), "items": pg_count(url)}
+        proc = cli("--config", str(cfg), "--db", url, "pull")
+        killed += kill_when(proc, lambda: moment(base))
+        pg_consistent(url, PER_FEED)
+    assert killed >= 2
+    r = run("--config", str(cfg), "--db", url, "pull")
+    assert r.returncode == 0, r.stderr
+    assert pg_consistent(url, PER_FEED) == {n: PER_FEED for n in names}
+
+
+def test_many_pullers_fetch_each_feed_once(tmp_path, server, url):
+    names = [f"f{i}" for i in range(8)]
+    serve_feeds(server, names, 200, delays=[0.6] * len(names))
+    cfg = config(tmp_path, server, names)
+    run("--config", str(cfg), "--db", url, "feeds")  # the schema, made once
+    procs = [cli("--config", str(cfg), "--db", url, "pull") for _ in range(4)]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, outs
+    assert not any("Traceback" in err for _, err in outs)
+    # No lock file on PostgreSQL: all four ran at once, and between them fetched each feed exactly once.
+    for n in names:
+        assert len(server.hits(f"/{n}.jsonl")) == 1, (n, len(server.hits(f"/{n}.jsonl")))
+    assert pg_consistent(url, 200) == {n: 200 for n in names}
+    assert sum(out.count(" 200 new") for out, _ in outs) == len(names)
+    assert not (tmp_path / "listen.db.lock").exists()
+
+
+def test_a_killed_pullers_feeds_are_fetched_by_the_next_pull(tmp_path, server, url):
+    serve_feeds(server, ["slow"], 300, delays=[5.0])
+    cfg = config(tmp_path, server, ["slow"])
+    first = cli("--config", str(cfg), "--db", url, "pull")
+    assert kill_when(first, lambda: len(server.hits("/slow.jsonl")) >= 1)
+    started = time.monotonic()
+    r = run("--config", str(cfg), "--db", url, "pull")
+    assert r.returncode == 0 and "skipped" not in r.stderr + r.stdout, (r.stdout, r.stderr)
+    assert len(server.hits("/slow.jsonl")) == 2 and time.monotonic() - started < 30
+    assert pg_consistent(url, 300) == {"slow": 300}
+
+
+def test_a_feed_held_by_another_puller_is_skipped(url):
+    a, b = open_store(url), open_store(url)
+    try:
+        assert a.claim_feeds(["x", "y"]) == ["x", "y"]
+        assert b.claim_feeds(["x", "y", "z"]) == ["z"]
+        a.release_feeds()
+        assert b.claim_feeds(["x"]) == ["x"]
+        a.close()  # a connection's end releases what it held, as a killed process's does
+        assert sorted(open_store(url).claim_feeds(["y"])) == ["y"]
+    finally:
+        b.close()
+
+
+def test_the_password_never_shows(monkeypatch):
+    monkeypatch.setenv("LISTEN_TEST_PGPASS", "s3cret-pass")
+    with pytest.raises(StorageError) as e:
+        open_store("postgresql://bob:s3cret-pass@127.0.0.1:1/nowhere?connect_timeout=2")
+    assert "s3cret-pass" not in str(e.value) and "***" in str(e.value)
+    assert redact("postgresql://bob:pw@db.example:5432/listen") == "postgresql://bob:***@db.example:5432/listen"
+    assert redact("postgresql://bob@db.example/listen") == "postgresql://bob@db.example/listen"
+    with pytest.raises(StorageError, match="LISTEN_NO_SUCH_VAR is not set"):
+        open_store("postgresql://bob@127.0.0.1:1/x", password_env="LISTEN_NO_SUCH_VAR")
+
+
+def test_a_password_in_the_config_file_is_refused(tmp_path):
+    from listen.config import load
+    from listen.errors import ConfigError
+
+    cfg = tmp_path / "listen.toml"
+    cfg.write_text('[store]\nurl = "postgresql://bob:pw@db.example/listen"\n')
+    with pytest.raises(ConfigError, match="password must not be written"):
+        load(cfg)
+    cfg.write_text('[store]\nurl = "postgresql://bob@db.example/listen"\npassword_env = "LISTEN_PG"\n')
+    c = load(cfg)
+    assert (c.db_url, c.db_password_env) == ("postgresql://bob@db.example/listen", "LISTEN_PG")
+
+
+@pytest.mark.parametrize("sql, want", [
+    ("SELECT ? + ?", "SELECT %s + %s"),
+    ("UPDATE t SET a = :a WHERE b = :b_2", "UPDATE t SET a = %(a)s WHERE b = %(b_2)s"),
+    ("SELECT '?' || ':x' || '%', ? FROM t WHERE s LIKE '%a'", "SELECT '?' || ':x' || '%%', %s FROM t WHERE s LIKE '%%a'"),
+    ("SELECT x::text, a % 2 FROM t", "SELECT x::text, a %% 2 FROM t"),
+    ("SELECT 'it''s ?', ?", "SELECT 'it''s ?', %s"),
+])
+def test_placeholders_translate(sql, want):
+    assert translate(sql) == want
+
+
+def test_listen_help_does_not_import_psycopg():
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-c", "import sys; from listen import cli; "
+                        "sys.argv=['listen','--help']\ntry:\n cli.main()\nexcept SystemExit: pass\n"
+                        "print('psycopg' in sys.modules)"], capture_output=True, text=True, timeout=60)
+    assert r.stdout.strip().endswith("False"), r.stdout + r.stderr

@@ -1,0 +1,141 @@
+"""Team triage on both backends: assignment, --mine/--unassigned, and who did what, also at the same time."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from listen.storage import open_store, schema
+from tests.helpers import T0, raw, save
+
+H = 3600
+
+
+def seed(store):
+    save(store, "f", [raw("q1", "ann", "How do I export?", T0 - 3 * H), raw("q2", "bob", "Is it down?", T0 - 2 * H),
+                      raw("q3", "cy", "Why so slow? Terrible.", T0 - H)])
+    return {i.native_id: i.id for i in store.inbox(T0, max_age=86400)}
+
+
+def test_assign_filters_and_history(store):
+    ids = seed(store)
+    items = store.assign([ids["q1"], ids["q2"]], "sam", T0, actor="lee")
+    assert [i.assignee for i in items] == ["sam", "sam"]
+    assert {i.native_id for i in store.inbox(T0, max_age=86400, assignee="sam")} == {"q1", "q2"}
+    assert [i.native_id for i in store.inbox(T0, max_age=86400, unassigned=True)] == ["q3"]
+    assert store.inbox_summary(T0, max_age=86400, assignee="sam")["items"] == 2
+    store.assign([ids["q2"]], None, T0 + 5, actor="sam")
+    assert {i.native_id for i in store.inbox(T0, max_age=86400, unassigned=True)} == {"q2", "q3"}
+    store.set_state([ids["q1"]], "done", T0 + 10, actor="sam")
+    store.set_state([ids["q1"]], "open", T0 + 20, actor="lee")
+    store.set_state([ids["q1"]], "open", T0 + 30, snoozed_until=T0 + 90, actor=None)
+    store.record_triage([ids["q1"]], "mark", T0 + 40, actor="kim", detail="question")
+    assert [(h["action"], h["detail"], h["actor"], h["at"]) for h in store.history(ids["q1"])] == [
+        ("assign", "sam", "lee", T0), ("done", None, "sam", T0 + 10), ("reopen", None, "lee", T0 + 20),
+        ("snooze", str(T0 + 90), None, T0 + 30), ("mark", "question", "kim", T0 + 40)]
+    assert [h["action"] for h in store.history(ids["q2"])] == ["assign", "unassign"]
+    assert store.history(ids["q3"]) == []
+    exported = {r["native_id"]: r.get("assignee") for r in store.iter_items()}
+    assert exported == {"q1": "sam", "q2": None, "q3": None}
+
+
+def test_two_people_triaging_one_item_at_once_both_succeed_and_both_show(db_target):
+    first = open_store(db_target)
+    ids = seed(first)
+    item = ids["q1"]
+    errors: list[BaseException] = []
+    go = threading.Barrier(2)
+
+    def person(name: str, action: str) -> None:
+        s = open_store(db_target)
+        try:
+            go.wait()
+            for k in range(20):
+                if action == "assign":
+                    s.assign([item], name, T0 + k, actor=name)
+                else:
+                    s.set_state([item], "done", T0 + k, actor=name)
+        except BaseException as e:  # reported by the assertion below
+            errors.append(e)
+        finally:
+            s.close()
+
+    people = [threading.Thread(target=person, args=("ann", "done")), threading.Thread(target=person, args=("bob", "assign"))]
+    for t in people:
+        t.start()
+    for t in people:
+        t.join()
+    assert not errors, errors
+    h = first.history(item)
+    assert sum(1 for x in h if x["actor"] == "ann" and x["action"] == "done") == 20
+    assert sum(1 for x in h if x["actor"] == "bob" and x["action"] == "assign") == 20
+    final = first.item(item)
+    assert final.state == "done" and final.assignee == "bob"
+    first.close()
+
+
+def cli(cfg, *args, user=None, db=None):
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
+    env.pop("LISTEN_USER", None)
+    if user:
+        env["LISTEN_USER"] = user
+    cmd = [sys.executable, "-m", "listen", "--config", str(cfg)] + (["--db", db] if db else []) + list(args)
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_the_team_commands(tmp_path, db_target):
+    s = open_store(db_target)
+    ids = seed(s)
+    s.close()
+    cfg = tmp_path / "listen.toml"
+    cfg.write_text('[identity]\nnames = ["acme"]\nme = "lee"\n[inbox]\nmax_age = "3650d"\n')  # T0 is in the past
+    r = cli(cfg, "assign", ids["q1"], ids["q3"], "--to", "sam", db=db_target)
+    assert r.returncode == 0 and "assigned to sam" in r.stdout, r.stderr
+    r = cli(cfg, "inbox", "--mine", "--json", "--all", user="sam", db=db_target)
+    got = json.loads(r.stdout)
+    assert {x["id"] for x in got} == {ids["q1"], ids["q3"]} and {x["assignee"] for x in got} == {"sam"}
+    r = cli(cfg, "inbox", "--unassigned", "--json", "--all", db=db_target)
+    assert [x["id"] for x in json.loads(r.stdout)] == [ids["q2"]]
+    r = cli(cfg, "inbox", "--mine", "--json", db=db_target)  # me = lee from the config: nothing of mine
+    assert r.returncode == 0 and json.loads(r.stdout) == []
+    assert cli(cfg, "done", ids["q1"], user="sam", db=db_target).returncode == 0
+    r = cli(cfg, "show", ids["q1"], db=db_target)
+    assert r.returncode == 0, r.stderr
+    assert "assigned to sam" in r.stdout and "lee assign sam" in r.stdout and "sam done" in r.stdout
+    r = cli(cfg, "export", "--format", "jsonl", db=db_target)
+    assert {json.loads(x)["native_id"]: json.loads(x)["assignee"] for x in r.stdout.splitlines()} == \
+        {"q1": "sam", "q2": None, "q3": "sam"}
+    assert cli(cfg, "assign", ids["q1"], db=db_target).returncode == 2  # neither --to nor --unassign
+    assert cli(cfg, "assign", ids["q1"], "--unassign", db=db_target).returncode == 0
+    cfg.write_text("[identity]\nnames = []\n")
+    r = cli(cfg, "inbox", "--mine", db=db_target)
+    assert r.returncode != 0 and "[identity] me" in r.stderr
+
+
+def test_a_version_1_database_gains_the_team_columns(tmp_path):
+    p = tmp_path / "v1.db"
+    c = sqlite3.connect(p)
+    v1 = schema.CURRENT.replace("    assignee TEXT,                     -- who on the team answers it (listen assign)\n", "")
+    v1 = v1[: v1.index("-- Who did what to an item")]
+    c.executescript(v1)
+    c.execute("INSERT INTO items (feed, network, native_id, author, author_key, text, created_at, thread_id,"
+              " first_seen, updated_at, question) VALUES ('f', 'jsonl', 'a', 'ann', 'ann', 'hi?', ?, 'a', ?, ?, 1)",
+              (T0 - H, T0, T0))
+    c.execute("PRAGMA user_version = 1")
+    c.commit()
+    c.close()
+    s = open_store(p)
+    try:
+        assert s.conn.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION
+        [item] = s.inbox(T0, max_age=86400)
+        assert item.assignee is None
+        s.assign([item.id], "sam", T0, actor="lee")
+        assert [h["actor"] for h in s.history(item.id)] == ["lee"]
+    finally:
+        s.close()
