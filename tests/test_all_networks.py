@@ -292,6 +292,9 @@ class World:
         s.always("/2.3/questions", method("questions"))
         s.always(SE_ANSWERS, method("answers", {78700001, 78700002}))
         s.always("/2.3/users/4242/answers", method("answers"))
+        empty = {"items": [], "has_more": False, "quota_max": 300, "quota_remaining": 280}
+        s.always("/2.3/users/4242/comments", Reply(200, empty))
+        s.under("/2.3/posts/", Reply(200, empty))
 
     def _github(self, s: ReplayServer) -> None:
         def authed(handler: Callable[[Seen], Any]) -> Callable[[Seen], Reply]:

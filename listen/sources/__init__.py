@@ -20,7 +20,7 @@ from listen.errors import FeedError
 
 if TYPE_CHECKING:
     from listen.http import Http
-    from listen.models import Fetched, FetchState
+    from listen.models import Fetched, FetchState, RawItem
 
 # type -> "module:Class"; imported only when a feed of that type is used.
 REGISTRY: dict[str, str] = {
@@ -123,6 +123,24 @@ class Source:
     # halves, so that a big pull parses in worker processes, off the GIL:
     #   download(http, state) -> Download, or Fetched when there is nothing to parse
     #   parse_download(download) -> Fetched   (uses only its argument and self.feed)
+
+    # Threads. A reply of ours whose parent was never stored answers nobody: the rule
+    # needs the parent's author. Sources that can fetch items by id say so here; the
+    # puller (which sees storage, unlike a source) asks for the parents still missing
+    # after a batch is stored, a bounded number per pull (`max_parents`).
+    fetches_parents: ClassVar[bool] = False
+
+    def parent_budget(self) -> int:
+        """How many parents this feed may look up per pull (option `max_parents`)."""
+        return max(0, int(self.feed.get("max_parents", 0) or 0)) if self.fetches_parents else 0
+
+    def parents(self, http: Http, ids: list[str], warnings: list[str]) -> list[RawItem]:
+        """The items with these native ids, as this feed would have returned them.
+
+        Ids the network no longer has are left out. A malformed record is skipped
+        with a warning, like in `fetch`. Only called when `fetches_parents` is True.
+        """
+        return []
 
     def probe(self, http: Http) -> str:
         """`listen feeds --check`: try credentials and endpoint without storing anything.

@@ -18,7 +18,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-from listen.http import Http
+from listen.http import Http, HttpStatusError
 from listen.models import Fetched, FetchState, RawItem
 from listen.sources import Option, Source
 from listen.text import html_to_text
@@ -43,6 +43,8 @@ class HackerNewsSource(Source):
         "base_url": Option(str, "root of the Algolia HN API", default="https://hn.algolia.com/api/v1"),
         "max_pages": Option(int, f"at most this many pages of {HITS_PER_PAGE} per query and pull", default=5, minimum=1),
         "lookback": Option(str, "how far back the first pull reaches", default="14d", duration=True),
+        "max_parents": Option(int, "look-ups per pull of the comments our replies answer, when not stored "
+                                   "(one request each)", default=30, minimum=0),
     }
 
     @classmethod
@@ -115,6 +117,43 @@ class HackerNewsSource(Source):
                 warnings.append(f"stopped after {max_pages} pages for {params.get('query') or params['tags']!r}; "
                                 "older matches were skipped (raise max_pages to get them)")
                 return hits
+
+    # --- threads ------------------------------------------------------------
+
+    fetches_parents = True
+
+    def parents(self, http: Http, ids: list[str], warnings: list[str]) -> list[RawItem]:
+        """Items by id, one /items/:id request each (Algolia has no batch look-up)."""
+        found: list[RawItem] = []
+        for native_id in ids:
+            if not native_id.isdigit():
+                continue
+            try:
+                body = http.get(f"{self.base}/items/{native_id}", feed=self.feed.name).json(self.feed.name)
+            except HttpStatusError as e:
+                if e.status == 404:  # deleted, or never was
+                    continue
+                raise
+            if not isinstance(body, dict):
+                warnings.append(f"skipped item {native_id}: Algolia answered with something that is not an item")
+                continue
+            item = self.map_record(self._tree_item, body, f"item {native_id}", warnings)
+            if item is not None:
+                found.append(item)
+        return found
+
+    def _tree_item(self, node: dict) -> RawItem | None:
+        """An /items/:id node (`type`, `text`, `parent_id`, `story_id`) as a search hit, then mapped.
+        Its `children` are left out: a story's whole tree can be megabytes."""
+        hit = {k: v for k, v in node.items() if k != "children"}
+        hit["objectID"] = str(node.get("id")) if node.get("id") is not None else None
+        if node.get("type") == "comment":
+            hit["_tags"] = ["comment"]
+            hit["comment_text"] = node.get("text") or ""
+        else:
+            hit["_tags"] = [str(node.get("type") or "story")]
+            hit["story_text"] = node.get("text")
+        return self._item(hit)
 
     # --- what we keep ------------------------------------------------------
 

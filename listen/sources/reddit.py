@@ -70,6 +70,8 @@ class RedditSource(Source):
         "client_id_env": Option(str, "env var holding the client id of a Reddit \"script\" app; enables the inbox"),
         "client_secret_env": Option(str, "env var holding that app's secret"),
         "password_env": Option(str, "env var holding the password of `username` (the app's developer)"),
+        "max_parents": Option(int, "look-ups per pull of the comments our replies answer, when not stored",
+                              default=100, minimum=0),
         "oauth_base_url": Option(str, "root of the logged-in API", default="https://oauth.reddit.com"),
         "oauth_token_url": Option(str, "where tokens are granted", default="https://www.reddit.com/api/v1/access_token"),
     }
@@ -232,6 +234,24 @@ class RedditSource(Source):
             if e.status == 404:
                 raise self.error(f"HTTP 404: Reddit has no listing at {path} (check subreddit and username)") from None
             raise
+
+    # --- threads ------------------------------------------------------------
+
+    fetches_parents = True
+
+    def parents(self, http: Http, ids: list[str], warnings: list[str]) -> list[RawItem]:
+        """Comments and posts by fullname, 100 a request (/api/info)."""
+        found: list[RawItem] = []
+        names = [i for i in ids if re.fullmatch(r"t[13]_[a-z0-9]{1,13}", i)]
+        for start in range(0, len(names), PAGE_SIZE):
+            params = {"id": ",".join(names[start:start + PAGE_SIZE]), "raw_json": "1"}
+            resp = self._oauth_get(http, "/api/info", params) if self.oauth else self._get(http, "/api/info.json", params)
+            children, _ = self._listing(resp)
+            for child in children:
+                item = self.map_record(self._item, child, "a parent from /api/info", warnings)
+                if item is not None:
+                    found.append(item)
+        return found
 
     # --- logging in ------------------------------------------------------------
 
