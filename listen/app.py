@@ -77,7 +77,7 @@ class Listener:
             for feed in selected:
                 http.set_deadline(time.monotonic() + feed.timeout)
                 try:
-                    out.append((feed.name, make_source(feed).probe(http), None))
+                    out.append((feed.name, make_source(feed, self.clock).probe(http), None))
                 except ListenError as e:
                     out.append((feed.name, None, feed.redact(getattr(e, "message", str(e)))))
         return out

@@ -131,7 +131,7 @@ class Puller:
                 results[feed.name] = PullResult(feed.name)
                 # Built here, not in the thread: 64 threads importing a source module at
                 # once queue on the import lock.
-                sources[feed.name] = make_source(feed)
+                sources[feed.name] = make_source(feed, self.clock)
                 pool.submit(self._work, sources[feed.name], feed, state, inbox, stop)
             longest = max((f.timeout for f, _ in due), default=0)
             hard_stop = time.monotonic() + longest * 3 + min(30.0, max(2.0, longest))
@@ -247,9 +247,8 @@ class Puller:
 
     def _batches(self, source: Source, feed: FeedConfig, state: FetchState) -> Iterator[_Msg]:
         now = int(self.clock())
-        stream = getattr(source, "stream", None)
         pool = self.flagger.pool if self.flagger is not None else None
-        if pool is not None and hasattr(source, "download"):
+        if pool is not None and source.parses_apart:
             got = source.download(self.http, state)
             if isinstance(got, Fetched):  # nothing to parse (304)
                 yield _Msg(feed, [], state=got.state, done=True, not_modified=got.not_modified,
@@ -268,7 +267,7 @@ class Puller:
             rows, new_state, warnings = value
             yield _Msg(feed, rows, state=new_state, done=True, warnings=warnings)
             return
-        if stream is None:
+        if not source.streams_items:
             fetched = source.fetch(self.http, state)
             rows = [to_row(i, self.identity, None, now) for i in valid(fetched.items, fetched.warnings)]
             yield _Msg(feed, rows, state=fetched.state, done=True, not_modified=fetched.not_modified,
@@ -276,7 +275,7 @@ class Puller:
             return
         fetched = Fetched(state=state)
         rows: list[dict[str, Any]] = []
-        for item in valid(stream(self.http, state, fetched), fetched.warnings):
+        for item in valid(source.stream(self.http, state, fetched), fetched.warnings):
             rows.append(to_row(item, self.identity, None, now))
             if len(rows) >= BATCH:
                 while not self.room.acquire(timeout=0.5):

@@ -183,8 +183,6 @@ def test_long_retry_after_raises_rate_limited(server, http):
 @pytest.mark.parametrize("reply", [
     Reply(200, "<html>Bad gateway</html>", headers={"Content-Type": "text/html"}),
     Reply(200, {"notifications": "nope"}),
-    Reply(200, {"notifications": [{"uri": "at://did:plc:x/app.bsky.feed.post/1", "reason": "mention",
-                                    "author": {"did": "did:plc:x", "handle": "x.test"}, "record": {"text": "hi"}}]}),
 ])
 def test_malformed_body_is_one_feed_error(server, http, reply):
     server.always(SESSION, Reply(body=body("create_session.json")))
@@ -193,6 +191,21 @@ def test_malformed_body_is_one_feed_error(server, http, reply):
     with pytest.raises(FeedError) as e:
         feed(server).fetch(http, FetchState())
     assert e.value.feed == "sky"
+
+
+def test_a_malformed_post_is_skipped_with_a_warning(server, http):
+    """One policy in every source: an odd record costs itself, not the feed."""
+    server.always(SESSION, Reply(body=body("create_session.json")))
+    page = body("list_notifications_new.json")
+    undated = {"uri": "at://did:plc:x/app.bsky.feed.post/1", "reason": "mention",
+               "author": {"did": "did:plc:x", "handle": "x.test"}, "record": {"text": "hi"}}
+    page["notifications"] = [undated, "not an object", *page["notifications"]]
+    page.pop("cursor", None)
+    server.add(NOTES, Reply(body=page))
+    server.add(OWN, Reply(body={"feed": []}))
+    fetched = feed(server).fetch(http, FetchState())
+    assert fetched.items and "at://did:plc:x/app.bsky.feed.post/1" not in {i.native_id for i in fetched.items}
+    assert sorted(w[:14] for w in fetched.warnings) == ["skipped a app.", "skipped a post"]
 
 
 def test_malformed_session_is_a_feed_error(server, http):

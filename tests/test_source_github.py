@@ -180,7 +180,6 @@ def test_long_retry_after_raises_rate_limited(server, http, load):
 @pytest.mark.parametrize("reply", [
     Reply(200, "<html>Unicorn!</html>", headers={"Content-Type": "text/html"}),
     Reply(200, {"message": "not a list"}),
-    Reply(200, [{"url": "https://example/none", "title": "x"}]),
 ])
 def test_malformed_body_is_one_feed_error(server, http, load, reply):
     server.always("/user", Reply(body=load("user.json")))
@@ -189,6 +188,18 @@ def test_malformed_body_is_one_feed_error(server, http, load, reply):
     with pytest.raises(FeedError) as e:
         feed(server, repo="acme/widget").fetch(http, FetchState())
     assert e.value.feed == "gh"
+
+
+def test_a_malformed_record_is_skipped_with_a_warning(server, http, load):
+    """One policy in every source: an odd record costs itself, not the feed."""
+    server.always("/user", Reply(body=load("user.json")))
+    good = load("repo_issues_page1.json")
+    bad = [{"url": "https://example/none", "title": "x"}, {**good[0], "created_at": "yesterday"}]
+    server.add(ISSUES, Reply(body=bad + good))
+    server.add(COMMENTS, Reply(body=[{"issue_url": "nope", "id": 1}]))
+    fetched = feed(server, repo="acme/widget").fetch(http, FetchState())
+    assert len(fetched.items) == len(good) > 0
+    assert [w.split(" with ")[0] for w in fetched.warnings] == ["skipped an issue"] * 2 + ["skipped a comment"]
 
 
 def test_probe(server, http, load):

@@ -160,7 +160,6 @@ def test_long_retry_after_raises_rate_limited(server, http):
 @pytest.mark.parametrize("reply", [
     Reply(200, "<html><body>Maintenance</body></html>", headers={"Content-Type": "text/html"}),
     Reply(200, {"error": "not a list"}),
-    Reply(200, [{"id": "9", "type": "mention", "status": {"id": "77", "content": "<p>hi</p>"}}]),
 ])
 def test_malformed_body_is_one_feed_error(server, http, reply):
     server.always(ME, Reply(body=body("verify_credentials.json")))
@@ -169,6 +168,18 @@ def test_malformed_body_is_one_feed_error(server, http, reply):
     with pytest.raises(FeedError) as e:
         feed(server).fetch(http, FetchState())
     assert e.value.feed == "fedi"
+
+
+def test_a_malformed_status_is_skipped_with_a_warning(server, http):
+    """One policy in every source: an odd record costs itself, not the feed."""
+    server.always(ME, Reply(body=body("verify_credentials.json")))
+    notes = body("notifications_page1.json")
+    server.add(NOTES, Reply(body=[{"id": "99999999", "type": "mention",
+                                   "status": {"id": "77", "content": "<p>hi</p>"}}, *notes]))
+    server.add(OWN, Reply(body=[]))
+    fetched = feed(server, max_context=0).fetch(http, FetchState())
+    assert "77" not in {i.native_id for i in fetched.items} and len(fetched.items) >= 1
+    assert [w[:25] for w in fetched.warnings] == ["skipped a status ('77') w"]
 
 
 def test_hashtag_without_token(server, http, monkeypatch):

@@ -22,29 +22,17 @@ import json
 import re
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from listen.http import Http, HttpStatusError, RateLimited, Response
 from listen.models import Fetched, FetchState, RawItem
-from listen.sources import Option, Source
+from listen.sources import BAD_FIELD, Option, Source, next_link, parse_time
 
 FIRST_PULL_DAYS = 14  # a first pull looks back this far, no further
 PER_PAGE = 100
 KEEP_LAST = 300  # issues remembered for reply chaining; the oldest are forgotten
-_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="([^"]+)"')
 _ISSUE_API = re.compile(r"/repos/([^/]+)/([^/]+)/issues/(\d+)$")
-
-
-def next_link(resp: Response) -> str | None:
-    for url, rel in _LINK.findall(resp.headers.get("link", "")):
-        if "next" in rel.split():
-            return url
-    return None
-
-
-def parse_time(value: Any) -> datetime:
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(timezone.utc)
 
 
 def issue_id(api_url: str) -> str:
@@ -76,8 +64,8 @@ class GitHubSource(Source):
             problems.append(f"repo: expected owner/name, got {repo!r}")
         return problems
 
-    def __init__(self, feed: Any):
-        super().__init__(feed)
+    def __init__(self, feed: Any, clock: Callable[[], float] = time.time):
+        super().__init__(feed, clock)
         self.base = str(feed.get("base_url", "https://api.github.com")).rstrip("/")
         self.max_pages = max(1, int(feed.get("max_pages", 5)))
         self.token: str | None = None  # read at fetch time, kept in memory only
@@ -86,9 +74,7 @@ class GitHubSource(Source):
     # -- HTTP ---------------------------------------------------------------
 
     def _get(self, http: Http, url: str, params: Any = None) -> tuple[Any, Response]:
-        if not url.startswith(self.base + "/"):
-            # Never send the token to another host, even if a Link header says so.
-            raise self.error(f"refusing to follow a link off {self.base}: {urlsplit(url).netloc}")
+        self.guard(url, self.base)  # a Link header must not carry the token elsewhere
         headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -100,7 +86,7 @@ class GitHubSource(Source):
                 raise self._refused(401) from None
             raise
         if resp.status == 403:
-            wait = _rate_limit_wait(resp)
+            wait = _rate_limit_wait(resp, self.clock())
             if wait is not None:
                 raise RateLimited(self.feed.name, 403, wait)
             if self.token:
@@ -139,7 +125,8 @@ class GitHubSource(Source):
         cursor = self.load_cursor(state.cursor)
         self.token = self.feed.secret("token_env") if self.feed.get("token_env") else None
         self.warnings = []
-        first = (datetime.now(timezone.utc) - timedelta(days=FIRST_PULL_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        first = (datetime.fromtimestamp(self.clock(), timezone.utc)
+                 - timedelta(days=FIRST_PULL_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
         login = self._login(http) if self.token else None
         issues: list[dict] = []
         comments: list[dict] = []
@@ -174,10 +161,9 @@ class GitHubSource(Source):
                 comments += self._pages(http, issue["comments_url"], {"since": since, "per_page": PER_PAGE},
                                         "comments")
 
-        try:
-            items = self._items(issues, comments, login, new_cursor)
-        except (KeyError, TypeError, ValueError, AttributeError) as e:
-            raise self.error(f"an issue or comment is missing or has a bad field: {e}") from None
+        issues = [i for i in issues if self._usable(i, "url", "an issue")]
+        comments = [c for c in comments if self._usable(c, "issue_url", "a comment")]
+        items = self._items(issues, comments, login, new_cursor)
         state = FetchState(cursor=json.dumps({k: v for k, v in new_cursor.items() if v}, sort_keys=True))
         return Fetched(items=items, state=state, warnings=list(self.warnings))
 
@@ -229,6 +215,20 @@ class GitHubSource(Source):
         cursor["last"] = dict(list(last.items())[-KEEP_LAST:])
         return list(items.values())
 
+    def _usable(self, obj: dict, key: str, what: str) -> bool:
+        """Whether _items can read `obj`; if not, it is skipped with a warning, like any
+        malformed record, and the rest of the pull is kept."""
+        try:
+            issue_id(obj[key])
+            str(obj["user"]["login"])
+            parse_time(obj["created_at"])
+            if key == "issue_url":
+                int(obj["id"])
+        except BAD_FIELD as e:
+            self.warnings.append(f"skipped {what} with a bad field: {str(e)[:80]}")
+            return False
+        return True
+
     def _item(self, native: str, obj: dict, *, text: str, login: str | None, title: str | None,
               reply_to: str | None, thread: str) -> RawItem:
         author = obj["user"]["login"]
@@ -270,14 +270,14 @@ def _addressed(body: Any, issue: str, latest_by: dict[tuple[str, str], str]) -> 
     return None
 
 
-def _rate_limit_wait(resp: Response) -> float | None:
+def _rate_limit_wait(resp: Response, now: float) -> float | None:
     """Seconds to wait when a 403 is a rate limit (primary: Remaining 0; secondary: Retry-After)."""
     retry = resp.headers.get("retry-after")
     if retry and retry.strip().isdigit():
         return float(retry)
     if resp.headers.get("x-ratelimit-remaining") == "0":
         reset = resp.headers.get("x-ratelimit-reset", "")
-        return max(0.0, float(reset) - time.time()) if reset.isdigit() else None
+        return max(0.0, float(reset) - now) if reset.isdigit() else None
     return None
 
 

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import json
 import re
-import time
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from listen.http import Http, HttpStatusError
 from listen.models import Fetched, FetchState, RawItem
-from listen.sources import Option, Source
+from listen.sources import Option, Source, parse_time
 from listen.text import html_to_text
 
 ITEM_URL = "https://news.ycombinator.com/item?id={}"
@@ -71,7 +70,7 @@ class HackerNewsSource(Source):
         return list(dict.fromkeys(names))[:MAX_OWN_NAMES]
 
     def fetch(self, http: Http, state: FetchState) -> Fetched:
-        now = int(time.time())
+        now = int(self.clock())
         warnings: list[str] = []
         cursor = self._load_cursor(state.cursor, warnings)
         if "since" in cursor:
@@ -200,14 +199,6 @@ class HackerNewsSource(Source):
             return cursor
         warnings.append("the saved position was unreadable; starting again from the lookback window")
         return {}
-        try:
-            cursor = json.loads(text)
-            if isinstance(cursor, dict) and isinstance(cursor.get("since", 0), (int, float)):
-                return cursor
-        except ValueError:
-            pass
-        warnings.append("the saved position was unreadable; starting again from the lookback window")
-        return {}
 
     def probe(self, http: Http) -> str:
         params = {"query": self.feed.get("query"), "tags": "(story,comment)", "hitsPerPage": "1"}
@@ -220,14 +211,10 @@ class HackerNewsSource(Source):
 
 def _when(hit: dict) -> datetime | None:
     """created_at_i (epoch seconds), else the ISO created_at."""
-    stamp = hit.get("created_at_i")
-    if isinstance(stamp, (int, float)) and not isinstance(stamp, bool):
-        return datetime.fromtimestamp(stamp, tz=timezone.utc)
-    text = hit.get("created_at")
-    if isinstance(text, str):
-        try:
-            when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    for value in (hit.get("created_at_i"), hit.get("created_at")):
+        if value is not None:
+            try:
+                return parse_time(value)
+            except ValueError:
+                continue
     return None

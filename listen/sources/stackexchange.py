@@ -23,7 +23,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import time
 import zlib
 from datetime import datetime, timezone
 from typing import Any
@@ -89,11 +88,10 @@ class StackExchangeSource(Source):
     # --- fetching ------------------------------------------------------------
 
     def fetch(self, http: Http, state: FetchState) -> Fetched:
-        now = int(time.time())
+        now = int(self.clock())
         warnings: list[str] = []
         cursor = self._load_cursor(state.cursor, warnings)
-        not_before: dict = cursor.get("not_before") if isinstance(cursor.get("not_before"), dict) else {}
-        cursor["not_before"] = {k: v for k, v in not_before.items() if isinstance(v, (int, float)) and v > now}
+        self.forget_backoffs(cursor)
         items: dict[str, RawItem] = {}
         run = _Run(http, warnings)
 
@@ -148,8 +146,7 @@ class StackExchangeSource(Source):
             for c in _placed(list(comments.values()), items, question_of):
                 items[c.native_id] = c
 
-        if not cursor["not_before"]:
-            del cursor["not_before"]
+        self.forget_backoffs(cursor)
         if not cursor["answers_of"]:
             del cursor["answers_of"]
         return Fetched(items=list(items.values()), state=FetchState(cursor=json.dumps(cursor)), warnings=warnings)
@@ -159,8 +156,8 @@ class StackExchangeSource(Source):
         """Every page of one method newer than the stream's watermark, within the limits."""
         if run.out_of_quota:
             return []
-        wait_until = cursor["not_before"].get(name)
-        if wait_until:
+        wait_until = self.backed_off(cursor, name)
+        if wait_until is not None:
             run.warnings.append(f"Stack Exchange asked us to back off {name}; next call after {_iso(wait_until)}")
             return []
         mark = cursor.get(name) if isinstance(cursor.get(name), dict) else {}
@@ -184,7 +181,7 @@ class StackExchangeSource(Source):
                 if more and backoff <= BACKOFF_SLEEP:
                     run.http.sleep(backoff)
                 else:
-                    cursor["not_before"][name] = int(time.time() + backoff) + 1
+                    self.back_off(cursor, name, self.clock() + backoff)
                     if more:
                         run.warnings.append(f"Stack Exchange asked for a {int(backoff)}s backoff; "
                                             f"the rest of {name} comes next pull")
