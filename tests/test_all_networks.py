@@ -49,7 +49,7 @@ WAITING = {
     "blog": ("rss", "Kim", "https://blog.acme.example/2026/acme-3-0/#comment-13", "negative"),
     "forum": ("jsonl", "erin", "https://forum.acme.example/t/1003", "question"),
     "fediverse": ("mastodon", "bob", "https://mastodon.example/@bob/110000000000000702", "negative"),
-    "bluesky": ("bluesky", "bob.bsky.social", "https://bsky.app/profile/bob.bsky.social/post/3mbobmention",
+    "bluesky": ("bluesky", "bob.bsky.social", "https://bsky.app/profile/did:plc:bobbobbobbobbobbobbob0000/post/3mbobmention",
                 "question"),
     "reddit": ("reddit", "grumpy_dev",
                "https://www.reddit.com/r/acme/comments/1fexp01/how_do_i_export_widgets_from_acme/lq00003/",

@@ -62,7 +62,8 @@ def test_first_pull_signs_in_and_pages_notifications(server, http):
     }
     reply = items["at://did:plc:alicealicealicealice0000/app.bsky.feed.post/3lalicereply"]
     assert reply.author == "alice.example.com" and reply.author_name == "Alice"
-    assert reply.url == "https://bsky.app/profile/alice.example.com/post/3lalicereply"
+    # The DID form: still leads to the post after alice changes her handle.
+    assert reply.url == "https://bsky.app/profile/did:plc:alicealicealicealice0000/post/3lalicereply"
     assert reply.in_reply_to == reply.thread_id == f"at://{ME}/app.bsky.feed.post/3lacmepost1"
     assert reply.created_at.isoformat() == "2026-03-02T11:00:00+00:00"
     assert reply.ours is False and reply.text == "Does the new release fix sync?"
@@ -219,11 +220,13 @@ def test_probe(server, http):
     assert feed(server).probe(http).startswith(f"authenticated as @acme.bsky.social ({ME})")
 
 
-def test_web_url():
-    assert web_url("at://did:plc:abc/app.bsky.feed.post/3k6k", "x.bsky.social") == \
-        "https://bsky.app/profile/x.bsky.social/post/3k6k"
-    assert web_url("at://did:plc:abc/app.bsky.feed.post/3k6k", None) == "https://bsky.app/profile/did:plc:abc/post/3k6k"
-    assert web_url("at://did:plc:abc/app.bsky.feed.like/3k6k", "x") is None
+def test_web_url_survives_a_handle_change():
+    assert web_url("at://did:plc:abc/app.bsky.feed.post/3k6k") == "https://bsky.app/profile/did:plc:abc/post/3k6k"
+    assert web_url("at://did:web:acme.example/app.bsky.feed.post/3k6k") == \
+        "https://bsky.app/profile/did:web:acme.example/post/3k6k"
+    assert web_url("at://did:plc:abc/app.bsky.feed.like/3k6k") is None
+    # The APIs name posts by DID; a URI that names a handle keeps it (nothing better is known).
+    assert web_url("at://x.bsky.social/app.bsky.feed.post/3k6k") == "https://bsky.app/profile/x.bsky.social/post/3k6k"
 
 
 def config(**keys):

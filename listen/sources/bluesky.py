@@ -27,12 +27,16 @@ REASONS = ("mention", "reply", "quote")  # what someone says to us; likes and fo
 PAGE_LIMIT = 50
 
 
-def web_url(uri: str, handle: str | None) -> str | None:
-    """at://<did>/app.bsky.feed.post/<rkey> -> https://bsky.app/profile/<handle>/post/<rkey>."""
+def web_url(uri: str) -> str | None:
+    """at://<did>/app.bsky.feed.post/<rkey> -> https://bsky.app/profile/<did>/post/<rkey>.
+
+    The DID, not the handle: a handle can change (a custom domain), and a stored link
+    made with the old one then leads nowhere. bsky.app shows the profile either way;
+    the handle at fetch time is kept as the item's author."""
     parts = uri.removeprefix("at://").split("/")
     if len(parts) != 3 or parts[1] != "app.bsky.feed.post":
         return None
-    return f"https://bsky.app/profile/{handle or parts[0]}/post/{parts[2]}"
+    return f"https://bsky.app/profile/{parts[0]}/post/{parts[2]}"
 
 
 class BlueskySource(Source):
@@ -197,7 +201,7 @@ class BlueskySource(Source):
             text=str(record.get("text") or ""),
             # createdAt is what the client claims; indexedAt is the server's, used when the claim is missing.
             created_at=parse_time(record.get("createdAt") or raw.get("indexedAt")),
-            url=web_url(uri, author.get("handle")),
+            url=web_url(uri),
             in_reply_to=(reply.get("parent") or {}).get("uri"),
             thread_id=(reply.get("root") or {}).get("uri") or uri,
             ours=did == self.session["did"] if self.session else None,
