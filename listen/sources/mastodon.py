@@ -46,6 +46,8 @@ class MastodonSource(Source):
         "search": Option(str, "full-text status search (needs token_env and a server with search enabled)"),
         "max_pages": Option(int, "pages per stream per pull, bounding the first pull", default=5, minimum=1),
         "max_context": Option(int, "thread look-ups per pull for replies whose root is unknown", default=10, minimum=1),
+        "quotes": Option(bool, "also quote posts of our posts (notifications of type quote, Mastodon 4.5+)",
+                         default=True),
     }
 
     @classmethod
@@ -124,7 +126,10 @@ class MastodonSource(Source):
 
         if self.token:
             me = self._me(http)
-            notes = self._pages(http, "/api/v1/notifications", {"types[]": "mention", "limit": PAGE_LIMIT},
+            # A quote of our post is said to us as much as a mention is. Servers before 4.5
+            # ignore a type they do not know; `quotes = false` is for those that refuse it.
+            types = ["mention", "quote"] if self.feed.get("quotes", True) else ["mention"]
+            notes = self._pages(http, "/api/v1/notifications", {"types[]": types, "limit": PAGE_LIMIT},
                                 cursor.get("mentions"), "mentions")
             for n in notes:
                 new_cursor["mentions"] = newer(new_cursor.get("mentions"), n["id"])
