@@ -52,6 +52,10 @@ class GitHubSource(Source):
         "base_url": Option(str, "the API root (GitHub Enterprise: https://HOST/api/v3)", default="https://api.github.com"),
         "max_pages": Option(int, "pages per list per pull, bounding the first pull", default=5, minimum=1),
         "max_threads": Option(int, "search results whose comments are fetched, per pull", default=10, minimum=1),
+        "discussions": Option(bool, "also the Discussions of `repo`, with their comments and replies "
+                                    "(GraphQL; needs token_env)", default=False),
+        "graphql_url": Option(str, "the GraphQL endpoint (default: from base_url; GitHub Enterprise: "
+                                   "https://HOST/api/graphql)"),
     }
 
     @classmethod
@@ -62,6 +66,9 @@ class GitHubSource(Source):
         repo = options.get("repo")
         if repo and not re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
             problems.append(f"repo: expected owner/name, got {repo!r}")
+        if options.get("discussions") and not (repo and options.get("token_env")):
+            problems.append("discussions needs repo (whose Discussions) and token_env: GitHub's GraphQL API "
+                            "answers only with a token")
         return problems
 
     def __init__(self, feed: Any, clock: Callable[[], float] = time.time):
@@ -164,8 +171,127 @@ class GitHubSource(Source):
         issues = [i for i in issues if self._usable(i, "url", "an issue")]
         comments = [c for c in comments if self._usable(c, "issue_url", "a comment")]
         items = self._items(issues, comments, login, new_cursor)
+        if self.feed.get("discussions") and self.feed.get("repo"):
+            found, new_cursor["discussions"] = self._discussions(http, cursor.get("discussions", first), login)
+            items += found
         state = FetchState(cursor=json.dumps({k: v for k, v in new_cursor.items() if v}, sort_keys=True))
         return Fetched(items=items, state=state, warnings=list(self.warnings))
+
+    # -- Discussions (GraphQL) ------------------------------------------------
+
+    @property
+    def graphql_url(self) -> str:
+        url = self.feed.get("graphql_url")
+        if url:
+            return str(url)
+        # GitHub Enterprise serves REST at /api/v3 and GraphQL at /api/graphql.
+        return self.base[: -len("/v3")] + "/graphql" if self.base.endswith("/api/v3") else self.base + "/graphql"
+
+    def _graphql(self, http: Http, query: str, variables: dict[str, Any]) -> dict:
+        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/vnd.github+json"}
+        try:
+            resp = http.request("POST", self.graphql_url, feed=self.feed.name, headers=headers,
+                                json_body={"query": query, "variables": variables}, ok=(200, 403))
+        except HttpStatusError as e:
+            if e.status == 401:
+                raise self._refused(401) from None
+            raise
+        if resp.status == 403:
+            wait = _rate_limit_wait(resp, self.clock())
+            if wait is not None:
+                raise RateLimited(self.feed.name, 403, wait)
+            raise self._refused(403)
+        body = resp.json(self.feed.name)
+        data = body.get("data") if isinstance(body, dict) else None
+        errors = body.get("errors") if isinstance(body, dict) else None
+        said = "; ".join(str(e.get("message"))[:160] for e in errors if isinstance(e, dict))[:400] \
+            if isinstance(errors, list) else ""
+        if not isinstance(data, dict):
+            raise self.error(f"GitHub GraphQL answered without data{': ' + said if said else ''}")
+        if said:  # partial data: keep what came, say what did not
+            self.warnings.append(f"GitHub GraphQL: {said}")
+        return data
+
+    def _discussions(self, http: Http, since: str, login: str | None) -> tuple[list[RawItem], str | None]:
+        """Discussions updated since `since` (newest first), each with its latest comments and
+        their replies. Returns the items and the newest updatedAt seen."""
+        owner, name = str(self.feed.get("repo")).split("/", 1)
+        items: list[RawItem] = []
+        newest: str | None = since
+        after: str | None = None
+        for _ in range(self.max_pages):
+            data = self._graphql(http, DISCUSSIONS_QUERY, {"owner": owner, "name": name, "after": after})
+            repo = data.get("repository")
+            page = repo.get("discussions") if isinstance(repo, dict) else None
+            nodes = page.get("nodes") if isinstance(page, dict) else None
+            if not isinstance(nodes, list):
+                raise self.error(f"GitHub GraphQL returned no discussions for {owner}/{name} (is the repo right, "
+                                 "and are Discussions turned on?)")
+            reached = False
+            for node in nodes:
+                stamp = node.get("updatedAt") if isinstance(node, dict) else None
+                if isinstance(stamp, str) and stamp < since:
+                    reached = True  # ISO times in one format: text order is time order
+                    break
+                if isinstance(stamp, str) and (newest is None or stamp > newest):
+                    newest = stamp
+                items += self._discussion_items(node, f"{owner}/{name}", login)
+            info = page.get("pageInfo") if isinstance(page.get("pageInfo"), dict) else {}
+            after = info.get("endCursor") if info.get("hasNextPage") else None
+            if reached or not after:
+                return items, newest
+        self.warnings.append(f"discussions: stopped after {self.max_pages} pages; older ones were skipped")
+        return items, newest
+
+    def _discussion_items(self, node: Any, repo: str, login: str | None) -> list[RawItem]:
+        """One discussion and its comments. Top-level comments chain like an issue's (each
+        answers the one before it); a reply answers the reply before it under the same
+        comment, or that comment."""
+        root = self.map_record(lambda n: self._discussion_item(n, f"{repo}/discussions/{int(n['number'])}", None,
+                                                                None, login), node, "a discussion", self.warnings)
+        if root is None:
+            return []
+        out = [root]
+        thread, title = root.native_id, root.title
+        comments = ((node.get("comments") or {}).get("nodes") or []) if isinstance(node, dict) else []
+        before = thread
+        for comment in sorted((c for c in comments if isinstance(c, dict)), key=lambda c: str(c.get("createdAt"))):
+            item = self.map_record(lambda c: self._discussion_item(c, f"{thread}/comment/{c['id']}", before, thread,
+                                                                   login, title), comment, "a discussion comment",
+                                   self.warnings)
+            if item is None:
+                continue
+            out.append(item)
+            before = prev = item.native_id
+            replies = (comment.get("replies") or {}).get("nodes") or []
+            for reply in sorted((r for r in replies if isinstance(r, dict)), key=lambda r: str(r.get("createdAt"))):
+                got = self.map_record(lambda r: self._discussion_item(r, f"{thread}/comment/{r['id']}", prev, thread,
+                                                                      login, title), reply, "a discussion reply",
+                                      self.warnings)
+                if got is not None:
+                    out.append(got)
+                    prev = got.native_id
+        return out
+
+    def _discussion_item(self, obj: dict, native: str, reply_to: str | None, thread: str | None,
+                         login: str | None, title: str | None = None) -> RawItem:
+        author = (obj.get("author") or {}).get("login") or "ghost"  # a deleted account shows as null
+        if not isinstance(obj.get("id"), str) and thread is not None:
+            raise ValueError("a comment without an id")
+        body = str(obj.get("body") or "").strip()
+        own_title = obj.get("title") if thread is None else None
+        return RawItem(
+            native_id=native,
+            author=str(author),
+            text=body or str(own_title or ""),
+            created_at=parse_time(obj["createdAt"]),
+            url=obj.get("url") if isinstance(obj.get("url"), str) else None,
+            in_reply_to=reply_to,
+            thread_id=thread or native,
+            title=(own_title or title) or None,
+            ours=True if login and str(author).lower() == login.lower() else None,
+            raw=obj,
+        )
 
     def _login(self, http: Http) -> str:
         body, _ = self._get(http, f"{self.base}/user")
@@ -257,6 +383,27 @@ class GitHubSource(Source):
             return f"authenticated as {self._login(http)}; {left}"
         return f"unauthenticated; {left}"
 
+
+# Newest discussions first; for each, its latest comments and their latest replies.
+# 20 x 50 x 20 nodes stays far below GraphQL's 500,000-node limit.
+DISCUSSIONS_QUERY = """
+query($owner: String!, $name: String!, $after: String) {
+  repository(owner: $owner, name: $name) {
+    discussions(first: 20, after: $after, orderBy: {field: UPDATED_AT, direction: DESC}) {
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        id number title body url createdAt updatedAt author { login }
+        comments(last: 50) {
+          nodes {
+            id body url createdAt author { login }
+            replies(last: 20) { nodes { id body url createdAt author { login } } }
+          }
+        }
+      }
+    }
+  }
+}
+"""
 
 _MENTION = re.compile(r"(?<![\w.@/])@([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\b")
 
