@@ -300,3 +300,29 @@ def test_missing_parents_are_our_replies_parents_not_stored(tmp_path):
         assert store.missing_parents("f", since=0, limit=10) == ["gone", "older"]
     finally:
         store.close()
+
+
+def test_a_version_1_database_gets_the_our_replies_index(tmp_path):
+    """Databases made before issue 12 are upgraded in place when opened."""
+    import sqlite3
+
+    from listen.storage import open_store, schema
+
+    path = tmp_path / "old.db"
+    open_store(path).close()
+    with sqlite3.connect(path) as c:  # as version 1 left it
+        c.execute("DROP INDEX items_our_replies")
+        c.execute("PRAGMA user_version = 1")
+    store = open_store(path)
+    try:
+        names = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert "items_our_replies" in names
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION >= 2
+        save(store, "f", [raw("o1", "acme", "yes", T0 - 40, reply="gone")])
+        assert store.missing_parents("f", since=0, limit=5) == ["gone"]
+        plan = " ".join(str(tuple(r)) for r in store.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT in_reply_to FROM items WHERE feed = 'f' AND ours = 1"
+            " AND in_reply_to IS NOT NULL AND created_at >= 0"))
+        assert "items_our_replies" in plan
+    finally:
+        store.close()

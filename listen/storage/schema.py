@@ -56,6 +56,10 @@ CREATE INDEX items_unanswered ON items (created_at)
 -- Snoozed items are few: this lets each new message check them without a scan.
 CREATE INDEX items_snoozed ON items (feed) WHERE snoozed_until IS NOT NULL;
 
+-- Each pull asks which parents our recent replies answer are not stored (issue 12):
+-- our replies are few, so this keeps that to them, not a scan of the feed.
+CREATE INDEX items_our_replies ON items (feed, created_at) WHERE ours = 1 AND in_reply_to IS NOT NULL;
+
 CREATE TABLE item_edits (
     item_id INTEGER NOT NULL REFERENCES items (id),
     text TEXT NOT NULL,                -- the text before the edit
@@ -83,7 +87,14 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
 # Database on the open transaction (its add_column/transform do the table
 # rebuilds SQLite's ALTER TABLE cannot). Append only; never edit one that has
 # shipped. The docstring says why it exists.
-MIGRATIONS: list[Callable[[Any], None]] = []
+def _index_our_replies(db: Any) -> None:
+    """Issue 12: every pull looks up the parents our recent replies point at; without
+    this index that look-up scans all of a feed's replies (170 ms at 200k items)."""
+    db.execute("CREATE INDEX IF NOT EXISTS items_our_replies ON items (feed, created_at)"
+               " WHERE ours = 1 AND in_reply_to IS NOT NULL")
+
+
+MIGRATIONS: list[Callable[[Any], None]] = [_index_our_replies]
 
 VERSION = 1 + len(MIGRATIONS)
 
