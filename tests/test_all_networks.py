@@ -294,7 +294,8 @@ class World:
         s.always("/2.3/users/4242/answers", method("answers"))
         empty = {"items": [], "has_more": False, "quota_max": 300, "quota_remaining": 280}
         s.always("/2.3/users/4242/comments", Reply(200, empty))
-        s.under("/2.3/posts/", Reply(200, empty))
+        s.under("/2.3/questions/", Reply(200, empty))  # comments on the watched questions
+        s.under("/2.3/answers/", Reply(200, empty))  # and on their answers
 
     def _github(self, s: ReplayServer) -> None:
         def authed(handler: Callable[[Seen], Any]) -> Callable[[Seen], Reply]:

@@ -16,6 +16,7 @@ import copy
 import json
 import time
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -183,9 +184,11 @@ def se_question(qid: int, t: int, title: str, body: str) -> dict:
     return q
 
 
-def se_comment(cid: int, post: int, t: int, owner: dict, body: str, reply_to: dict | None = None) -> dict:
+def se_comment(cid: int, post: int, t: int, owner: dict, body: str, reply_to: dict | None = None,
+               on: str = "question") -> dict:
+    # "_on" is the stand-in's own note of what the post is; the API does not send it.
     c = {"owner": owner, "edited": False, "score": 0, "creation_date": t, "post_id": post, "comment_id": cid,
-         "content_license": "CC BY-SA 4.0", "body": body}
+         "content_license": "CC BY-SA 4.0", "body": body, "_on": on}
     if reply_to:
         c["reply_to_user"] = reply_to
     return c
@@ -197,12 +200,16 @@ def se_world(server, questions: dict, comments: list[dict], our_answers: dict = 
     server.always("/2.3/users/4242/answers", Reply(body=our_answers))
     server.always("/2.3/users/4242/comments", Reply(body=our_comments))
 
-    def on_posts(r: Seen) -> Reply:
-        posts = {int(p) for p in r.path.split("/")[3].split(";")}
-        return Reply(body=se(*[c for c in comments if c["post_id"] in posts]))
+    def under(kind: str) -> Callable[[Seen], Reply]:
+        def serve(r: Seen) -> Reply:
+            posts = {int(p) for p in r.path.split("/")[3].split(";")}
+            if not r.path.endswith("/comments"):
+                return Reply(body=SE_EMPTY)  # the answers of the watched questions
+            return Reply(body=se(*[c for c in comments if c["post_id"] in posts and c["_on"] == kind]))
+        return serve
 
-    server.under("/2.3/posts/", on_posts)
-    server.under("/2.3/questions/", Reply(body=SE_EMPTY))  # answers of watched questions
+    server.under("/2.3/questions/", under("question"))
+    server.under("/2.3/answers/", under("answer"))
 
 
 def se_feed(server) -> dict:
@@ -231,7 +238,7 @@ def test_stackexchange_a_question_in_a_comment_under_our_answer_waits(tmp_path, 
     answer = copy.deepcopy(fixture("stackexchange/answers_withbody.json")["items"][0])
     answer.update(answer_id=79000050, question_id=79000001, creation_date=NOW - 4 * 3600, owner=US)
     thanks = se_comment(5101, 79000050, NOW - 3600, ASKER,
-                        "Thanks, that works! How do I also export the widget colours?", reply_to=US)
+                        "Thanks, that works! How do I also export the widget colours?", reply_to=US, on="answer")
     se_world(server, se(q), [thanks], our_answers=se(answer))
     l = listener(tmp_path, se_feed(server), ("Acme Support",))
     try:
@@ -242,8 +249,8 @@ def test_stackexchange_a_question_in_a_comment_under_our_answer_waits(tmp_path, 
         assert item.thread_id == l.store.conn.execute(
             "SELECT thread_id FROM items WHERE native_id = '79000001'").fetchone()[0]
         assert item.url == "https://stackoverflow.com/posts/comments/5101"
-        asked = [h.path for h in server.requests if h.path.startswith("/2.3/posts/")]
-        assert asked and all("79000050" in p.split("/")[3].split(";") for p in asked)
+        asked = [h.path for h in server.requests if h.path.startswith("/2.3/answers/")]
+        assert asked == ["/2.3/answers/79000050/comments"]
     finally:
         l.close()
 
@@ -326,3 +333,19 @@ def test_a_version_1_database_gets_the_our_replies_index(tmp_path):
         assert "items_our_replies" in plan
     finally:
         store.close()
+
+
+def test_stackexchange_comments_failing_cost_only_the_comments(tmp_path, server):
+    q = se_question(79000001, NOW - 3 * 3600, "Acme export broken?", "<p>Why is Acme export broken again?</p>")
+    server.under("/2.3/questions/79000001/comments",
+                 Reply(404, {"error_id": 404, "error_name": "no_method", "error_message": "no method found"}))
+    se_world(server, se(q), [])
+    l = listener(tmp_path, se_feed(server), ("Acme Support",))
+    try:
+        [result] = l.pull()
+        assert result.error is None and result.new == 1
+        assert any(w.startswith("comments not read this pull: Stack Exchange error 404 no_method")
+                   for w in result.warnings), result.warnings
+        assert waiting_authors(l) == ["newbie"]
+    finally:
+        l.close()

@@ -5,6 +5,10 @@ What it reads, each a "stream" with its own watermark (creation_date, epoch seco
   answers    /questions/{ids}/answers for the questions seen within `lookback`
              (their ids are kept in the cursor, at most 100: one vectorised call)
   ours       `user_id` set: /users/{id}/answers, so our answers are stored as ours.
+  ours_comments  `user_id` set: /users/{id}/comments.
+  comments   (`comments`, default on) every comment on the watched questions and their
+             answers: /questions/{ids}/comments and /answers/{ids}/comments, no watermark
+             (comments are placed by the ones before them; see _placed). Ids "c<id>".
 
 Every call sends fromdate=<watermark+1>, sort=creation, order=desc, pagesize=100 and
 filter=withbody (the default filter has no body), and pages while `has_more`.
@@ -15,7 +19,8 @@ A short backoff is slept; a long one is stored as a not-before time per stream.
 Errors come back as JSON with error_id/error_name/error_message, usually HTTP 400.
 
 Cursor (JSON): {"questions": {"since": t}, "answers": {"since": t}, "ours": {"since": t},
-"recent": [[question_id, creation_date], ...], "not_before": {"<stream>": t}}.
+"ours_comments": {"since": t}, "recent": [[question_id, creation_date], ...],
+"answers_of": [[answer_id, question_id, creation_date], ...], "not_before": {"<stream>": t}}.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import zlib
 from datetime import datetime, timezone
 from typing import Any
 
+from listen.errors import FeedError
 from listen.http import Http, RateLimited
 from listen.models import Fetched, FetchState, RawItem
 from listen.sources import Option, Source
@@ -137,12 +143,21 @@ class StackExchangeSource(Source):
         if self.feed.get("comments"):
             # Every comment on the watched posts (and on the posts our new comments sit on),
             # not only new ones: a comment is placed in its conversation by the comments
-            # before it (reply_to_user), and there are few per post.
-            posts = [i for i, _ in cursor["recent"]] + [a for a, _, _ in cursor["answers_of"]]
-            posts += [str(c.raw.get("post_id")) for c in ours_comments if isinstance(c.raw, dict)]
+            # before it (reply_to_user), and there are few per post. A post under one of our
+            # comments may be a question or an answer: it is asked for as both (SE leaves
+            # out the ids that are not of the kind asked).
+            under_ours = [str(c.raw.get("post_id")) for c in ours_comments if isinstance(c.raw, dict)]
+            questions = [i for i, _ in cursor["recent"]] + under_ours
+            answer_ids = [a for a, _, _ in cursor["answers_of"]] + under_ours
             comments = {c.native_id: c for c in ours_comments}
-            for c in self._comments(run, list(dict.fromkeys(p for p in posts if p.isdigit()))):
-                comments.setdefault(c.native_id, c)
+            try:
+                for kind, ids in (("questions", questions), ("answers", answer_ids)):
+                    for c in self._comments(run, kind, list(dict.fromkeys(p for p in ids if p.isdigit()))):
+                        comments.setdefault(c.native_id, c)
+            except RateLimited:
+                raise
+            except FeedError as e:  # the questions and answers in hand are still worth storing
+                run.warnings.append(f"comments not read this pull: {e.message}")
             for c in _placed(list(comments.values()), items, question_of):
                 items[c.native_id] = c
 
@@ -203,20 +218,23 @@ class StackExchangeSource(Source):
         cursor[name] = {"since": newest}
         return found
 
-    def _comments(self, run: _Run, posts: list[str]) -> list[RawItem]:
-        """All comments on these posts, newest first, max_pages of 100 per 100 posts."""
+    def _comments(self, run: _Run, kind: str, posts: list[str]) -> list[RawItem]:
+        """All comments on these questions or answers (`kind`), newest first, max_pages of
+        100 per 100 posts: /questions/{ids}/comments, /answers/{ids}/comments."""
         found: list[RawItem] = []
         for start in range(0, len(posts), MAX_IDS):
             if run.out_of_quota:
                 break
             ids = ";".join(posts[start:start + MAX_IDS])
             for page in range(1, int(self.feed.get("max_pages")) + 1):
-                body = self._get(run.http, f"/posts/{ids}/comments",
+                body = self._get(run.http, f"/{kind}/{ids}/comments",
                                  {"sort": "creation", "order": "desc", "pagesize": str(PAGE_SIZE),
                                   "page": str(page), "filter": "withbody"})
                 for raw in body["items"]:
                     item = self.map_record(self._item, raw, "a comment", run.warnings)
                     if item is not None:
+                        if kind == "questions":  # a question's comments belong to its conversation
+                            item.thread_id = item.in_reply_to
                         found.append(item)
                 if self._spent(run, body) or not (body.get("has_more") is True and body["items"]):
                     break
