@@ -349,3 +349,19 @@ def test_stackexchange_comments_failing_cost_only_the_comments(tmp_path, server)
         assert waiting_authors(l) == ["newbie"]
     finally:
         l.close()
+
+
+def test_a_failed_parent_lookup_is_a_warning_not_the_feeds_error(tmp_path, server):
+    ours = reddit_comment("ou00001", "Acme_HQ", "t1_fu00001", "Fixed in 2.1.1.", NOW - 3600)
+    server.always("/search.json", Reply(body=reddit_listing()))
+    server.always("/user/Acme_HQ/comments.json", Reply(body=reddit_listing(ours)))
+    server.always("/api/info.json", Reply(500, "<html>oops</html>"))
+    l = listener(tmp_path, {"name": "reddit", "type": "reddit", "query": "acme", "username": "Acme_HQ",
+                            "base_url": server.url}, ("Acme_HQ",))
+    try:
+        [result] = l.pull()
+        assert result.error is None and result.new == 1
+        assert [w[:48] for w in result.warnings] == ["could not fetch the messages our replies answer:"]
+        assert l.store.feed_statuses()["reddit"].last_error is None  # the feed itself worked
+    finally:
+        l.close()
