@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from listen.config import Config, find_config, load
-from listen.gaps import Gap, find_gaps
 from listen.errors import ListenError
+from listen.gaps import Gap, find_gaps
 from listen.models import FeedStatus, Item, PullResult
 from listen.sources import FeedConfig
 
