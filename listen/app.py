@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from listen.config import Config, find_config, load
 from listen.errors import ListenError
+from listen.gaps import Gap, find_gaps
 from listen.models import FeedStatus, Item, PullResult
 from listen.sources import FeedConfig
 from listen.waiting import DEFAULT_MAX_AGE
@@ -29,7 +30,7 @@ class InboxView:
     items: list[Item]
     summary: dict[str, int]
     now: int
-    stale: list[tuple[str, int, str]]  # (feed, seconds since last success, last error)
+    stale: list[Gap]  # feeds blind longer than [inbox] stale_after (listen.gaps)
     max_age: int = DEFAULT_MAX_AGE  # the inbox's window: older unanswered mentions have dropped out
 
 
@@ -88,7 +89,7 @@ class Listener:
             for feed in selected:
                 http.set_deadline(time.monotonic() + feed.timeout)
                 try:
-                    out.append((feed.name, make_source(feed).probe(http), None))
+                    out.append((feed.name, make_source(feed, self.clock).probe(http), None))
                 except ListenError as e:
                     out.append((feed.name, None, feed.redact(getattr(e, "message", str(e)))))
         return out
@@ -108,18 +109,11 @@ class Listener:
         summary = self.store.inbox_summary(now, **kw)
         return InboxView(items, summary, now, self.stale_feeds(now), self.config.max_age)
 
-    def stale_feeds(self, now: int) -> list[tuple[str, int, str]]:
-        """Feeds that have been failing longer than [inbox] stale_after: a gap in what we hear."""
-        out = []
+    def stale_feeds(self, now: int | None = None) -> list[Gap]:
+        """Feeds not read successfully within [inbox] stale_after, or never: gaps in what we hear."""
+        now = self.now() if now is None else now
         statuses = self.store.feed_statuses(counts=False)
-        for feed in self.config.feeds:
-            st = statuses.get(feed.name)
-            if not feed.enabled or st is None or not st.last_error or st.error_since is None:
-                continue
-            since_ok = now - int((st.last_success or st.error_since).timestamp())
-            if now - int(st.error_since.timestamp()) >= self.config.stale_after:
-                out.append((feed.name, since_ok, st.last_error))
-        return out
+        return find_gaps([(f.name, f.enabled) for f in self.config.feeds], statuses, now, self.config.stale_after)
 
     def show(self, item_id: str) -> tuple[Item, list[Item]]:
         item = self.store.item(item_id)

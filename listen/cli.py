@@ -264,8 +264,8 @@ def inbox(
         from listen.text import inert
 
         _print_json_array(waiting_record(i, view.now) for i in view.items)
-        for feed_name, age, error in view.stale:
-            _say(f"warning: {feed_name} not fetched for {age}s: {inert(error, limit=160, one_line=True)}")
+        for gap in view.stale:
+            _say(f"warning: {inert(gap.words(view.now), limit=220, one_line=True)}")
         return
     from listen import render
 
@@ -372,7 +372,8 @@ def assign(
 
 
 @app.command()
-def feeds(check: bool = typer.Option(False, "--check", help="Try each feed's endpoint and credentials now.")) -> None:
+def feeds(check: bool = typer.Option(False, "--check", help="Try each feed's endpoint and credentials now."),
+          as_json: bool = typer.Option(False, "--json", help="Print a JSON array: each feed's health, for scripts.")) -> None:
     """The configured feeds and how their last pull went."""
     from listen import render
     from listen.text import inert
@@ -398,6 +399,11 @@ def feeds(check: bool = typer.Option(False, "--check", help="Try each feed's end
         rows = listener.feeds()
     finally:
         listener.close()
+    if as_json:
+        from listen.gaps import feed_record
+
+        _print_json_array(feed_record(f.name, f.type, st) for f, st in rows)
+        return
     _out().print(render.feeds_table(rows, listener.now()))
 
 
@@ -412,13 +418,20 @@ def stats(
     listener = _listener()
     try:
         figures = listener.stats(since_s, feed or None)
+        gaps = [g for g in listener.stale_feeds() if not feed or g.feed in feed]
     finally:
         listener.close()
     if as_json:
-        _print_json(figures)
+        from listen.gaps import gap_record
+
+        # Figures over a blind period are short: say which feeds were blind, and since when.
+        _print_json({**figures, "gaps": [gap_record(g, listener.now()) for g in gaps]})
         return
+    from listen.render import stale_warnings
     from listen.stats_view import render
 
+    for line in stale_warnings(gaps, listener.now()):
+        _out().print(line)
     _out().print(render(figures))
 
 

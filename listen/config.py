@@ -42,7 +42,8 @@ SECTIONS: dict[str, dict[str, Option]] = {
     "inbox": {
         "max_age": Option(str, "older unanswered mentions drop out", default="14d", duration=True),
         "reply_within": Option(str, "the response-time target", default="24h", duration=True),
-        "stale_after": Option(str, "warn when a feed has failed this long", default="24h", duration=True),
+        "stale_after": Option(str, "name a feed at the top of the inbox when its last successful pull is older "
+                                     "than this (about three pull intervals)", default="1h", duration=True),
     },
     "flags": {
         "question_threshold": Option(float, "0..1; higher flags fewer questions", default=0.5),
@@ -110,7 +111,7 @@ class Config:
     me: str | None = None  # [identity] me, else $LISTEN_USER
     max_age: int = DEFAULT_MAX_AGE
     reply_within: int = DEFAULT_REPLY_WITHIN
-    stale_after: int = 86400
+    stale_after: int = 3600
     feeds: list[FeedConfig] = field(default_factory=list)
     flags: FlagSettings = field(default_factory=FlagSettings)
     http_timeout: float = 20.0

@@ -53,7 +53,7 @@ class _Msg:
 
 class Puller:
     def __init__(self, config: Config, store: Store, http: Http, clock: Callable[[], float] = time.time,
-                 *, batch: int = BATCH, make_source: Callable[[FeedConfig], Source] = make_source):
+                 *, batch: int = BATCH, make_source: Callable[[FeedConfig, Callable[[], float]], Source] = make_source):
         self.config = config
         self.batch = batch  # items per transaction when a source streams; tests make it small
         self.make_source = make_source  # tests plug a fake source in here
@@ -119,11 +119,26 @@ class Puller:
         flagger = self.flagger = Flagger(self.config.flags, processes=None if many else 1) if due else None
         inflight: deque[tuple[list[_Msg], FlagJob]] = deque()
 
+        sources: dict[str, Source] = {}
+        chase = ParentChase(self.store, since=now - self.config.max_age)
+
+        hard_stop = 0.0
+
         def finish(msgs: list[_Msg]) -> None:
             self._store_group(msgs, results)
             for msg in msgs:
                 if msg.held:
                     self.room.release()
+                if msg.done and results[msg.feed.name].error is None:
+                    # Our replies just stored may point at parents never stored: fetch
+                    # them before the feed counts as done, so this pull's inbox is right.
+                    source = sources[msg.feed.name]
+                    ids = chase.next_ids(msg.feed.name, source.parent_budget())
+                    if ids:
+                        nonlocal hard_stop
+                        hard_stop = max(hard_stop, time.monotonic() + msg.feed.timeout * 2)
+                        fetchers.submit(self._parents, source, msg.feed, ids, msg.not_modified, arrivals, stop)
+                        continue
                 if msg.done:
                     pending.discard(msg.feed.name)
                     r = results[msg.feed.name]
@@ -144,7 +159,8 @@ class Puller:
                 results[feed.name] = PullResult(feed.name)
                 # Built here, not in the thread: 64 threads importing a source module at
                 # once queue on the import lock.
-                fetchers.submit(self._work, self.make_source(feed), feed, state, arrivals, stop)
+                sources[feed.name] = self.make_source(feed, self.clock)
+                fetchers.submit(self._work, sources[feed.name], feed, state, arrivals, stop)
             longest = max((f.timeout for f, _ in due), default=0)
             hard_stop = time.monotonic() + longest * 3 + min(30.0, max(2.0, longest))
             while pending:
@@ -241,11 +257,31 @@ class Puller:
         finally:
             self.http.set_deadline(None)
 
+    def _parents(self, source: Source, feed: FeedConfig, ids: list[str], not_modified: bool,
+                 out: queue.Queue[_Msg], stop: threading.Event) -> None:
+        """Runs in a worker thread: fetch parents by id. A failure here is a warning,
+        never the feed's error: what the feed itself returned is already stored."""
+        self.http.set_deadline(time.monotonic() + feed.timeout)
+        warnings: list[str] = []
+        rows: list[dict[str, Any]] = []
+        try:
+            now = int(self.clock())
+            items = source.parents(self.http, ids, warnings)
+            rows = rows_of(feed, items, warnings, self.identity, None, now)
+        except (FeedError, RateLimited) as e:
+            warnings.append(f"could not fetch the messages our replies answer: {e.message}")
+        except Exception as e:  # a bug in a look-up must not lose the feed's pull
+            warnings.append(f"could not fetch the messages our replies answer: unexpected {type(e).__name__}: "
+                            f"{str(e)[:200]}")
+        finally:
+            self.http.set_deadline(None)
+        if not stop.is_set():
+            out.put(_Msg(feed, rows, done=True, not_modified=not_modified, warnings=warnings))
+
     def _batches(self, source: Source, feed: FeedConfig, state: FetchState) -> Iterator[_Msg]:
         now = int(self.clock())
-        stream = getattr(source, "stream", None)
         workers = self.flagger.pool if self.flagger is not None else None
-        if workers is not None and hasattr(source, "download"):
+        if workers is not None and source.parses_apart:
             got = source.download(self.http, state)
             if isinstance(got, Fetched):  # nothing to parse (304)
                 yield _Msg(feed, [], state=got.state, done=True, not_modified=got.not_modified,
@@ -271,15 +307,15 @@ class Puller:
             rows, new_state, warnings = value
             yield _Msg(feed, rows, state=new_state, done=True, warnings=warnings)
             return
-        if stream is None:
+        if not source.streams_items:
             fetched = source.fetch(self.http, state)
             rows = rows_of(feed, fetched.items, fetched.warnings, self.identity, None, now)
             yield _Msg(feed, rows, state=fetched.state, done=True, not_modified=fetched.not_modified,
                        warnings=fetched.warnings)
             return
         fetched = Fetched(state=state)
-        rows = []
-        for item in valid(stream(self.http, state, fetched), fetched.warnings):
+        rows: list[dict[str, Any]] = []
+        for item in valid(source.stream(self.http, state, fetched), fetched.warnings):
             rows += rows_of(feed, [item], [], self.identity, None, now)
             if len(rows) >= self.batch:
                 while not self.room.acquire(timeout=0.5):
@@ -290,6 +326,33 @@ class Puller:
                 rows = []
         yield _Msg(feed, rows, state=fetched.state, done=True, not_modified=fetched.not_modified,
                    warnings=fetched.warnings)
+
+
+class ParentChase:
+    """Which parents to fetch for each feed during one pull, within its budget.
+
+    Rounds repeat while a fetched parent is itself a reply of ours whose parent is
+    missing (up the chain towards the root); an id is asked at most once per pull,
+    so a parent the network deleted costs one look-up, not a loop.
+    """
+
+    ROUNDS = 4
+
+    def __init__(self, store: Any, since: int):
+        self.store = store
+        self.since = since
+        self.asked: dict[str, set[str]] = {}
+        self.rounds: dict[str, int] = {}
+
+    def next_ids(self, feed: str, budget: int) -> list[str]:
+        asked = self.asked.setdefault(feed, set())
+        left = budget - len(asked)
+        if left <= 0 or self.rounds.get(feed, 0) >= self.ROUNDS:
+            return []
+        self.rounds[feed] = self.rounds.get(feed, 0) + 1
+        ids = [i for i in self.store.missing_parents(feed, self.since, left + len(asked)) if i not in asked][:left]
+        asked.update(ids)
+        return ids
 
 
 def threads_left_behind() -> bool:

@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from listen.durations import humanize
+from listen.gaps import Gap
 from listen.models import FeedStatus, Item, PullResult
 from listen.text import inert
 
@@ -52,14 +53,15 @@ def headline(summary: dict[str, int], max_age: int | None = None) -> Text:
     return Text(" · ".join(p for p in parts if p), style="bold")
 
 
-def stale_warnings(stale: list[tuple[str, int, str]]) -> list[Text]:
-    return [Text("⚠ ", style="bold red") + _t(f"{feed} not fetched for {humanize(age)}: ", "bold red")
-            + _t(error, "red", limit=160, one_line=True) for feed, age, error in stale]
+def stale_warnings(stale: list[Gap], now: int) -> list[Text]:
+    """One line per blind feed (listen.gaps), the feed's last error made inert."""
+    return [Text("⚠ ", style="bold red") + _t(gap.words(now), "bold red", limit=220, one_line=True)
+            for gap in stale]
 
 
-def inbox(items: list[Item], summary: dict[str, int], now: int, stale: list[tuple[str, int, str]],
+def inbox(items: list[Item], summary: dict[str, int], now: int, stale: list[Gap],
           max_age: int | None = None) -> RenderableType:
-    parts: list[RenderableType] = [*stale_warnings(stale), headline(summary, max_age)]
+    parts: list[RenderableType] = [*stale_warnings(stale, now), headline(summary, max_age)]
     for item in items:
         parts.append(Text(""))
         parts.append(waiting_block(item, now))

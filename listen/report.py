@@ -167,12 +167,17 @@ def _item(item: Any, now: int) -> str:
     )
 
 
+def _gaps(gaps: list[Any], now: int) -> list[str]:
+    """Feeds blind for a while (listen.gaps): people there may be waiting unheard, and the
+    figures below do not count them."""
+    return [f'<div class="warn">{_t(g.words(now), 400, True)}. People there may be waiting unheard, and the'
+            ' figures do not count them.</div>' for g in gaps]
+
+
 def _inbox(view: Any) -> str:
     s = view.summary
     parts = ['<section id="inbox"><h2>Who is waiting</h2>']
-    for feed, age, error in view.stale:
-        parts.append(f'<div class="warn"><b>{_t(feed, 80, True)}</b> has not been fetched for {humanize(age)}:'
-                     f' {_t(error, 300, True)}. People there may be waiting unheard.</div>')
+    parts += _gaps(view.stale, view.now)
     if not s["items"]:
         parts.append(f'<div class="empty">Nobody is waiting for a reply from the last {humanize(view.max_age)}:'
                      ' every flagged mention there is answered, done or snoozed. (The figures below count'

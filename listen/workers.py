@@ -53,7 +53,7 @@ def parse_in_worker(feed: FeedConfig, got: Download, identity: Identity, setting
     values, since a FeedError does not survive pickling with its feed name; a bug
     comes back with its traceback as text, for the parent to log."""
     try:
-        fetched = make_source(feed).parse_download(got)  # type: ignore[attr-defined]  # only sources that offer download() reach here
+        fetched = make_source(feed).parse_download(got)
         rows = rows_of(feed, fetched.items, fetched.warnings, identity, settings, now)
         return "ok", (rows, fetched.state, fetched.warnings)
     except FeedError as e:

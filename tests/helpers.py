@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -74,3 +75,15 @@ def listen_here(*args: str, cwd: Path | None = None, stdin: str | None = None,
         os.environ.update(saved[5])
     assert "(a bug in listen;" not in err.getvalue(), err.getvalue()  # main() turned a bug into one line
     return subprocess.CompletedProcess(["listen", *args], code, out.getvalue(), err.getvalue())
+
+
+def make_v1_database(path: Path) -> sqlite3.Connection:
+    """A database as the first listen release left it (schema version 1), open, for a test to
+    fill before listen upgrades it."""
+    conn = sqlite3.connect(path)
+    for statement in (Path(__file__).parent / "fixtures" / "schema_v1.sql").read_text().split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    return conn

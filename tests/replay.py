@@ -53,6 +53,7 @@ class ReplayServer:
     def __init__(self) -> None:
         self.routes: dict[str, deque[Reply | Handler]] = defaultdict(deque)
         self.sticky: dict[str, Reply | Handler] = {}
+        self.prefixed: list[tuple[str, Reply | Handler]] = []
         self.requests: list[Seen] = []
         self._lock = threading.Lock()
         server = self
@@ -76,6 +77,8 @@ class ReplayServer:
                     server.requests.append(seen)
                     queue = server.routes.get(parts.path)
                     step = queue.popleft() if queue else server.sticky.get(parts.path)
+                    if step is None:  # a path with ids in it (/2.3/posts/1;2/comments)
+                        step = next((h for p, h in server.prefixed if parts.path.startswith(p)), None)
                 if step is None:
                     reply = Reply(404, "no route")
                 else:
@@ -117,6 +120,10 @@ class ReplayServer:
     def always(self, path: str, step: Reply | Handler) -> None:
         """Serve `step` for `path` whenever its queue is empty."""
         self.sticky[path] = step
+
+    def under(self, prefix: str, step: Reply | Handler) -> None:
+        """Serve `step` for any path starting with `prefix` that has no route of its own."""
+        self.prefixed.append((prefix, step))
 
     def hits(self, path: str) -> list[Seen]:
         return [r for r in self.requests if r.path == path]

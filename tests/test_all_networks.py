@@ -48,7 +48,7 @@ WAITING = {
     "blog": ("rss", "Kim", "https://blog.acme.example/2026/acme-3-0/#comment-13", "negative"),
     "forum": ("jsonl", "erin", "https://forum.acme.example/t/1003", "question"),
     "fediverse": ("mastodon", "bob", "https://mastodon.example/@bob/110000000000000702", "negative"),
-    "bluesky": ("bluesky", "bob.bsky.social", "https://bsky.app/profile/bob.bsky.social/post/3mbobmention",
+    "bluesky": ("bluesky", "bob.bsky.social", "https://bsky.app/profile/did:plc:bobbobbobbobbobbobbob0000/post/3mbobmention",
                 "question"),
     "reddit": ("reddit", "grumpy_dev",
                "https://www.reddit.com/r/acme/comments/1fexp01/how_do_i_export_widgets_from_acme/lq00003/",
@@ -291,6 +291,10 @@ class World:
         s.always("/2.3/questions", method("questions"))
         s.always(SE_ANSWERS, method("answers", {78700001, 78700002}))
         s.always("/2.3/users/4242/answers", method("answers"))
+        empty = {"items": [], "has_more": False, "quota_max": 300, "quota_remaining": 280}
+        s.always("/2.3/users/4242/comments", Reply(200, empty))
+        s.under("/2.3/questions/", Reply(200, empty))  # comments on the watched questions
+        s.under("/2.3/answers/", Reply(200, empty))  # and on their answers
 
     def _github(self, s: ReplayServer) -> None:
         def authed(handler: Callable[[Seen], Any]) -> Callable[[Seen], Reply]:

@@ -22,6 +22,8 @@ import pytest
 from listen.app import Listener
 from listen.config import load
 from tests.helpers import listen_here as run
+from listen.models import FetchState
+from listen.waiting import answered_times
 from tests.helpers import write_config
 from tests.replay import Reply
 from tests.test_crash import ROOT, invoke
@@ -218,7 +220,7 @@ def test_an_external_dtd_is_never_fetched(tmp_path, server):
 # -- gaps in what we hear ----------------------------------------------------
 
 
-def _stale_setup(tmp_path, failing_for: int, enabled: bool = True, extra: str = ""):
+def _stale_setup(tmp_path, failing_for: int, enabled: bool = True, extra: str = "", ok_before: int | None = None):
     (tmp_path / "m.jsonl").write_text(json.dumps({"id": "1", "author": "ann", "text": "Anyone there?",
                                                   "created_at": NOW - 600}) + "\n")
     cfg = write_config(tmp_path / "listen.toml", [
@@ -227,14 +229,16 @@ def _stale_setup(tmp_path, failing_for: int, enabled: bool = True, extra: str = 
     ], extra=extra)
     l = Listener(load(cfg), clock=lambda: NOW)
     l.pull(["ex"])
+    if ok_before is not None:  # it worked once, `ok_before` seconds ago
+        l.store.save_batch("reddit", "reddit", [], FetchState(), answered_times, NOW - ok_before)
     l.store.record_failure("reddit", "reddit", "HTTP 401 unauthorized: token \x1b[31mexpired", NOW - failing_for)
     l.store.record_failure("reddit", "reddit", "HTTP 401 unauthorized: token \x1b[31mexpired", NOW - 60)
     return cfg, l
 
 
 def test_a_feed_failing_longer_than_stale_after_is_named_at_the_top(tmp_path, capsys):
-    cfg, l = _stale_setup(tmp_path, failing_for=26 * 3600)
-    assert [(f, e[:17]) for f, _, e in l.inbox().stale] == [("reddit", "HTTP 401 unauthor")]
+    cfg, l = _stale_setup(tmp_path, failing_for=26 * 3600, ok_before=26 * 3600 + 60)
+    assert [(g.feed, g.error[:17]) for g in l.inbox().stale] == [("reddit", "HTTP 401 unauthor")]
     l.close()
     r = invoke(capsys, "--config", str(cfg), "inbox")
     first = r.stdout.splitlines()[0]
@@ -246,16 +250,29 @@ def test_a_feed_failing_longer_than_stale_after_is_named_at_the_top(tmp_path, ca
 
 
 def test_a_short_failure_or_a_disabled_feed_is_not_a_gap(tmp_path, capsys):
-    cfg, l = _stale_setup(tmp_path, failing_for=3600)
+    cfg, l = _stale_setup(tmp_path, failing_for=1200, ok_before=1800)
     assert l.inbox().stale == []
     l.close()
     assert "not fetched" not in invoke(capsys, "--config", str(cfg), "inbox").stdout
     cfg, l = _stale_setup(tmp_path, failing_for=26 * 3600, enabled=False)
     assert l.inbox().stale == []
     l.close()
-    cfg, l = _stale_setup(tmp_path, failing_for=2 * 3600, extra='[inbox]\nstale_after = "1h"\n')
-    assert [f for f, _, _ in l.inbox().stale] == ["reddit"]
+    cfg, l = _stale_setup(tmp_path, failing_for=2 * 3600, ok_before=3 * 3600, extra='[inbox]\nstale_after = "4h"\n')
+    assert l.inbox().stale == []
     l.close()
+    cfg, l = _stale_setup(tmp_path, failing_for=2 * 3600, ok_before=3 * 3600)
+    assert [g.feed for g in l.inbox().stale] == ["reddit"]  # the default: an hour
+    l.close()
+
+
+def test_a_feed_that_never_succeeded_is_a_gap_at_once(tmp_path, capsys):
+    cfg, l = _stale_setup(tmp_path, failing_for=600)
+    [gap] = l.inbox().stale
+    assert (gap.feed, gap.last_success, gap.failing_since) == ("reddit", None, NOW - 600)
+    l.close()
+    first = invoke(capsys, "--config", str(cfg), "inbox").stdout.splitlines()[0]
+    # NOW was read when this module was imported: the CLI's clock has moved on since.
+    assert re.search(r"reddit has never been fetched successfully \(failing for \d+m\): HTTP 401", first), first
 
 
 @pytest.mark.slow

@@ -62,7 +62,8 @@ def test_first_pull_signs_in_and_pages_notifications(server, http):
     }
     reply = items["at://did:plc:alicealicealicealice0000/app.bsky.feed.post/3lalicereply"]
     assert reply.author == "alice.example.com" and reply.author_name == "Alice"
-    assert reply.url == "https://bsky.app/profile/alice.example.com/post/3lalicereply"
+    # The DID form: still leads to the post after alice changes her handle.
+    assert reply.url == "https://bsky.app/profile/did:plc:alicealicealicealice0000/post/3lalicereply"
     assert reply.in_reply_to == reply.thread_id == f"at://{ME}/app.bsky.feed.post/3lacmepost1"
     assert reply.created_at.isoformat() == "2026-03-02T11:00:00+00:00"
     assert reply.ours is False and reply.text == "Does the new release fix sync?"
@@ -183,8 +184,6 @@ def test_long_retry_after_raises_rate_limited(server, http):
 @pytest.mark.parametrize("reply", [
     Reply(200, "<html>Bad gateway</html>", headers={"Content-Type": "text/html"}),
     Reply(200, {"notifications": "nope"}),
-    Reply(200, {"notifications": [{"uri": "at://did:plc:x/app.bsky.feed.post/1", "reason": "mention",
-                                    "author": {"did": "did:plc:x", "handle": "x.test"}, "record": {"text": "hi"}}]}),
 ])
 def test_malformed_body_is_one_feed_error(server, http, reply):
     server.always(SESSION, Reply(body=body("create_session.json")))
@@ -193,6 +192,21 @@ def test_malformed_body_is_one_feed_error(server, http, reply):
     with pytest.raises(FeedError) as e:
         feed(server).fetch(http, FetchState())
     assert e.value.feed == "sky"
+
+
+def test_a_malformed_post_is_skipped_with_a_warning(server, http):
+    """One policy in every source: an odd record costs itself, not the feed."""
+    server.always(SESSION, Reply(body=body("create_session.json")))
+    page = body("list_notifications_new.json")
+    undated = {"uri": "at://did:plc:x/app.bsky.feed.post/1", "reason": "mention",
+               "author": {"did": "did:plc:x", "handle": "x.test"}, "record": {"text": "hi"}}
+    page["notifications"] = [undated, "not an object", *page["notifications"]]
+    page.pop("cursor", None)
+    server.add(NOTES, Reply(body=page))
+    server.add(OWN, Reply(body={"feed": []}))
+    fetched = feed(server).fetch(http, FetchState())
+    assert fetched.items and "at://did:plc:x/app.bsky.feed.post/1" not in {i.native_id for i in fetched.items}
+    assert sorted(w[:14] for w in fetched.warnings) == ["skipped a app.", "skipped a post"]
 
 
 def test_malformed_session_is_a_feed_error(server, http):
@@ -206,11 +220,13 @@ def test_probe(server, http):
     assert feed(server).probe(http).startswith(f"authenticated as @acme.bsky.social ({ME})")
 
 
-def test_web_url():
-    assert web_url("at://did:plc:abc/app.bsky.feed.post/3k6k", "x.bsky.social") == \
-        "https://bsky.app/profile/x.bsky.social/post/3k6k"
-    assert web_url("at://did:plc:abc/app.bsky.feed.post/3k6k", None) == "https://bsky.app/profile/did:plc:abc/post/3k6k"
-    assert web_url("at://did:plc:abc/app.bsky.feed.like/3k6k", "x") is None
+def test_web_url_survives_a_handle_change():
+    assert web_url("at://did:plc:abc/app.bsky.feed.post/3k6k") == "https://bsky.app/profile/did:plc:abc/post/3k6k"
+    assert web_url("at://did:web:acme.example/app.bsky.feed.post/3k6k") == \
+        "https://bsky.app/profile/did:web:acme.example/post/3k6k"
+    assert web_url("at://did:plc:abc/app.bsky.feed.like/3k6k") is None
+    # The APIs name posts by DID; a URI that names a handle keeps it (nothing better is known).
+    assert web_url("at://x.bsky.social/app.bsky.feed.post/3k6k") == "https://bsky.app/profile/x.bsky.social/post/3k6k"
 
 
 def config(**keys):

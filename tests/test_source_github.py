@@ -180,7 +180,6 @@ def test_long_retry_after_raises_rate_limited(server, http, load):
 @pytest.mark.parametrize("reply", [
     Reply(200, "<html>Unicorn!</html>", headers={"Content-Type": "text/html"}),
     Reply(200, {"message": "not a list"}),
-    Reply(200, [{"url": "https://example/none", "title": "x"}]),
 ])
 def test_malformed_body_is_one_feed_error(server, http, load, reply):
     server.always("/user", Reply(body=load("user.json")))
@@ -189,6 +188,18 @@ def test_malformed_body_is_one_feed_error(server, http, load, reply):
     with pytest.raises(FeedError) as e:
         feed(server, repo="acme/widget").fetch(http, FetchState())
     assert e.value.feed == "gh"
+
+
+def test_a_malformed_record_is_skipped_with_a_warning(server, http, load):
+    """One policy in every source: an odd record costs itself, not the feed."""
+    server.always("/user", Reply(body=load("user.json")))
+    good = load("repo_issues_page1.json")
+    bad = [{"url": "https://example/none", "title": "x"}, {**good[0], "created_at": "yesterday"}]
+    server.add(ISSUES, Reply(body=bad + good))
+    server.add(COMMENTS, Reply(body=[{"issue_url": "nope", "id": 1}]))
+    fetched = feed(server, repo="acme/widget").fetch(http, FetchState())
+    assert len(fetched.items) == len(good) > 0
+    assert [w.split(" with ")[0] for w in fetched.warnings] == ["skipped an issue"] * 2 + ["skipped a comment"]
 
 
 def test_probe(server, http, load):
@@ -211,3 +222,97 @@ def test_config_keys():
         parse(config(), Path("x/listen.toml"))
     with pytest.raises(ConfigError, match="expected owner/name"):
         parse(config(repo="https://github.com/acme/widget"), Path("x/listen.toml"))
+
+
+# -- Discussions (GraphQL) ----------------------------------------------------------
+
+
+def _author(login):
+    return {"login": login}
+
+
+def _discussions_page(nodes, has_next=False, end=None):
+    # The shape of GitHub's GraphQL answers: data.repository.discussions.{pageInfo, nodes}.
+    return {"data": {"repository": {"discussions": {"pageInfo": {"hasNextPage": has_next, "endCursor": end},
+                                                    "nodes": nodes}}}}
+
+
+def _discussion(number, login, title, body, created, updated, comments=()):
+    return {"id": f"D_kwDOA{number}", "number": number, "title": title, "body": body,
+            "url": f"https://github.com/acme/widget/discussions/{number}", "createdAt": created,
+            "updatedAt": updated, "author": _author(login), "comments": {"nodes": list(comments)}}
+
+
+def _comment(cid, login, body, created, replies=()):
+    return {"id": cid, "body": body, "url": f"https://github.com/acme/widget/discussions/1#discussioncomment-{cid}",
+            "createdAt": created, "author": _author(login), "replies": {"nodes": list(replies)}}
+
+
+def test_discussions_are_read_with_their_comments_and_replies(tmp_path, server, load):
+    from listen.app import Listener
+    from listen.config import load as load_config
+    from tests.helpers import write_config
+
+    now = time.time()
+
+    def iso(ago):
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - ago))
+
+    complaint = _discussion(1, "carol", "Sync is broken again", "Why does sync keep failing since 2.1?",
+                            iso(5 * 3600), iso(3600), [
+                                _comment("DC_1", "carol", "Still failing today. Any news?", iso(4 * 3600), [
+                                    _comment("DC_2", "acme-bot", "@carol fixed in 2.1.1, sorry.", iso(3600))]),
+                            ])
+    question = _discussion(2, "dave", "Export to CSV?", "How do I export widgets to CSV?", iso(2 * 3600),
+                           iso(2 * 3600))
+    asked = []
+
+    def graphql(r):
+        asked.append(json.loads(r.body))
+        assert r.method == "POST" and r.headers["authorization"] == f"Bearer {TOKEN}"
+        return Reply(body=_discussions_page([complaint, question]))
+
+    server.always("/graphql", graphql)
+    server.always("/user", Reply(body=load("user.json")))
+    server.always(ISSUES, Reply(body=[]))
+    server.always(COMMENTS, Reply(body=[]))
+    cfg = write_config(tmp_path / "listen.toml", [{
+        "name": "gh", "type": "github", "repo": "acme/widget", "discussions": True, "base_url": server.url,
+        "token_env": "LISTEN_TEST_GITHUB_TOKEN"}], ("acme-bot",))
+    l = Listener(load_config(cfg))
+    try:
+        [result] = l.pull()
+        assert result.error is None and result.new == 4, result  # two discussions, a comment, a reply
+        # carol's complaint is answered under her own follow-up; dave's question waits.
+        assert [(i.author, i.native_id) for i in l.inbox().items] == [("dave", "acme/widget/discussions/2")]
+        reply = l.store.conn.execute("SELECT in_reply_to, thread_id FROM items WHERE author = 'acme-bot'").fetchone()
+        assert tuple(reply) == ("acme/widget/discussions/1/comment/DC_1", "acme/widget/discussions/1")
+        assert asked[0]["variables"] == {"owner": "acme", "name": "widget", "after": None}
+        assert "orderBy: {field: UPDATED_AT, direction: DESC}" in asked[0]["query"]
+        cursor = json.loads(l.store.fetch_state("gh")[0].cursor)
+        assert cursor["discussions"] == iso(3600)
+    finally:
+        l.close()
+
+
+def test_discussions_graphql_errors_are_the_feeds_error_and_odd_nodes_are_skipped(server, http, load):
+    server.always("/user", Reply(body=load("user.json")))
+    server.always(ISSUES, Reply(body=[]))
+    server.always(COMMENTS, Reply(body=[]))
+    server.add("/graphql", Reply(body={"data": None, "errors": [{"type": "NOT_FOUND",
+                                                                  "message": "Could not resolve to a Repository"}]}))
+    with pytest.raises(FeedError, match="Could not resolve to a Repository"):
+        feed(server, repo="acme/widget", discussions=True).fetch(http, FetchState())
+    recent = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 3600))
+    good = _discussion(3, "erin", "Docs?", "Where are the docs?", recent, recent)
+    server.add("/graphql", Reply(body=_discussions_page([{"number": "x"}, good])))
+    fetched = feed(server, repo="acme/widget", discussions=True).fetch(http, FetchState())
+    assert [i.native_id for i in fetched.items] == ["acme/widget/discussions/3"]
+    assert fetched.warnings == ["skipped a discussion with a bad field: invalid literal for int() with base 10: 'x'"]
+
+
+def test_discussions_need_a_repo_and_a_token():
+    with pytest.raises(ConfigError, match="discussions needs repo"):
+        parse(config(query="acme", discussions=True, token_env="T"), Path("x/listen.toml"))
+    with pytest.raises(ConfigError, match="discussions needs repo"):
+        parse(config(repo="acme/widget", discussions=True), Path("x/listen.toml"))

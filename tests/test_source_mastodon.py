@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -66,7 +67,7 @@ def test_first_pull_pages_mentions_skips_null_status_and_finds_roots(server, htt
     assert reply.author_name is None
 
     assert fetched.state.cursor and json.loads(fetched.state.cursor) == {"mentions": "52", "own": "110000000000000800"}
-    assert server.hits(NOTES)[0].query["types[]"] == ["mention"]
+    assert server.hits(NOTES)[0].query["types[]"] == ["mention", "quote"]
     assert server.hits(NOTES)[1].query["max_id"] == ["50"]
     assert all(h.headers["authorization"] == f"Bearer {TOKEN}" for h in server.requests)
     assert TOKEN not in json.dumps([i.raw for i in fetched.items]) + fetched.state.cursor
@@ -160,7 +161,6 @@ def test_long_retry_after_raises_rate_limited(server, http):
 @pytest.mark.parametrize("reply", [
     Reply(200, "<html><body>Maintenance</body></html>", headers={"Content-Type": "text/html"}),
     Reply(200, {"error": "not a list"}),
-    Reply(200, [{"id": "9", "type": "mention", "status": {"id": "77", "content": "<p>hi</p>"}}]),
 ])
 def test_malformed_body_is_one_feed_error(server, http, reply):
     server.always(ME, Reply(body=body("verify_credentials.json")))
@@ -169,6 +169,18 @@ def test_malformed_body_is_one_feed_error(server, http, reply):
     with pytest.raises(FeedError) as e:
         feed(server).fetch(http, FetchState())
     assert e.value.feed == "fedi"
+
+
+def test_a_malformed_status_is_skipped_with_a_warning(server, http):
+    """One policy in every source: an odd record costs itself, not the feed."""
+    server.always(ME, Reply(body=body("verify_credentials.json")))
+    notes = body("notifications_page1.json")
+    server.add(NOTES, Reply(body=[{"id": "99999999", "type": "mention",
+                                   "status": {"id": "77", "content": "<p>hi</p>"}}, *notes]))
+    server.add(OWN, Reply(body=[]))
+    fetched = feed(server, max_context=0).fetch(http, FetchState())
+    assert "77" not in {i.native_id for i in fetched.items} and len(fetched.items) >= 1
+    assert [w[:25] for w in fetched.warnings] == ["skipped a status ('77') w"]
 
 
 def test_hashtag_without_token(server, http, monkeypatch):
@@ -212,3 +224,26 @@ def test_config_keys():
         parse(config(), Path("x/listen.toml"))
     with pytest.raises(ConfigError, match="unknown key 'token'"):
         parse(config(token="abc"), Path("x/listen.toml"))
+
+
+def test_a_quote_of_our_post_is_heard_like_a_mention(server, http):
+    """Mastodon 4.5+: a notification of type quote carries the quoting status."""
+    server.always(ME, Reply(body=body("verify_credentials.json")))
+    note = copy.deepcopy(body("notifications_page1.json")[0])
+    status = note["status"]
+    status.update(id="110000000000000900", in_reply_to_id=None, in_reply_to_account_id=None, spoiler_text="",
+                  content="<p>Acme's new pricing is a joke. Why would anyone pay for this?</p>",
+                  url="https://mastodon.example/@bob/110000000000000900",
+                  quote={"state": "accepted", "quoted_status": {"id": "110000000000000800"}})
+    note.update(id="60", type="quote")
+    server.add(NOTES, Reply(body=[note]))
+    server.add(OWN, Reply(body=[]))
+    fetched = feed(server).fetch(http, FetchState())
+    [item] = fetched.items
+    assert (item.native_id, item.author, item.in_reply_to, item.thread_id) == (
+        "110000000000000900", "bob", None, "110000000000000900")
+    assert server.hits(NOTES)[0].query["types[]"] == ["mention", "quote"]
+    server.add(NOTES, Reply(body=[]))
+    server.add(OWN, Reply(body=[]))
+    feed(server, quotes=False).fetch(http, FetchState())
+    assert server.hits(NOTES)[1].query["types[]"] == ["mention"]

@@ -157,7 +157,7 @@ def test_used_up_ratelimit_window_pauses_the_feed(server):
     assert len(fetched.items) == 1  # the search page; the user stream waits for the window
     assert server.hits("/user/acme_hq/comments.json") == []
     cursor = json.loads(fetched.state.cursor)
-    assert cursor["not_before"] > cursor["posts"]["since"] and "ours" not in cursor
+    assert cursor["not_before"]["all"] > cursor["posts"]["since"] and "ours" not in cursor
     again = src.fetch(http(), fetched.state)
     assert again.items == [] and again.state == fetched.state and "rate limit" in again.warnings[0]
     assert len(server.hits("/search.json")) == 1

@@ -7,7 +7,7 @@ from listen.errors import NotFound, StorageError
 from listen.models import FetchState
 from listen.storage import open_store, schema
 from listen.waiting import Identity, answered_times
-from tests.helpers import T0, raw, save
+from tests.helpers import T0, make_v1_database, raw, save
 
 H = 3600
 
@@ -146,24 +146,48 @@ def test_foreign_or_corrupt_files_are_refused(tmp_path):
         open_store(junk)
 
 
-def test_older_schema_is_upgraded_in_place(tmp_path, monkeypatch):
+def test_older_schema_is_upgraded_in_place(tmp_path):
     """A database at version N-1 gains migration N on open, keeping its rows."""
     p = tmp_path / "old.db"
     s = open_store(p)
     save(s, "f", [raw("q", "ann", "How do I reset it?", T0 - 2 * H)])
     s.close()
+    newer = {**schema.SQL_MIGRATIONS, schema.VERSION + 1: ["ALTER TABLE items ADD COLUMN lang TEXT"]}
+    conn = sqlite3.connect(p)
+    assert schema.ensure(conn, newer) is True
+    conn.commit()
+    assert [r[1] for r in conn.execute("PRAGMA table_info(items)")][-1] == "lang"
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION + 1
+    assert schema.ensure(conn, newer) is False  # applied once
+    conn.close()
+    with pytest.raises(StorageError, match="newer listen"):  # this listen does not know version N+1
+        open_store(p)
 
-    def add_column(db):
-        """Test migration: a new column, through sqlite-utils."""
-        db["items"].add_column("lang", str)
 
-    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, add_column])
-    monkeypatch.setattr(schema, "VERSION", schema.VERSION + 1)
+def test_a_version_1_database_gets_every_migration(tmp_path):
+    p = tmp_path / "v1.db"
+    c = make_v1_database(p)
+    c.execute("INSERT INTO items (feed, network, native_id, author, author_key, text, created_at, thread_id,"
+              " first_seen, updated_at, question) VALUES ('f', 'jsonl', 'a', 'ann', 'ann', 'hi?', ?, 'a', ?, ?, 1)",
+              (T0 - H, T0, T0))
+    c.commit()
+    c.close()
     s = open_store(p)
-    cols = [r[1] for r in s.conn.execute("PRAGMA table_info(items)")]
-    assert "lang" in cols and count(s) == 1
-    assert s.conn.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION
-    s.close()
+    try:
+        assert s.conn.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION
+        [item] = s.inbox(T0, max_age=86400)
+        assert item.native_id == "a"
+        fresh = tmp_path / "new.db"
+        open_store(fresh).close()
+        f = sqlite3.connect(fresh)
+        # The upgraded file has every table and column a new one has.
+        for table in [r[0] for r in f.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]:
+            want = {r[1] for r in f.execute(f"PRAGMA table_info({table})")}
+            have = {r[1] for r in s.conn.execute(f"PRAGMA table_info({table})")}
+            assert want == have, table
+        f.close()
+    finally:
+        s.close()
 
 
 def test_two_writers_at_once_store_each_item_once(tmp_path):

@@ -12,7 +12,7 @@ import threading
 import pytest
 
 from listen.storage import open_store, schema
-from tests.helpers import T0, raw, save
+from tests.helpers import T0, make_v1_database, raw, save
 
 H = 3600
 
@@ -120,10 +120,7 @@ def test_the_team_commands(tmp_path, db_target):
 
 def test_a_version_1_database_gains_the_team_columns(tmp_path):
     p = tmp_path / "v1.db"
-    c = sqlite3.connect(p)
-    v1 = schema.CURRENT.replace("    assignee TEXT,                     -- who on the team answers it (listen assign)\n", "")
-    v1 = v1[: v1.index("-- Who did what to an item")]
-    c.executescript(v1)
+    c = make_v1_database(p)
     c.execute("INSERT INTO items (feed, network, native_id, author, author_key, text, created_at, thread_id,"
               " first_seen, updated_at, question) VALUES ('f', 'jsonl', 'a', 'ann', 'ann', 'hi?', ?, 'a', ?, ?, 1)",
               (T0 - H, T0, T0))

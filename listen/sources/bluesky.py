@@ -16,30 +16,27 @@ never written to the cursor.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
-from typing import Any
+import time
+from typing import Any, Callable
 
 from listen.http import Http, HttpStatusError
 from listen.models import Fetched, FetchState, RawItem
-from listen.sources import Option, Source
+from listen.sources import Option, Source, parse_time
 
 REASONS = ("mention", "reply", "quote")  # what someone says to us; likes and follows need no answer
 PAGE_LIMIT = 50
 
 
-def parse_time(value: Any) -> datetime:
-    stamp = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=timezone.utc)
-    return stamp.astimezone(timezone.utc)
+def web_url(uri: str) -> str | None:
+    """at://<did>/app.bsky.feed.post/<rkey> -> https://bsky.app/profile/<did>/post/<rkey>.
 
-
-def web_url(uri: str, handle: str | None) -> str | None:
-    """at://<did>/app.bsky.feed.post/<rkey> -> https://bsky.app/profile/<handle>/post/<rkey>."""
+    The DID, not the handle: a handle can change (a custom domain), and a stored link
+    made with the old one then leads nowhere. bsky.app shows the profile either way;
+    the handle at fetch time is kept as the item's author."""
     parts = uri.removeprefix("at://").split("/")
     if len(parts) != 3 or parts[1] != "app.bsky.feed.post":
         return None
-    return f"https://bsky.app/profile/{handle or parts[0]}/post/{parts[2]}"
+    return f"https://bsky.app/profile/{parts[0]}/post/{parts[2]}"
 
 
 class BlueskySource(Source):
@@ -54,8 +51,8 @@ class BlueskySource(Source):
         "max_pages": Option(int, "pages per stream per pull, bounding the first pull", default=5, minimum=1),
     }
 
-    def __init__(self, feed: Any):
-        super().__init__(feed)
+    def __init__(self, feed: Any, clock: Callable[[], float] = time.time):
+        super().__init__(feed, clock)
         self.base = str(feed.get("base_url", "https://bsky.social")).rstrip("/")
         self.max_pages = max(1, int(feed.get("max_pages", 5)))
         self.session: dict[str, str] | None = None  # in memory only
@@ -158,10 +155,10 @@ class BlueskySource(Source):
 
         items = []
         for uri, (author, record, raw) in posts.items():
-            try:
-                items.append(self._item(uri, author, record, raw))
-            except (KeyError, TypeError, ValueError, AttributeError) as e:
-                raise self.error(f"a post ({uri!r}) is missing or has a bad field: {e}") from None
+            item = self.map_record(lambda p: self._item(*p), (uri, author, record, raw),
+                                   f"a post ({uri[-40:]!r})", self.warnings)
+            if item is not None:
+                items.append(item)
         state = FetchState(cursor=json.dumps({k: v for k, v in new_cursor.items() if v}, sort_keys=True))
         return Fetched(items=items, state=state, warnings=list(self.warnings))
 
@@ -178,7 +175,8 @@ class BlueskySource(Source):
             reached_mark = False
             for entry in entries:
                 if not isinstance(entry, dict):
-                    raise self.error(f"{nsid} returned a {key} entry that is not an object")
+                    self.warnings.append(f"skipped a {nsid} entry that is not an object")
+                    continue
                 stamp = entry.get("indexedAt") or (entry.get("post") or {}).get("indexedAt")
                 if mark and stamp and not _later(stamp, mark):
                     reached_mark = True
@@ -203,7 +201,7 @@ class BlueskySource(Source):
             text=str(record.get("text") or ""),
             # createdAt is what the client claims; indexedAt is the server's, used when the claim is missing.
             created_at=parse_time(record.get("createdAt") or raw.get("indexedAt")),
-            url=web_url(uri, author.get("handle")),
+            url=web_url(uri),
             in_reply_to=(reply.get("parent") or {}).get("uri"),
             thread_id=(reply.get("root") or {}).get("uri") or uri,
             ours=did == self.session["did"] if self.session else None,

@@ -22,29 +22,17 @@ import json
 import re
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from listen.http import Http, HttpStatusError, RateLimited, Response
 from listen.models import Fetched, FetchState, RawItem
-from listen.sources import Option, Source
+from listen.sources import BAD_FIELD, Option, Source, next_link, parse_time
 
 FIRST_PULL_DAYS = 14  # a first pull looks back this far, no further
 PER_PAGE = 100
 KEEP_LAST = 300  # issues remembered for reply chaining; the oldest are forgotten
-_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="([^"]+)"')
 _ISSUE_API = re.compile(r"/repos/([^/]+)/([^/]+)/issues/(\d+)$")
-
-
-def next_link(resp: Response) -> str | None:
-    for url, rel in _LINK.findall(resp.headers.get("link", "")):
-        if "next" in rel.split():
-            return url
-    return None
-
-
-def parse_time(value: Any) -> datetime:
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(timezone.utc)
 
 
 def issue_id(api_url: str) -> str:
@@ -64,6 +52,10 @@ class GitHubSource(Source):
         "base_url": Option(str, "the API root (GitHub Enterprise: https://HOST/api/v3)", default="https://api.github.com"),
         "max_pages": Option(int, "pages per list per pull, bounding the first pull", default=5, minimum=1),
         "max_threads": Option(int, "search results whose comments are fetched, per pull", default=10, minimum=1),
+        "discussions": Option(bool, "also the Discussions of `repo`, with their comments and replies "
+                                    "(GraphQL; needs token_env)", default=False),
+        "graphql_url": Option(str, "the GraphQL endpoint (default: from base_url; GitHub Enterprise: "
+                                   "https://HOST/api/graphql)"),
     }
 
     @classmethod
@@ -74,10 +66,13 @@ class GitHubSource(Source):
         repo = options.get("repo")
         if repo and not re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
             problems.append(f"repo: expected owner/name, got {repo!r}")
+        if options.get("discussions") and not (repo and options.get("token_env")):
+            problems.append("discussions needs repo (whose Discussions) and token_env: GitHub's GraphQL API "
+                            "answers only with a token")
         return problems
 
-    def __init__(self, feed: Any):
-        super().__init__(feed)
+    def __init__(self, feed: Any, clock: Callable[[], float] = time.time):
+        super().__init__(feed, clock)
         self.base = str(feed.get("base_url", "https://api.github.com")).rstrip("/")
         self.max_pages = max(1, int(feed.get("max_pages", 5)))
         self.token: str | None = None  # read at fetch time, kept in memory only
@@ -86,9 +81,7 @@ class GitHubSource(Source):
     # -- HTTP ---------------------------------------------------------------
 
     def _get(self, http: Http, url: str, params: Any = None) -> tuple[Any, Response]:
-        if not url.startswith(self.base + "/"):
-            # Never send the token to another host, even if a Link header says so.
-            raise self.error(f"refusing to follow a link off {self.base}: {urlsplit(url).netloc}")
+        self.guard(url, self.base)  # a Link header must not carry the token elsewhere
         headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -100,7 +93,7 @@ class GitHubSource(Source):
                 raise self._refused(401) from None
             raise
         if resp.status == 403:
-            wait = _rate_limit_wait(resp)
+            wait = _rate_limit_wait(resp, self.clock())
             if wait is not None:
                 raise RateLimited(self.feed.name, 403, wait)
             if self.token:
@@ -139,7 +132,8 @@ class GitHubSource(Source):
         cursor = self.load_cursor(state.cursor)
         self.token = self.feed.secret("token_env") if self.feed.get("token_env") else None
         self.warnings = []
-        first = (datetime.now(timezone.utc) - timedelta(days=FIRST_PULL_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        first = (datetime.fromtimestamp(self.clock(), timezone.utc)
+                 - timedelta(days=FIRST_PULL_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
         login = self._login(http) if self.token else None
         issues: list[dict] = []
         comments: list[dict] = []
@@ -174,12 +168,130 @@ class GitHubSource(Source):
                 comments += self._pages(http, issue["comments_url"], {"since": since, "per_page": PER_PAGE},
                                         "comments")
 
-        try:
-            items = self._items(issues, comments, login, new_cursor)
-        except (KeyError, TypeError, ValueError, AttributeError) as e:
-            raise self.error(f"an issue or comment is missing or has a bad field: {e}") from None
+        issues = [i for i in issues if self._usable(i, "url", "an issue")]
+        comments = [c for c in comments if self._usable(c, "issue_url", "a comment")]
+        items = self._items(issues, comments, login, new_cursor)
+        if self.feed.get("discussions") and self.feed.get("repo"):
+            found, new_cursor["discussions"] = self._discussions(http, cursor.get("discussions", first), login)
+            items += found
         state = FetchState(cursor=json.dumps({k: v for k, v in new_cursor.items() if v}, sort_keys=True))
         return Fetched(items=items, state=state, warnings=list(self.warnings))
+
+    # -- Discussions (GraphQL) ------------------------------------------------
+
+    @property
+    def graphql_url(self) -> str:
+        url = self.feed.get("graphql_url")
+        if url:
+            return str(url)
+        # GitHub Enterprise serves REST at /api/v3 and GraphQL at /api/graphql.
+        return self.base[: -len("/v3")] + "/graphql" if self.base.endswith("/api/v3") else self.base + "/graphql"
+
+    def _graphql(self, http: Http, query: str, variables: dict[str, Any]) -> dict:
+        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/vnd.github+json"}
+        try:
+            resp = http.request("POST", self.graphql_url, feed=self.feed.name, headers=headers,
+                                json_body={"query": query, "variables": variables}, ok=(200, 403))
+        except HttpStatusError as e:
+            if e.status == 401:
+                raise self._refused(401) from None
+            raise
+        if resp.status == 403:
+            wait = _rate_limit_wait(resp, self.clock())
+            if wait is not None:
+                raise RateLimited(self.feed.name, 403, wait)
+            raise self._refused(403)
+        body = resp.json(self.feed.name)
+        data = body.get("data") if isinstance(body, dict) else None
+        errors = body.get("errors") if isinstance(body, dict) else None
+        said = "; ".join(str(e.get("message"))[:160] for e in errors if isinstance(e, dict))[:400] \
+            if isinstance(errors, list) else ""
+        if not isinstance(data, dict):
+            raise self.error(f"GitHub GraphQL answered without data{': ' + said if said else ''}")
+        if said:  # partial data: keep what came, say what did not
+            self.warnings.append(f"GitHub GraphQL: {said}")
+        return data
+
+    def _discussions(self, http: Http, since: str, login: str | None) -> tuple[list[RawItem], str | None]:
+        """Discussions updated since `since` (newest first), each with its latest comments and
+        their replies. Returns the items and the newest updatedAt seen."""
+        owner, name = str(self.feed.get("repo")).split("/", 1)
+        items: list[RawItem] = []
+        newest: str | None = since
+        after: str | None = None
+        for _ in range(self.max_pages):
+            data = self._graphql(http, DISCUSSIONS_QUERY, {"owner": owner, "name": name, "after": after})
+            repo = data.get("repository")
+            page = repo.get("discussions") if isinstance(repo, dict) else None
+            nodes = page.get("nodes") if isinstance(page, dict) else None
+            if not isinstance(nodes, list):
+                raise self.error(f"GitHub GraphQL returned no discussions for {owner}/{name} (is the repo right, "
+                                 "and are Discussions turned on?)")
+            reached = False
+            for node in nodes:
+                stamp = node.get("updatedAt") if isinstance(node, dict) else None
+                if isinstance(stamp, str) and stamp < since:
+                    reached = True  # ISO times in one format: text order is time order
+                    break
+                if isinstance(stamp, str) and (newest is None or stamp > newest):
+                    newest = stamp
+                items += self._discussion_items(node, f"{owner}/{name}", login)
+            info = page.get("pageInfo") if isinstance(page.get("pageInfo"), dict) else {}
+            after = info.get("endCursor") if info.get("hasNextPage") else None
+            if reached or not after:
+                return items, newest
+        self.warnings.append(f"discussions: stopped after {self.max_pages} pages; older ones were skipped")
+        return items, newest
+
+    def _discussion_items(self, node: Any, repo: str, login: str | None) -> list[RawItem]:
+        """One discussion and its comments. Top-level comments chain like an issue's (each
+        answers the one before it); a reply answers the reply before it under the same
+        comment, or that comment."""
+        root = self.map_record(lambda n: self._discussion_item(n, f"{repo}/discussions/{int(n['number'])}", None,
+                                                                None, login), node, "a discussion", self.warnings)
+        if root is None:
+            return []
+        out = [root]
+        thread, title = root.native_id, root.title
+        comments = ((node.get("comments") or {}).get("nodes") or []) if isinstance(node, dict) else []
+        before = thread
+        for comment in sorted((c for c in comments if isinstance(c, dict)), key=lambda c: str(c.get("createdAt"))):
+            item = self.map_record(lambda c: self._discussion_item(c, f"{thread}/comment/{c['id']}", before, thread,
+                                                                   login, title), comment, "a discussion comment",
+                                   self.warnings)
+            if item is None:
+                continue
+            out.append(item)
+            before = prev = item.native_id
+            replies = (comment.get("replies") or {}).get("nodes") or []
+            for reply in sorted((r for r in replies if isinstance(r, dict)), key=lambda r: str(r.get("createdAt"))):
+                got = self.map_record(lambda r: self._discussion_item(r, f"{thread}/comment/{r['id']}", prev, thread,
+                                                                      login, title), reply, "a discussion reply",
+                                      self.warnings)
+                if got is not None:
+                    out.append(got)
+                    prev = got.native_id
+        return out
+
+    def _discussion_item(self, obj: dict, native: str, reply_to: str | None, thread: str | None,
+                         login: str | None, title: str | None = None) -> RawItem:
+        author = (obj.get("author") or {}).get("login") or "ghost"  # a deleted account shows as null
+        if not isinstance(obj.get("id"), str) and thread is not None:
+            raise ValueError("a comment without an id")
+        body = str(obj.get("body") or "").strip()
+        own_title = obj.get("title") if thread is None else None
+        return RawItem(
+            native_id=native,
+            author=str(author),
+            text=body or str(own_title or ""),
+            created_at=parse_time(obj["createdAt"]),
+            url=obj.get("url") if isinstance(obj.get("url"), str) else None,
+            in_reply_to=reply_to,
+            thread_id=thread or native,
+            title=(own_title or title) or None,
+            ours=True if login and str(author).lower() == login.lower() else None,
+            raw=obj,
+        )
 
     def _login(self, http: Http) -> str:
         body, _ = self._get(http, f"{self.base}/user")
@@ -229,6 +341,20 @@ class GitHubSource(Source):
         cursor["last"] = dict(list(last.items())[-KEEP_LAST:])
         return list(items.values())
 
+    def _usable(self, obj: dict, key: str, what: str) -> bool:
+        """Whether _items can read `obj`; if not, it is skipped with a warning, like any
+        malformed record, and the rest of the pull is kept."""
+        try:
+            issue_id(obj[key])
+            str(obj["user"]["login"])
+            parse_time(obj["created_at"])
+            if key == "issue_url":
+                int(obj["id"])
+        except BAD_FIELD as e:
+            self.warnings.append(f"skipped {what} with a bad field: {str(e)[:80]}")
+            return False
+        return True
+
     def _item(self, native: str, obj: dict, *, text: str, login: str | None, title: str | None,
               reply_to: str | None, thread: str) -> RawItem:
         author = obj["user"]["login"]
@@ -258,6 +384,27 @@ class GitHubSource(Source):
         return f"unauthenticated; {left}"
 
 
+# Newest discussions first; for each, its latest comments and their latest replies.
+# 20 x 50 x 20 nodes stays far below GraphQL's 500,000-node limit.
+DISCUSSIONS_QUERY = """
+query($owner: String!, $name: String!, $after: String) {
+  repository(owner: $owner, name: $name) {
+    discussions(first: 20, after: $after, orderBy: {field: UPDATED_AT, direction: DESC}) {
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        id number title body url createdAt updatedAt author { login }
+        comments(last: 50) {
+          nodes {
+            id body url createdAt author { login }
+            replies(last: 20) { nodes { id body url createdAt author { login } } }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
 _MENTION = re.compile(r"(?<![\w.@/])@([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\b")
 
 
@@ -270,14 +417,14 @@ def _addressed(body: Any, issue: str, latest_by: dict[tuple[str, str], str]) -> 
     return None
 
 
-def _rate_limit_wait(resp: Response) -> float | None:
+def _rate_limit_wait(resp: Response, now: float) -> float | None:
     """Seconds to wait when a 403 is a rate limit (primary: Remaining 0; secondary: Retry-After)."""
     retry = resp.headers.get("retry-after")
     if retry and retry.strip().isdigit():
         return float(retry)
     if resp.headers.get("x-ratelimit-remaining") == "0":
         reset = resp.headers.get("x-ratelimit-reset", "")
-        return max(0.0, float(reset) - time.time()) if reset.isdigit() else None
+        return max(0.0, float(reset) - now) if reset.isdigit() else None
     return None
 
 

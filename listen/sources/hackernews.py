@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import json
 import re
-import time
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
-from listen.http import Http
+from listen.http import Http, HttpStatusError
 from listen.models import Fetched, FetchState, RawItem
-from listen.sources import Option, Source
+from listen.sources import Option, Source, parse_time
 from listen.text import html_to_text
 
 ITEM_URL = "https://news.ycombinator.com/item?id={}"
@@ -43,6 +42,8 @@ class HackerNewsSource(Source):
         "base_url": Option(str, "root of the Algolia HN API", default="https://hn.algolia.com/api/v1"),
         "max_pages": Option(int, f"at most this many pages of {HITS_PER_PAGE} per query and pull", default=5, minimum=1),
         "lookback": Option(str, "how far back the first pull reaches", default="14d", duration=True),
+        "max_parents": Option(int, "look-ups per pull of the comments our replies answer, when not stored "
+                                   "(one request each)", default=30, minimum=0),
     }
 
     @classmethod
@@ -69,7 +70,7 @@ class HackerNewsSource(Source):
         return list(dict.fromkeys(names))[:MAX_OWN_NAMES]
 
     def fetch(self, http: Http, state: FetchState) -> Fetched:
-        now = int(time.time())
+        now = int(self.clock())
         warnings: list[str] = []
         cursor = self._load_cursor(state.cursor, warnings)
         if "since" in cursor:
@@ -116,6 +117,43 @@ class HackerNewsSource(Source):
                                 "older matches were skipped (raise max_pages to get them)")
                 return hits
 
+    # --- threads ------------------------------------------------------------
+
+    fetches_parents = True
+
+    def parents(self, http: Http, ids: list[str], warnings: list[str]) -> list[RawItem]:
+        """Items by id, one /items/:id request each (Algolia has no batch look-up)."""
+        found: list[RawItem] = []
+        for native_id in ids:
+            if not native_id.isdigit():
+                continue
+            try:
+                body = http.get(f"{self.base}/items/{native_id}", feed=self.feed.name).json(self.feed.name)
+            except HttpStatusError as e:
+                if e.status == 404:  # deleted, or never was
+                    continue
+                raise
+            if not isinstance(body, dict):
+                warnings.append(f"skipped item {native_id}: Algolia answered with something that is not an item")
+                continue
+            item = self.map_record(self._tree_item, body, f"item {native_id}", warnings)
+            if item is not None:
+                found.append(item)
+        return found
+
+    def _tree_item(self, node: dict) -> RawItem | None:
+        """An /items/:id node (`type`, `text`, `parent_id`, `story_id`) as a search hit, then mapped.
+        Its `children` are left out: a story's whole tree can be megabytes."""
+        hit = {k: v for k, v in node.items() if k != "children"}
+        hit["objectID"] = str(node.get("id")) if node.get("id") is not None else None
+        if node.get("type") == "comment":
+            hit["_tags"] = ["comment"]
+            hit["comment_text"] = node.get("text") or ""
+        else:
+            hit["_tags"] = [str(node.get("type") or "story")]
+            hit["story_text"] = node.get("text")
+        return self._item(hit)
+
     # --- what we keep ------------------------------------------------------
 
     def _item(self, hit: dict) -> RawItem | None:
@@ -161,14 +199,6 @@ class HackerNewsSource(Source):
             return cursor
         warnings.append("the saved position was unreadable; starting again from the lookback window")
         return {}
-        try:
-            cursor = json.loads(text)
-            if isinstance(cursor, dict) and isinstance(cursor.get("since", 0), (int, float)):
-                return cursor
-        except ValueError:
-            pass
-        warnings.append("the saved position was unreadable; starting again from the lookback window")
-        return {}
 
     def probe(self, http: Http) -> str:
         params = {"query": self.feed.get("query"), "tags": "(story,comment)", "hitsPerPage": "1"}
@@ -181,14 +211,10 @@ class HackerNewsSource(Source):
 
 def _when(hit: dict) -> datetime | None:
     """created_at_i (epoch seconds), else the ISO created_at."""
-    stamp = hit.get("created_at_i")
-    if isinstance(stamp, (int, float)) and not isinstance(stamp, bool):
-        return datetime.fromtimestamp(stamp, tz=timezone.utc)
-    text = hit.get("created_at")
-    if isinstance(text, str):
-        try:
-            when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    for value in (hit.get("created_at_i"), hit.get("created_at")):
+        if value is not None:
+            try:
+                return parse_time(value)
+            except ValueError:
+                continue
     return None

@@ -8,12 +8,13 @@ with its number and skipped; the other lines are stored.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Iterable, Iterator
 
 from listen.http import Http
 from listen.models import Fetched, FetchState, RawItem
 from listen.sources import Option, Source
+from listen.sources import parse_time as shared_parse_time
 
 REQUIRED = ("id", "author", "text", "created_at")
 OPTIONAL_STR = ("url", "author_name", "in_reply_to", "thread_id", "title")
@@ -109,23 +110,9 @@ def parse_record(line: bytes | str) -> RawItem:
 
 
 def parse_time(value: Any) -> datetime:
-    """ISO 8601 with an offset, or Unix seconds. A time without an offset is refused, not guessed."""
-    if isinstance(value, bool):
-        raise ValueError("`created_at` must be ISO 8601 or Unix seconds")
-    if isinstance(value, (int, float)):
-        try:
-            return datetime.fromtimestamp(value, timezone.utc)
-        except (OverflowError, OSError, ValueError):
-            raise ValueError(f"`created_at` {value} is out of range") from None
-    if isinstance(value, str):
-        s = value.strip()
-        if s.replace(".", "", 1).isdigit():
-            return parse_time(float(s))
-        try:
-            dt = datetime.fromisoformat(s.replace("Z", "+00:00").replace("z", "+00:00"))
-        except ValueError:
-            raise ValueError(f"`created_at` {value[:40]!r} is not ISO 8601") from None
-        if dt.tzinfo is None:
-            raise ValueError(f"`created_at` {value[:40]!r} has no UTC offset (add Z or +hh:mm)")
-        return dt.astimezone(timezone.utc)
-    raise ValueError("`created_at` must be ISO 8601 or Unix seconds")
+    """ISO 8601 with an offset, or Unix seconds (listen.sources.parse_time). A time
+    without an offset is refused, not guessed: a person wrote this file."""
+    try:
+        return shared_parse_time(value, naive="refuse")
+    except ValueError as e:
+        raise ValueError(str(e).replace("time", "`created_at`", 1).replace("a `created_at`", "`created_at`", 1)) from None

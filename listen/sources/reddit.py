@@ -16,7 +16,7 @@ stream's watermark (or max_pages, or lookback on a first pull). A time watermark
 than a `before=<fullname>` anchor, because an anchor breaks when that item is deleted.
 
 Cursor (JSON): {"posts": {"since": <created_utc>}, "comments": {...}, "ours": {...},
-"not_before": <epoch seconds, set when X-Ratelimit-Remaining ran out>}. The token lives
+"not_before": {"all": <epoch seconds, set when X-Ratelimit-Remaining ran out>}}. The token lives
 in memory only, never in the cursor.
 """
 
@@ -29,7 +29,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import quote
 
 from listen import __version__
@@ -47,7 +47,8 @@ _SUBREDDIT = re.compile(r"^[A-Za-z0-9_]{2,21}(\+[A-Za-z0-9_]{2,21})*$")  # "acme
 _USERNAME = re.compile(r"^[A-Za-z0-9_-]{3,20}$")
 _THREAD = re.compile(r"/comments/([a-z0-9]+)(?:/|$)")  # the post's id in a permalink or inbox `context`
 OAUTH_KEYS = ("client_id_env", "client_secret_env", "password_env")
-TOKEN_MARGIN = 60.0  # renew a token this long before Reddit says it expires
+TOKEN_MARGIN = 60.0
+ALL = "all"  # Reddit's rate limit covers every listing: one wait for the whole feed  # renew a token this long before Reddit says it expires
 
 
 @dataclass(frozen=True)
@@ -70,14 +71,17 @@ class RedditSource(Source):
         "client_id_env": Option(str, "env var holding the client id of a Reddit \"script\" app; enables the inbox"),
         "client_secret_env": Option(str, "env var holding that app's secret"),
         "password_env": Option(str, "env var holding the password of `username` (the app's developer)"),
+        "max_parents": Option(int, "look-ups per pull of the comments our replies answer, when not stored",
+                              default=100, minimum=0),
         "oauth_base_url": Option(str, "root of the logged-in API", default="https://oauth.reddit.com"),
         "oauth_token_url": Option(str, "where tokens are granted", default="https://www.reddit.com/api/v1/access_token"),
     }
 
-    def __init__(self, feed: Any):
-        super().__init__(feed)
-        self._token: str | None = None  # in memory only: never in the cursor, raw or messages
-        self._token_until = 0.0  # time.monotonic() after which the token is renewed
+    def __init__(self, feed: Any, clock: Callable[[], float] = time.time):
+        super().__init__(feed, clock)
+        # For one pull (fetch, then parents), in memory only: never in the cursor, raw or messages.
+        self._token: str | None = None
+        self._token_until = 0.0  # clock time after which the token is renewed
 
     @classmethod
     def check(cls, options: dict[str, Any]) -> list[str]:
@@ -150,15 +154,17 @@ class RedditSource(Source):
     # --- fetching ------------------------------------------------------------
 
     def fetch(self, http: Http, state: FetchState) -> Fetched:
-        now = time.time()
+        now = self.clock()
         warnings: list[str] = []
         cursor = self.load_cursor(state.cursor, warnings)
-        not_before = cursor.get("not_before")
-        if isinstance(not_before, (int, float)) and now < not_before:
+        if isinstance(cursor.get("not_before"), (int, float)):  # older cursors held one number
+            cursor["not_before"] = {ALL: cursor["not_before"]}
+        not_before = self.backed_off(cursor, ALL)
+        if not_before is not None:
             # Reddit said the rate-limit window is used up: ask nothing until it resets.
             warnings.append(f"Reddit rate limit used up; next requests after {_iso(not_before)}")
             return Fetched(items=[], state=state, warnings=warnings)
-        cursor.pop("not_before", None)
+        self.forget_backoffs(cursor)
 
         items: dict[str, RawItem] = {}
         for stream in self.streams():
@@ -176,7 +182,7 @@ class RedditSource(Source):
                 # Only a finished walk moves the watermark: an interrupted one is redone next time.
                 cursor[name] = {"since": max(newest, since)}
             if wait is not None:
-                cursor["not_before"] = now + wait
+                self.back_off(cursor, ALL, now + wait)
                 warnings.append(f"Reddit rate limit used up; stopped early, resuming after {_iso(now + wait)}")
                 break
         return Fetched(items=list(items.values()), state=FetchState(cursor=json.dumps(cursor)), warnings=warnings)
@@ -233,6 +239,24 @@ class RedditSource(Source):
                 raise self.error(f"HTTP 404: Reddit has no listing at {path} (check subreddit and username)") from None
             raise
 
+    # --- threads ------------------------------------------------------------
+
+    fetches_parents = True
+
+    def parents(self, http: Http, ids: list[str], warnings: list[str]) -> list[RawItem]:
+        """Comments and posts by fullname, 100 a request (/api/info)."""
+        found: list[RawItem] = []
+        names = [i for i in ids if re.fullmatch(r"t[13]_[a-z0-9]{1,13}", i)]
+        for start in range(0, len(names), PAGE_SIZE):
+            params = {"id": ",".join(names[start:start + PAGE_SIZE]), "raw_json": "1"}
+            resp = self._oauth_get(http, "/api/info", params) if self.oauth else self._get(http, "/api/info.json", params)
+            children, _ = self._listing(resp)
+            for child in children:
+                item = self.map_record(self._item, child, "a parent from /api/info", warnings)
+                if item is not None:
+                    found.append(item)
+        return found
+
     # --- logging in ------------------------------------------------------------
 
     def _login(self, http: Http) -> str:
@@ -265,12 +289,12 @@ class RedditSource(Source):
             raise self.error(f"Reddit granted no access token{why}")
         lifetime = body.get("expires_in")
         lifetime = float(lifetime) if isinstance(lifetime, (int, float)) else 3600.0
-        self._token, self._token_until = token, time.monotonic() + max(0.0, lifetime - TOKEN_MARGIN)
+        self._token, self._token_until = token, self.clock() + max(0.0, lifetime - TOKEN_MARGIN)
         return token
 
     def _oauth_get(self, http: Http, path: str, params: dict[str, str]) -> Response:
         base = self.feed.get("oauth_base_url").rstrip("/")
-        fresh = self._token is None or time.monotonic() >= self._token_until
+        fresh = self._token is None or self.clock() >= self._token_until
         token = self._login(http) if fresh else self._token
         for attempt in (1, 2):
             try:

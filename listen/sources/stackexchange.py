@@ -5,6 +5,10 @@ What it reads, each a "stream" with its own watermark (creation_date, epoch seco
   answers    /questions/{ids}/answers for the questions seen within `lookback`
              (their ids are kept in the cursor, at most 100: one vectorised call)
   ours       `user_id` set: /users/{id}/answers, so our answers are stored as ours.
+  ours_comments  `user_id` set: /users/{id}/comments.
+  comments   (`comments`, default on) every comment on the watched questions and their
+             answers: /questions/{ids}/comments and /answers/{ids}/comments, no watermark
+             (comments are placed by the ones before them; see _placed). Ids "c<id>".
 
 Every call sends fromdate=<watermark+1>, sort=creation, order=desc, pagesize=100 and
 filter=withbody (the default filter has no body), and pages while `has_more`.
@@ -15,7 +19,8 @@ A short backoff is slept; a long one is stored as a not-before time per stream.
 Errors come back as JSON with error_id/error_name/error_message, usually HTTP 400.
 
 Cursor (JSON): {"questions": {"since": t}, "answers": {"since": t}, "ours": {"since": t},
-"recent": [[question_id, creation_date], ...], "not_before": {"<stream>": t}}.
+"ours_comments": {"since": t}, "recent": [[question_id, creation_date], ...],
+"answers_of": [[answer_id, question_id, creation_date], ...], "not_before": {"<stream>": t}}.
 """
 
 from __future__ import annotations
@@ -23,11 +28,11 @@ from __future__ import annotations
 import html
 import json
 import re
-import time
 import zlib
 from datetime import datetime, timezone
 from typing import Any
 
+from listen.errors import FeedError
 from listen.http import Http, RateLimited
 from listen.models import Fetched, FetchState, RawItem
 from listen.sources import Option, Source
@@ -64,6 +69,9 @@ class StackExchangeSource(Source):
         "base_url": Option(str, "root of the Stack Exchange API", default="https://api.stackexchange.com/2.3"),
         "max_pages": Option(int, f"at most this many pages of {PAGE_SIZE} per stream and pull", default=5, minimum=1),
         "lookback": Option(str, "how far back the first pull reaches", default="14d", duration=True),
+        "comments": Option(bool, "read the comments on watched questions and their answers", default=True),
+        "max_parents": Option(int, "look-ups per pull of the posts our answers and comments answer, "
+                                   "when not stored", default=100, minimum=0),
     }
 
     @classmethod
@@ -86,11 +94,10 @@ class StackExchangeSource(Source):
     # --- fetching ------------------------------------------------------------
 
     def fetch(self, http: Http, state: FetchState) -> Fetched:
-        now = int(time.time())
+        now = int(self.clock())
         warnings: list[str] = []
         cursor = self._load_cursor(state.cursor, warnings)
-        not_before: dict = cursor.get("not_before") if isinstance(cursor.get("not_before"), dict) else {}
-        cursor["not_before"] = {k: v for k, v in not_before.items() if isinstance(v, (int, float)) and v > now}
+        self.forget_backoffs(cursor)
         items: dict[str, RawItem] = {}
         run = _Run(http, warnings)
 
@@ -112,13 +119,51 @@ class StackExchangeSource(Source):
             for a in self._stream(run, cursor, "answers", f"/questions/{ids}/answers", {}, now):
                 items[a.native_id] = a
 
+        # Answers of the watched questions, remembered so their comments are read every pull.
+        answers = {str(a): (str(q), int(t)) for a, q, t in cursor.get("answers_of", [])}
+        answers.update({i.native_id: (i.thread_id or "", int(i.created_at.timestamp()))
+                        for i in items.values() if i.in_reply_to and not _is_comment(i.native_id)})
+        watched = {i for i, _ in cursor["recent"]}
+
+        ours_comments: list[RawItem] = []
         if self.feed.get("user_id") is not None:
             for a in self._stream(run, cursor, "ours", f"/users/{self.feed.get('user_id')}/answers", {}, now):
                 a.ours = True
                 items[a.native_id] = a
+                answers[a.native_id] = (a.thread_id or "", int(a.created_at.timestamp()))
+            if self.feed.get("comments"):
+                ours_comments = self._stream(run, cursor, "ours_comments",
+                                             f"/users/{self.feed.get('user_id')}/comments", {}, now)
+        keep_answers = sorted(((t, a, q) for a, (q, t) in answers.items()
+                               if q in watched and t >= now - self.feed.get("lookback")), reverse=True)
+        cursor["answers_of"] = [[a, q, t] for t, a, q in keep_answers[:MAX_IDS]]
+        question_of = {a: q for a, q, _ in cursor["answers_of"]}
+        question_of.update({a: q for a, (q, _) in answers.items() if q})
 
-        if not cursor["not_before"]:
-            del cursor["not_before"]
+        if self.feed.get("comments"):
+            # Every comment on the watched posts (and on the posts our new comments sit on),
+            # not only new ones: a comment is placed in its conversation by the comments
+            # before it (reply_to_user), and there are few per post. A post under one of our
+            # comments may be a question or an answer: it is asked for as both (SE leaves
+            # out the ids that are not of the kind asked).
+            under_ours = [str(c.raw.get("post_id")) for c in ours_comments if isinstance(c.raw, dict)]
+            questions = [i for i, _ in cursor["recent"]] + under_ours
+            answer_ids = [a for a, _, _ in cursor["answers_of"]] + under_ours
+            comments = {c.native_id: c for c in ours_comments}
+            try:
+                for kind, ids in (("questions", questions), ("answers", answer_ids)):
+                    for c in self._comments(run, kind, list(dict.fromkeys(p for p in ids if p.isdigit()))):
+                        comments.setdefault(c.native_id, c)
+            except RateLimited:
+                raise
+            except FeedError as e:  # the questions and answers in hand are still worth storing
+                run.warnings.append(f"comments not read this pull: {e.message}")
+            for c in _placed(list(comments.values()), items, question_of):
+                items[c.native_id] = c
+
+        self.forget_backoffs(cursor)
+        if not cursor["answers_of"]:
+            del cursor["answers_of"]
         return Fetched(items=list(items.values()), state=FetchState(cursor=json.dumps(cursor)), warnings=warnings)
 
     def _stream(self, run: _Run, cursor: dict, name: str, path: str, params: dict[str, str],
@@ -126,8 +171,8 @@ class StackExchangeSource(Source):
         """Every page of one method newer than the stream's watermark, within the limits."""
         if run.out_of_quota:
             return []
-        wait_until = cursor["not_before"].get(name)
-        if wait_until:
+        wait_until = self.backed_off(cursor, name)
+        if wait_until is not None:
             run.warnings.append(f"Stack Exchange asked us to back off {name}; next call after {_iso(wait_until)}")
             return []
         mark = cursor.get(name) if isinstance(cursor.get(name), dict) else {}
@@ -151,7 +196,7 @@ class StackExchangeSource(Source):
                 if more and backoff <= BACKOFF_SLEEP:
                     run.http.sleep(backoff)
                 else:
-                    cursor["not_before"][name] = int(time.time() + backoff) + 1
+                    self.back_off(cursor, name, self.clock() + backoff)
                     if more:
                         run.warnings.append(f"Stack Exchange asked for a {int(backoff)}s backoff; "
                                             f"the rest of {name} comes next pull")
@@ -171,6 +216,65 @@ class StackExchangeSource(Source):
             run.warnings.append(f"stopped after {max_pages} pages of {name}; older items were skipped "
                                 "(raise max_pages to get them)")
         cursor[name] = {"since": newest}
+        return found
+
+    def _comments(self, run: _Run, kind: str, posts: list[str]) -> list[RawItem]:
+        """All comments on these questions or answers (`kind`), newest first, max_pages of
+        100 per 100 posts: /questions/{ids}/comments, /answers/{ids}/comments."""
+        found: list[RawItem] = []
+        for start in range(0, len(posts), MAX_IDS):
+            if run.out_of_quota:
+                break
+            ids = ";".join(posts[start:start + MAX_IDS])
+            for page in range(1, int(self.feed.get("max_pages")) + 1):
+                body = self._get(run.http, f"/{kind}/{ids}/comments",
+                                 {"sort": "creation", "order": "desc", "pagesize": str(PAGE_SIZE),
+                                  "page": str(page), "filter": "withbody"})
+                for raw in body["items"]:
+                    item = self.map_record(self._item, raw, "a comment", run.warnings)
+                    if item is not None:
+                        if kind == "questions":  # a question's comments belong to its conversation
+                            item.thread_id = item.in_reply_to
+                        found.append(item)
+                if self._spent(run, body) or not (body.get("has_more") is True and body["items"]):
+                    break
+        return found
+
+    def _spent(self, run: _Run, body: dict) -> bool:
+        """True when the daily quota is nearly used: stop calling (and say so once)."""
+        quota = body.get("quota_remaining")
+        if isinstance(quota, int) and quota < QUOTA_FLOOR and not run.out_of_quota:
+            run.out_of_quota = True
+            run.warnings.append(f"Stack Exchange daily quota nearly used ({quota} calls left); stopped early")
+        return run.out_of_quota
+
+    # --- threads ------------------------------------------------------------
+
+    fetches_parents = True
+
+    def parents(self, http: Http, ids: list[str], warnings: list[str]) -> list[RawItem]:
+        """Comments (c<id>) by /comments/{ids}; posts by /questions/{ids}, then /answers/{ids}
+        for those that are not questions. 100 ids a request."""
+        run = _Run(http, warnings)
+        found: list[RawItem] = []
+        comment_ids = [i[1:] for i in ids if _is_comment(i) and i[1:].isdigit()]
+        post_ids = [i for i in ids if i.isdigit()]
+        for path, chunk_ids in (("/comments/{}", comment_ids), ("/questions/{}", post_ids)):
+            for start in range(0, len(chunk_ids), MAX_IDS):
+                body = self._get(http, path.format(";".join(chunk_ids[start:start + MAX_IDS])),
+                                 {"pagesize": str(PAGE_SIZE), "filter": "withbody"})
+                found += [i for raw in body["items"]
+                          if (i := self.map_record(self._item, raw, "a parent", warnings)) is not None]
+                if self._spent(run, body):
+                    return found
+        rest = [i for i in post_ids if i not in {f.native_id for f in found}]
+        for start in range(0, len(rest), MAX_IDS):
+            body = self._get(http, f"/answers/{';'.join(rest[start:start + MAX_IDS])}",
+                             {"pagesize": str(PAGE_SIZE), "filter": "withbody"})
+            found += [i for raw in body["items"]
+                      if (i := self.map_record(self._item, raw, "a parent", warnings)) is not None]
+            if self._spent(run, body):
+                break
         return found
 
     def _get(self, http: Http, path: str, params: dict[str, str]) -> dict:
@@ -222,12 +326,14 @@ class StackExchangeSource(Source):
 
     def _item(self, raw: dict) -> RawItem | None:
         created, question_id = raw.get("creation_date"), raw.get("question_id")
-        if not isinstance(created, int) or question_id is None:
-            return None
         owner = raw.get("owner") if isinstance(raw.get("owner"), dict) else {}
         author = html.unescape(str(owner.get("display_name") or "[deleted]"))
         user_id = self.feed.get("user_id")
         ours = True if user_id is not None and owner.get("user_id") == user_id else None
+        if "comment_id" in raw:
+            return self._comment(raw, author, ours)
+        if not isinstance(created, int) or question_id is None:
+            return None
         title = html.unescape(raw["title"]) if isinstance(raw.get("title"), str) else None
         body = html_to_text(raw.get("body"))
         if "answer_id" in raw:
@@ -252,6 +358,24 @@ class StackExchangeSource(Source):
             raw=raw,
         )
 
+    def _comment(self, raw: dict, author: str, ours: bool | None) -> RawItem | None:
+        """A comment: native id c<comment_id> (comments and posts are numbered apart).
+        It answers its post until _placed finds the comment it replies to."""
+        created, comment_id, post_id = raw.get("creation_date"), raw.get("comment_id"), raw.get("post_id")
+        if not isinstance(created, int) or not isinstance(comment_id, int) or not isinstance(post_id, int):
+            return None
+        return RawItem(
+            native_id=f"c{comment_id}",
+            author=author,
+            text=html_to_text(raw.get("body")) or html.unescape(str(raw.get("body_markdown") or "")),
+            created_at=datetime.fromtimestamp(created, tz=timezone.utc),
+            url=raw.get("link") or f"https://{self._domain()}/posts/comments/{comment_id}",
+            in_reply_to=str(post_id),
+            thread_id=str(post_id) if raw.get("post_type") == "question" else None,
+            ours=ours,
+            raw=raw,
+        )
+
     def _domain(self) -> str:
         site = self.feed.get("site")
         if "." in site and not site.startswith("meta."):
@@ -266,6 +390,9 @@ class StackExchangeSource(Source):
         recent = cursor.get("recent", [])
         if not isinstance(recent, list) or not all(isinstance(r, list) and len(r) == 2 for r in recent):
             cursor["recent"] = []
+        answers = cursor.get("answers_of", [])
+        if not isinstance(answers, list) or not all(isinstance(r, list) and len(r) == 3 for r in answers):
+            cursor["answers_of"] = []
         return cursor
 
     def probe(self, http: Http) -> str:
@@ -286,3 +413,36 @@ class _Run:
 
 def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _is_comment(native_id: str) -> bool:
+    return native_id.startswith("c")
+
+
+def _who(user: Any) -> tuple[str, Any]:
+    """How to recognise a person across records: the user id, else the shown name."""
+    if not isinstance(user, dict):
+        return ("", None)
+    if isinstance(user.get("user_id"), int):
+        return ("id", user["user_id"])
+    return ("name", html.unescape(str(user.get("display_name") or "")))
+
+
+def _placed(comments: list[RawItem], posts: dict[str, RawItem], question_of: dict[str, str]) -> list[RawItem]:
+    """Comments put in their conversations: the thread is the question (an answer's comments
+    belong to its question), and a comment that replies to someone (`reply_to_user`) answers
+    that person's latest earlier comment on the same post, else the post when it is theirs."""
+    by_post: dict[str, list[RawItem]] = {}
+    for c in sorted(comments, key=lambda c: (c.created_at, c.native_id)):
+        by_post.setdefault(c.in_reply_to or "", []).append(c)
+    for post, thread in by_post.items():
+        question = question_of.get(post) or (post if post in posts and posts[post].in_reply_to is None else None)
+        for i, c in enumerate(thread):
+            c.thread_id = c.thread_id or question
+            target = _who(c.raw.get("reply_to_user")) if isinstance(c.raw, dict) else ("", None)
+            if target[1] is None:
+                continue
+            earlier = [e for e in thread[:i] if isinstance(e.raw, dict) and _who(e.raw.get("owner")) == target]
+            if earlier:
+                c.in_reply_to = earlier[-1].native_id
+    return comments

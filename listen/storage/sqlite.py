@@ -596,3 +596,19 @@ class SqliteStore:
             rows = self.conn.execute("SELECT action, detail, actor, at FROM triage_log WHERE item_id = ?"
                                      " ORDER BY at, id", (int(item.id),)).fetchall()
         return [{"action": r[0], "detail": r[1], "actor": r[2], "at": int(r[3])} for r in rows]
+
+    # -- threads: parents to fetch (issue 12) ---------------------------------
+
+    def missing_parents(self, feed: str, since: int, limit: int) -> list[str]:
+        """Native ids our replies in `feed` (created since `since`) answer but which are not
+        stored: until they are, those replies answer nobody. Newest replies first."""
+        if limit <= 0:
+            return []
+        with self._errors():
+            rows = self.conn.execute(
+                "SELECT o.in_reply_to, max(o.created_at) AS latest FROM items o"
+                " WHERE o.feed = ? AND o.ours = 1 AND o.in_reply_to IS NOT NULL AND o.created_at >= ?"
+                " AND NOT EXISTS (SELECT 1 FROM items p WHERE p.feed = o.feed AND p.native_id = o.in_reply_to)"
+                " GROUP BY o.in_reply_to ORDER BY latest DESC, o.in_reply_to LIMIT ?",
+                (feed, since, limit)).fetchall()
+        return [r[0] for r in rows]
