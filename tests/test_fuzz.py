@@ -196,11 +196,9 @@ def test_mutated_api_payloads_fail_the_feed_cleanly_or_store_whole_items(network
     run()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="mastodon source: a status whose in_reply_to_id is a list raises TypeError outside "
-                          "map_record (found by the fuzz test above under pytest -n 2)")
 def test_a_mastodon_reply_id_of_the_wrong_type_fails_cleanly(configs):
-    """The fuzz test's finding, pinned: strict, so this fails once the source is fixed, and the mark can go."""
+    """The fuzz test's finding (under pytest -n 2), pinned: a status whose in_reply_to_id is a list
+    raised TypeError outside map_record, an "unexpected" error instead of a clean one."""
     import copy
 
     _, payload = PAYLOADS["mastodon"]
