@@ -12,7 +12,7 @@ from listen.errors import Busy, ListenError
 try:
     import fcntl
 except ImportError:  # Windows: SQLite's own locking still keeps the data safe
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # None marks "no flock here"; the module type cannot say so
 
 
 class PullLock:

@@ -16,7 +16,7 @@ import re
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 ROOT = "listen"
@@ -127,7 +127,7 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, urlencode(query, safe="[]:,/"), ""))
 
 
-class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]  # StreamHandler is generic only in typeshed
+class _Stderr(logging.StreamHandler[TextIO]):
     """The handler `configure` installs, told apart from a library user's own."""
 
 

@@ -7,6 +7,7 @@ models and start in milliseconds. A small pull never pays for it.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import traceback
@@ -83,7 +84,7 @@ class FlagJob:
             flags = [f for r in self.results for f in r.get()]
         except Exception:  # a worker died or failed: flag here rather than lose the pull
             LOG.warning("a flagging worker process failed; flagging %d texts in this process instead",
-                        len(self.todo), exc_info=LOG.isEnabledFor(10))
+                        len(self.todo), exc_info=LOG.isEnabledFor(logging.DEBUG))
             flags = _flag_texts([self.rows[i]["text"] for i in self.todo], self.settings or FlagSettings())
         for i, f in zip(self.todo, flags, strict=True):
             self.rows[i].update(f)

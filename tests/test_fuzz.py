@@ -194,3 +194,21 @@ def test_mutated_api_payloads_fail_the_feed_cleanly_or_store_whole_items(network
             listener.close()
 
     run()
+
+
+def test_a_mastodon_reply_id_of_the_wrong_type_fails_cleanly(configs):
+    """The fuzz test's finding (under pytest -n 2), pinned: a status whose in_reply_to_id is a list
+    raised TypeError outside map_record, an "unexpected" error instead of a clean one."""
+    import copy
+
+    _, payload = PAYLOADS["mastodon"]
+    statuses = copy.deepcopy(payload)
+    statuses[0]["in_reply_to_id"] = [1]
+    body = json.dumps(statuses).encode()
+    listener = Listener(configs["mastodon"], clock=lambda: 1_770_100_000)
+    try:
+        [result] = listener.pull(transport=httpx.MockTransport(
+            lambda request: httpx.Response(200, content=body, headers={"Content-Type": "application/json"})))
+    finally:
+        listener.close()
+    assert result.error is None or "unexpected" not in result.error, result.error

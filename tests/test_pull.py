@@ -165,8 +165,8 @@ def test_a_big_pull_parses_in_worker_processes_with_the_same_results(tmp_path, s
     assert l.store.fetch_state("ok0")[0].etag == '"ok0"'
 
 
-def test_flags_are_computed_here_when_a_worker_fails(tmp_path):
-    """A flag task that fails in the pool (a killed worker, a bug) is redone in this process."""
+def test_flags_are_computed_here_when_a_worker_fails(tmp_path, caplog):
+    """A flag task that fails in the pool (a killed worker, a bug) is redone in this process, and logged."""
     from listen.flags import FlagSettings
     from listen.workers import FlagJob
 
@@ -178,8 +178,10 @@ def test_flags_are_computed_here_when_a_worker_fails(tmp_path):
             raise RuntimeError("worker died")
 
     rows = [{"text": "How do I export my data?"}, {"text": "This is broken and nobody answers, terrible"}]
-    FlagJob(rows, [0, 1], [Broken()], FlagSettings()).wait()
+    with caplog.at_level("WARNING", logger="listen"):
+        FlagJob(rows, [0, 1], [Broken()], FlagSettings()).wait()
     assert rows[0]["question"] == 1 and rows[1]["negative"] == 1 and rows[1]["flags_version"]
+    assert "a flagging worker process failed; flagging 2 texts in this process instead" in caplog.text
 
 
 def test_threads_never_share_a_connection_pool(server):

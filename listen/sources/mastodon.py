@@ -248,7 +248,8 @@ class MastodonSource(Source):
 def _root_in_batch(s: dict, by_id: dict[str, dict]) -> str | None:
     """Walk in_reply_to through what this pull fetched; the top is the root if it starts the thread."""
     seen = set()
-    while s.get("in_reply_to_id") and s["in_reply_to_id"] in by_id and s["id"] not in seen:
+    # isinstance: a mistyped id (a list, from a broken server) must not raise outside map_record.
+    while isinstance(s.get("in_reply_to_id"), str) and s["in_reply_to_id"] in by_id and s["id"] not in seen:
         seen.add(s["id"])
         s = by_id[s["in_reply_to_id"]]
     return s["id"] if not s.get("in_reply_to_id") else None
