@@ -12,20 +12,24 @@ import os
 from typing import Any
 
 from listen.errors import FeedError
-from listen.flags import FlagSettings, classify
+from listen.flags import FlagSettings
 from listen.models import Download
-from listen.rows import flag_columns, to_row, valid
+from listen.policy import FlagPolicy
+from listen.rows import to_row, valid
 from listen.sources import FeedConfig, make_source
 from listen.waiting import Identity
 
 
-def parse_in_worker(feed: FeedConfig, got: Download, identity: Identity, settings: FlagSettings,
+def parse_in_worker(feed: FeedConfig, got: Download, identity: Identity, policy: FlagPolicy,
                      now: int) -> tuple[str, Any]:
     """In a worker process: parse a download and flag its items. Errors come back as
     values, since a FeedError does not survive pickling with its feed name."""
     try:
         fetched = make_source(feed).parse_download(got)
-        rows = [to_row(i, identity, settings, now) for i in valid(fetched.items, fetched.warnings)]
+        rows = [to_row(i, identity, None, now) for i in valid(fetched.items, fetched.warnings)]
+        todo = [r for r in rows if "question" not in r]  # ours are flagged by to_row
+        for r, f in zip(todo, _flag_rows([_what(feed.name, feed.type, r) for r in todo], policy)):
+            r.update(f)
         return "ok", (rows, fetched.state, fetched.warnings)
     except FeedError as e:
         return "error", e.message
@@ -33,16 +37,28 @@ def parse_in_worker(feed: FeedConfig, got: Download, identity: Identity, setting
         return "error", f"unexpected {type(e).__name__} in the {feed.type} source: {str(e)[:200]}"
 
 
-def _flag_texts(texts: list[str], settings: FlagSettings) -> list[dict[str, Any]]:
-    return [flag_columns(t, settings, False) for t in texts]
+# What the flag policy needs of a row: (feed, network, native_id, text, author, author_name, raw).
+What = tuple[str, str, "str | None", str, "str | None", "str | None", "str | None"]
+
+
+def _what(feed: str, network: str, row: dict[str, Any]) -> What:
+    raw = row.get("raw")
+    # Only a payload that may name a ping travels to the worker: most are never read.
+    raw = raw if raw and ("pingback" in raw or "trackback" in raw) else None
+    return (feed, network, row.get("native_id"), row.get("text") or "", row.get("author"), row.get("author_name"), raw)
+
+
+def _flag_rows(items: list[What], policy: FlagPolicy) -> list[dict[str, Any]]:
+    return [policy.columns(feed, nid, text, author, name, network, raw)
+            for feed, network, nid, text, author, name, raw in items]
 
 
 class FlagJob:
     """Flags for one batch of rows: computed now, or by the pool and filled in when ready."""
 
     def __init__(self, rows: list[dict[str, Any]], todo: list[int], results: list[Any] | None = None,
-                 settings: FlagSettings | None = None):
-        self.rows, self.todo, self.results, self.settings = rows, todo, results or [], settings
+                 policy: FlagPolicy | FlagSettings | None = None, items: list[What] | None = None):
+        self.rows, self.todo, self.results, self.policy, self.items = rows, todo, results or [], policy, items or []
 
     def ready(self) -> bool:
         return all(r.ready() for r in self.results)
@@ -53,7 +69,9 @@ class FlagJob:
         try:
             flags = [f for r in self.results for f in r.get()]
         except Exception:  # a worker died or failed: flag here rather than lose the pull
-            flags = _flag_texts([self.rows[i]["text"] for i in self.todo], self.settings or FlagSettings())
+            policy = self.policy if isinstance(self.policy, FlagPolicy) else FlagPolicy(self.policy or FlagSettings())
+            items = self.items or [_what("", "", self.rows[i]) for i in self.todo]
+            flags = _flag_rows(items, policy)
         for i, f in zip(self.todo, flags):
             self.rows[i].update(f)
         self.results = []
@@ -69,26 +87,27 @@ class Flagger:
 
     CHUNK = 250  # texts per task: big enough to pay for the pickling, small enough to spread
 
-    def __init__(self, settings: FlagSettings, processes: int | None = None):
-        self.settings = settings
+    def __init__(self, policy: FlagPolicy, processes: int | None = None):
+        self.policy = policy
         n = (os.cpu_count() or 1) if processes is None else processes
         self.pool = None
         if n > 1 and "fork" in multiprocessing.get_all_start_methods():
             # Forked before any worker thread starts, with the models already loaded,
             # so the children share them and start in milliseconds.
-            classify("warm up", settings)
+            policy.verdict("warm up")
             self.pool = multiprocessing.get_context("fork").Pool(n)
 
-    def submit(self, rows: list[dict[str, Any]]) -> FlagJob:
+    def submit(self, rows: list[dict[str, Any]], feeds: list[tuple[str, str]]) -> FlagJob:
+        """Flag `rows`, each written to the feed (name, network) beside it in `feeds`."""
         todo = [i for i, r in enumerate(rows) if "question" not in r]
-        texts = [rows[i]["text"] for i in todo]
-        if self.pool is None or not texts:
-            for i, f in zip(todo, _flag_texts(texts, self.settings)):
+        items = [_what(*feeds[i], rows[i]) for i in todo]
+        if self.pool is None or not items:
+            for i, f in zip(todo, _flag_rows(items, self.policy)):
                 rows[i].update(f)
             return FlagJob(rows, [])
-        results = [self.pool.apply_async(_flag_texts, (texts[k:k + self.CHUNK], self.settings))
-                   for k in range(0, len(texts), self.CHUNK)]
-        return FlagJob(rows, todo, results, self.settings)
+        results = [self.pool.apply_async(_flag_rows, (items[k:k + self.CHUNK], self.policy))
+                   for k in range(0, len(items), self.CHUNK)]
+        return FlagJob(rows, todo, results, self.policy, items)
 
     def close(self) -> None:
         if self.pool is not None:

@@ -77,13 +77,34 @@ CREATE TABLE feeds (
 );
 
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+
+-- `listen mark`: the user's own word on an item's flags (1/0, NULL = not marked).
+-- Keyed like items, not by their id, so a correction survives export/import
+-- and arrives before or after its item.
+CREATE TABLE corrections (
+    feed TEXT NOT NULL,
+    native_id TEXT NOT NULL,
+    question INTEGER,
+    negative INTEGER,
+    marked_at INTEGER NOT NULL,
+    PRIMARY KEY (feed, native_id)
+);
 """
 
 # Each migration upgrades from version N-1 to N and receives a sqlite-utils
 # Database on the open transaction (its add_column/transform do the table
 # rebuilds SQLite's ALTER TABLE cannot). Append only; never edit one that has
 # shipped. The docstring says why it exists.
-MIGRATIONS: list[Callable[[Any], None]] = []
+
+
+def _corrections(db: Any) -> None:
+    """v2: `listen mark` keeps the user's corrections of flags, which re-pulls,
+    reflag and import must not undo, and which teach the detectors."""
+    db.execute("CREATE TABLE IF NOT EXISTS corrections (feed TEXT NOT NULL, native_id TEXT NOT NULL,"
+               " question INTEGER, negative INTEGER, marked_at INTEGER NOT NULL, PRIMARY KEY (feed, native_id))")
+
+
+MIGRATIONS: list[Callable[[Any], None]] = [_corrections]
 
 VERSION = 1 + len(MIGRATIONS)
 
