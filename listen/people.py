@@ -28,11 +28,19 @@ def _key(name: str | None) -> str:
     return (name or "").strip().lstrip("@").casefold()
 
 
+_MAY_BE_PING = re.compile("pingback|trackback", re.I)
+
+
+def may_be_ping(raw: str | None) -> bool:
+    """A cheap test first: most payloads never mention pings and are never parsed."""
+    return bool(raw) and _MAY_BE_PING.search(raw) is not None  # type: ignore[arg-type]
+
+
 def comment_type(raw: str | None) -> str | None:
-    """The `type` or `comment_type` a stored payload gives a comment, when it is a ping.
-    The substring test first: most payloads say nothing of the kind and are not parsed."""
-    if not raw or not any(t in raw for t in _PING_TYPES):
+    """The `type` or `comment_type` a stored payload gives a comment, when it is a ping."""
+    if not may_be_ping(raw):
         return None
+    assert raw is not None
     try:
         blob = json.loads(raw)
     except ValueError:

@@ -14,6 +14,7 @@ from typing import Any
 from listen.errors import FeedError
 from listen.flags import FlagSettings
 from listen.models import Download
+from listen.people import may_be_ping
 from listen.policy import FlagPolicy
 from listen.rows import to_row, valid
 from listen.sources import FeedConfig, make_source
@@ -44,7 +45,7 @@ What = tuple[str, str, "str | None", str, "str | None", "str | None", "str | Non
 def _what(feed: str, network: str, row: dict[str, Any]) -> What:
     raw = row.get("raw")
     # Only a payload that may name a ping travels to the worker: most are never read.
-    raw = raw if raw and ("pingback" in raw or "trackback" in raw) else None
+    raw = raw if may_be_ping(raw) else None
     return (feed, network, row.get("native_id"), row.get("text") or "", row.get("author"), row.get("author_name"), raw)
 
 
