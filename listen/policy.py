@@ -79,6 +79,7 @@ class FlagPolicy:
         if not self.learned:
             return v
         want: dict[str, bool] = {}
+        feats: list[str] | None = None
         for flag, adj in self.learned.items():
             if adj.empty:
                 continue
@@ -86,7 +87,9 @@ class FlagPolicy:
                                      else (v.negative_score, s.negative_threshold, v.negative))
             if score >= 0.999 or score <= 0.0:
                 continue  # a user rule (always_/never_) or no text: the user's own words win
-            decided = adj.decide(feed, text, learn.base_logit(score, threshold))
+            if feats is None:
+                feats = learn.features(text)  # once for both flags
+            decided = learn.base_logit(score, threshold) + adj.shift(feed, feats) >= 0
             if decided != now:
                 want[flag] = decided
         if not want:

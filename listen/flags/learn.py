@@ -23,6 +23,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+from itertools import repeat
 
 VERSION = "1"
 
@@ -35,8 +36,8 @@ ITERATIONS = 30
 # A feed's cut is tuned for F1 from this many corrections on, and trusted n/(n + CUT_PRIOR).
 MIN_FOR_CUT = 30
 CUT_PRIOR = 50
+SMOOTH = 0  # neighbours on each side (0.1 logit apart) that judge a cut with it
 MAX_BASE = 8.0  # a floored/capped cue score of 0 or 1 must not become an infinite logit
-MAX_FEATURES = 64
 
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9'’]*")
 # Too common to teach anything about one user's feed on a few hundred examples.
@@ -48,7 +49,7 @@ def features(text: str) -> list[str]:
     words = [w for w in _TOKEN.findall(text.lower()) if not w.startswith("http")][:80]
     out = {f"w:{w}" for w in words if w not in _STOP}
     out.update(f"b:{a} {b}" for a, b in zip(words, words[1:]))
-    return sorted(out)[:MAX_FEATURES] if len(out) > MAX_FEATURES else list(out)
+    return list(out)
 
 
 def logit(p: float) -> float:
@@ -90,7 +91,7 @@ class Adjustment:
 
     def shift(self, feed: str | None, feats: list[str]) -> float:
         w = self.weights
-        return self.bias + self.feed_bias.get(feed or "", 0.0) + sum(w.get(f, 0.0) for f in feats)
+        return self.bias + self.feed_bias.get(feed or "", 0.0) + sum(map(w.get, feats, repeat(0.0)))
 
     def decide(self, feed: str | None, text: str, base: float) -> bool:
         return base + self.shift(feed, features(text) if self.weights else []) >= 0
@@ -153,12 +154,14 @@ def fit(examples: list[Example], l2_bias: float = L2_BIAS, l2_word: float = L2_W
         total = adj.bias + adj.feed_bias.get(feed, 0.0)
         if len(ix) < MIN_FOR_CUT or not any(examples[i].label for i in ix):
             continue
-        best, best_f1 = 0.0, _f1([(margins[i] >= 0, examples[i].label) for i in ix])
-        for step in range(-30, 31):
-            cut = step / 10
-            f = _f1([(margins[i] + cut >= 0, examples[i].label) for i in ix])
-            if f > best_f1 + 1e-9 or (abs(f - best_f1) < 1e-9 and abs(cut) < abs(best)):
-                best, best_f1 = cut, f
+        # F1 over cuts is ragged on a few hundred examples: each cut is judged by
+        # the mean F1 of its neighbourhood (+-SMOOTH logits), ties going to the smaller move.
+        cuts = [step / 10 for step in range(-30, 31)]
+        f1s = [_f1([(margins[i] + cut >= 0, examples[i].label) for i in ix]) for cut in cuts]
+        w = SMOOTH
+        smooth = [sum(f1s[max(0, j - w):j + w + 1]) / len(f1s[max(0, j - w):j + w + 1]) for j in range(len(cuts))]
+        best = min(range(len(cuts)), key=lambda j: (-round(smooth[j], 9), abs(cuts[j])))
+        best = cuts[best]
         # The feed's whole offset from the shipped threshold, shrunk towards it:
         # with few corrections the user's threshold stays close to the kind's.
         trust = len(ix) / (len(ix) + CUT_PRIOR)
