@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from listen.config import Config, find_config, load
 from listen.errors import ListenError
 from listen.models import FeedStatus, Item, PullResult
 from listen.sources import FeedConfig
+
+if TYPE_CHECKING:
+    from listen.policy import FlagPolicy
 
 # Mentions re-flagged per pull after the detectors or [flags] change: about
 # 0.2 s of work, so a 14-day inbox of a few thousand catches up in a few runs.
@@ -144,7 +147,7 @@ class Listener:
 
         return import_file(self.store, path, feed=feed, now=self.now(), on_bad=on_bad)
 
-    def reflag(self, since: int | None = None, limit: int | None = None, policy: Any = None) -> int:
+    def reflag(self, since: int | None = None, limit: int | None = None, policy: FlagPolicy | None = None) -> int:
         """Re-run the flag detectors on stored mentions flagged by another detector
         version, other [flags] or feed settings, or before the corrections taught
         what they teach now; with `since`, only mentions written since then, and at
@@ -164,7 +167,7 @@ class Listener:
 
     # -- corrections (listen mark, listen flags) ----------------------------
 
-    def policy(self) -> Any:
+    def policy(self) -> FlagPolicy:
         """How mentions are flagged now (listen.policy): the config, the corrections
         and what they taught. The fit is cached in the store until the corrections,
         thresholds or detectors change."""
@@ -174,8 +177,8 @@ class Listener:
         if not corrected:
             return plain_policy(self.config)
         cached = self.store.meta_get(LEARNED_KEY)
-        pair = tuple(cached.split("\n", 1)) if cached and "\n" in cached else None
-        policy, fresh = learn_from(plain_policy(self.config), corrected, pair)  # type: ignore[arg-type]
+        pair = (cached.split("\n", 1)[0], cached.split("\n", 1)[1]) if cached and "\n" in cached else None
+        policy, fresh = learn_from(plain_policy(self.config), corrected, pair)
         if fresh is not None:
             self.store.meta_set(LEARNED_KEY, f"{fresh[0]}\n{fresh[1]}")
         return policy
@@ -193,7 +196,7 @@ class Listener:
         self.refresh([int(i.id) for i in items])
         return [self.store.item(i.id) for i in items]
 
-    def refresh(self, ids: list[int], policy: Any = None) -> None:
+    def refresh(self, ids: list[int], policy: FlagPolicy | None = None) -> None:
         """Flag these stored items anew under the current policy."""
         policy = policy or self.policy()
         rows = self.store.items_for_flagging(ids)
@@ -201,7 +204,7 @@ class Listener:
                                                                   r["author_name"], r["network"], r["raw"])}
                                  for r in rows])
 
-    def flags_report(self) -> Any:
+    def flags_report(self) -> dict[str, Any]:
         """What `listen flags` shows: the corrections, each feed's thresholds before and
         after learning, and precision/recall on the corrections (listen.corrections)."""
         from listen.corrections import report

@@ -312,8 +312,9 @@ def parse(data: dict[str, Any], path: Path, db_override: str | None = None) -> C
 def _feed_flags(i: int, feed: FeedConfig, raw_feeds: list[Any], written: dict[str, Any], bots: tuple[str, ...],
                 problems: list[str]) -> FeedFlags:
     """A feed's kind and thresholds: its own keys, then [flags] as written, then the kind's defaults."""
-    raw = next((r for r in raw_feeds if isinstance(r, dict) and r.get("name") == feed.name), {})
-    where = f"feeds[{i}] ({feed.name})"
+    at = next((j for j, r in enumerate(raw_feeds) if isinstance(r, dict) and r.get("name") == feed.name), i)
+    raw = raw_feeds[at] if at < len(raw_feeds) and isinstance(raw_feeds[at], dict) else {}
+    where = f"feeds[{at}] ({feed.name})"
     kind = raw.get("kind")
     if kind is not None and kind not in KINDS:
         problems.append(f"{where}.kind: {kind!r}{_suggest(str(kind), list(KINDS))}; expected one of: {', '.join(KINDS)}")
