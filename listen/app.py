@@ -61,11 +61,17 @@ class Listener:
         from listen.http import Http
         from listen.pull import Puller
 
-        policy = self.policy()
+        started = self.now()
         with Http(timeout=self.config.http_timeout, max_size=self.config.max_size, transport=transport) as http:
             puller = Puller(self.config, self.store, http, self.clock)
-            puller.policy = policy  # marked flags stay marked; what corrections taught applies
+            puller.policy = self.policy()  # marked flags stay marked; what corrections taught applies
             results = puller.run(feeds, on_result)
+        # A `listen mark` made while this pull ran was not in the policy it flagged
+        # with: those items get their marks back now.
+        policy = self.policy()
+        late = [int(c["id"]) for c in self.store.corrections() if c["marked_at"] >= started and c["id"] is not None]
+        if late:
+            self.refresh(late, policy)
         # After an upgrade or a [flags] change the inbox should not wait for a
         # manual `listen reflag`: each pull re-flags what the inbox can show,
         # a bounded slice at a time so cron runs stay short.

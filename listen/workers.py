@@ -49,6 +49,14 @@ def _what(feed: str, network: str, row: dict[str, Any]) -> What:
     return (feed, network, row.get("native_id"), row.get("text") or "", row.get("author"), row.get("author_name"), raw)
 
 
+_FORKED_POLICY: FlagPolicy | None = None  # set before the pool forks (Flagger)
+
+
+def _flag_forked(items: list[What]) -> list[dict[str, Any]]:
+    assert _FORKED_POLICY is not None  # a pool exists only after Flagger set it
+    return _flag_rows(items, _FORKED_POLICY)
+
+
 def _flag_rows(items: list[What], policy: FlagPolicy) -> list[dict[str, Any]]:
     return [policy.columns(feed, nid, text, author, name, network, raw)
             for feed, network, nid, text, author, name, raw in items]
@@ -96,6 +104,10 @@ class Flagger:
             # Forked before any worker thread starts, with the models already loaded,
             # so the children share them and start in milliseconds.
             policy.verdict("warm up")
+            # The children inherit the policy (learned weights, marks) at the fork,
+            # instead of unpickling it with every chunk of texts.
+            global _FORKED_POLICY
+            _FORKED_POLICY = policy
             self.pool = multiprocessing.get_context("fork").Pool(n)
 
     def submit(self, rows: list[dict[str, Any]], feeds: list[tuple[str, str]]) -> FlagJob:
@@ -106,7 +118,7 @@ class Flagger:
             for i, f in zip(todo, _flag_rows(items, self.policy)):
                 rows[i].update(f)
             return FlagJob(rows, [])
-        results = [self.pool.apply_async(_flag_rows, (items[k:k + self.CHUNK], self.policy))
+        results = [self.pool.apply_async(_flag_forked, (items[k:k + self.CHUNK],))
                    for k in range(0, len(items), self.CHUNK)]
         return FlagJob(rows, todo, results, self.policy, items)
 

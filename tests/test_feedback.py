@@ -267,3 +267,74 @@ def test_a_version_1_database_gains_the_corrections_table(tmp_path):
         assert (c["question"], c["negative"], c["text"]) == (1, 0, None)  # the item is not stored yet
     finally:
         store.close()
+
+
+WP_COMMENTS = """<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"
+  xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel>
+  <title>Comments for Sarah Dopp</title>
+  <link>https://sarahdopp.example</link>
+  <generator>https://wordpress.org/?v=6.7</generator>
+  <item>
+    <title>Comment on Five signs by Another Blog on Listening</title>
+    <link>https://sarahdopp.example/2026/02/five-signs/#comment-1201</link>
+    <dc:creator><![CDATA[Another Blog on Listening]]></dc:creator>
+    <pubDate>{date}</pubDate>
+    <guid isPermaLink="false">https://sarahdopp.example/?p=790#comment-1201</guid>
+    <description><![CDATA[[&#8230;] who answers first when a customer asks why nobody replied? Sarah Dopp has five signs [&#8230;]]]></description>
+    <content:encoded><![CDATA[<p>[&#8230;] who answers first when a customer asks why nobody replied? Sarah Dopp has five signs [&#8230;]</p>]]></content:encoded>
+  </item>
+  <item>
+    <title>Comment on Five signs by Priya N.</title>
+    <link>https://sarahdopp.example/2026/02/five-signs/#comment-1202</link>
+    <dc:creator><![CDATA[Priya N.]]></dc:creator>
+    <pubDate>{date}</pubDate>
+    <guid isPermaLink="false">https://sarahdopp.example/?p=790#comment-1202</guid>
+    <description><![CDATA[Could you share the checklist from the talk?]]></description>
+    <content:encoded><![CDATA[<p>Could you share the checklist from the talk?</p>]]></content:encoded>
+  </item>
+</channel>
+</rss>
+"""
+
+
+def test_a_wordpress_pingback_in_a_comment_feed_never_waits(tmp_path):
+    from email.utils import formatdate
+
+    (tmp_path / "comments.xml").write_text(WP_COMMENTS.replace("{date}", formatdate(NOW - 3600)))
+    cfg = write_config(tmp_path / "listen.toml", [{"name": "blog", "type": "rss", "path": "comments.xml"}])
+    assert cli(cfg, "pull").exit_code == 0
+    waiting = json.loads(cli(cfg, "inbox", "--json").stdout)
+    assert [x["author"] for x in waiting] == ["Priya N."]
+    ping = [x for x in json.loads(cli(cfg, "inbox", "--json", "--all").stdout) if x["author"].startswith("Another")]
+    assert ping and ping[0]["reasons"] == ["pingback: not a person"] and ping[0]["flags"] == []
+    # Without the rule the excerpt's question would wait for a reply:
+    assert classify(ping[0]["text"]).question
+
+
+def test_a_mark_made_while_a_pull_runs_is_not_undone_by_it(tmp_path, monkeypatch):
+    from listen.app import Listener
+    from listen.pull import Puller
+
+    # A month old: past the window each pull re-flags, so only the mark itself can restore it.
+    old = {"id": "1", "author": "ann", "text": "great service today", "created_at": NOW - 30 * 86400}
+    jsonl(tmp_path / "m.jsonl", [old])
+    cfg = write_config(tmp_path / "listen.toml", [{"name": "help", "type": "jsonl", "path": "m.jsonl"}])
+    assert cli(cfg, "pull").exit_code == 0
+    jsonl(tmp_path / "m.jsonl", [{**old, "text": "great service today, thanks"}])  # an edit: the pull rewrites it
+    listener = Listener.open(str(cfg))
+    original = Puller.run
+
+    def run_with_a_mark_in_between(self, *args, **kwargs):
+        # The policy was taken before this mark: the rows this pull writes do not know it.
+        listener.mark(["1"], negative=True)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Puller, "run", run_with_a_mark_in_between)
+    try:
+        listener.pull()
+    finally:
+        listener.close()
+    (rec,) = [json.loads(line) for line in cli(cfg, "export").stdout.splitlines()]
+    assert rec["text"] == "great service today, thanks"
+    assert rec["flags"] == ["negative"] and rec["reasons"][0] == "marked by you"
