@@ -62,6 +62,9 @@ def report(config: Any, policy: FlagPolicy, corrected: list[dict[str, Any]]) -> 
     }
 
 
+SHOWN = 30  # corrections listed in the table, the latest
+
+
 def _fmt(x: float | None) -> str:
     return "-" if x is None else f"{x:.2f}"
 
@@ -82,7 +85,11 @@ def render(data: dict[str, Any]) -> Any:
         t = Table(title="Corrections", show_edge=False, header_style="bold", title_justify="left")
         for col in ("id", "feed", "question", "negative", "text"):
             t.add_column(col)
-        for c in data["corrections"]:
+        shown = data["corrections"][-SHOWN:]  # the latest; --json lists them all
+        if len(shown) < len(data["corrections"]):
+            parts.append(Text(f"{len(data['corrections']) - len(shown)} earlier corrections not shown "
+                              "(listen flags --json lists them all)"))
+        for c in shown:
             yn = {True: "yes", False: "no", None: ""}
             t.add_row(c["id"] or "-", Text(inert(c["feed"], limit=20, one_line=True)), yn[c["question"]],
                       yn[c["negative"]], Text(inert(c["text"] or "(item not stored)", limit=70, one_line=True)))

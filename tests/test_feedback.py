@@ -338,3 +338,16 @@ def test_a_mark_made_while_a_pull_runs_is_not_undone_by_it(tmp_path, monkeypatch
     (rec,) = [json.loads(line) for line in cli(cfg, "export").stdout.splitlines()]
     assert rec["text"] == "great service today, thanks"
     assert rec["flags"] == ["negative"] and rec["reasons"][0] == "marked by you"
+
+
+def test_listen_flags_before_any_correction_and_with_hostile_text(tmp_path):
+    jsonl(tmp_path / "m.jsonl", [{"id": "1", "author": "eve", "created_at": NOW - 60,
+                                  "text": "\u001b]0;pwned\u0007 why is this \u001b[2J broken?"}])
+    cfg = write_config(tmp_path / "listen.toml", [{"name": "ex", "type": "jsonl", "path": "m.jsonl"}])
+    cli(cfg, "pull")
+    r = cli(cfg, "flags")
+    assert r.exit_code == 0 and "No corrections yet" in r.stdout
+    assert json.loads(cli(cfg, "flags", "--json").stdout)["measures"] == {}
+    cli(cfg, "mark", "1", "--not-negative")
+    out = cli(cfg, "flags").stdout
+    assert "\u001b" not in out and "\u0007" not in out and "broken" in out
