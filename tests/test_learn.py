@@ -51,7 +51,7 @@ def test_a_feed_bias_moves_towards_the_users_answers(label, sign):
 
 
 def test_a_word_is_learned_only_from_repeated_evidence():
-    waits = ("ten", "twenty", "forty", "fifty", "ninety", "many")
+    waits = ("ten", "twenty", "forty", "fifty", "ninety", "many", "five", "sixty", "eighty", "a hundred")
     examples = ([ex(f"still on hold after {n} minutes", -1.0, True) for n in waits]
                 + [ex(f"thanks, sorted after {n} minutes", -1.0, False) for n in waits]
                 + [ex("a zebra once", -1.0, True)])
@@ -147,3 +147,11 @@ def test_not_a_person(network, author, name, text, kind, bots, expected):
 ])
 def test_comment_type_from_the_payload(raw, expected):
     assert comment_type(raw) == expected
+
+
+def test_marks_in_one_feed_move_mostly_that_feed():
+    examples = [ex(f"order {i} late", -0.8, True, feed="support") for i in range(15)]
+    adj = learn.fit(examples)
+    own = adj.threshold("support", 0.5)
+    other = adj.threshold("blog", 0.5)
+    assert own < 0.45 and abs(0.5 - other) < (0.5 - own) / 3
