@@ -18,11 +18,13 @@ from listen.sources import FeedConfig
 from listen.waiting import DEFAULT_MAX_AGE
 
 if TYPE_CHECKING:
+    from listen.policy import FlagPolicy
     from listen.storage import Store
 
 # Mentions re-flagged per pull after the detectors or [flags] change: about
 # 0.2 s of work, so a 14-day inbox of a few thousand catches up in a few runs.
 REFLAG_PER_PULL = 2000
+LEARNED_KEY = "learned"  # meta: "<fingerprint>\n<adjustments JSON>" (listen.policy.learn_from)
 
 
 @dataclass
@@ -69,13 +71,22 @@ class Listener:
         from listen.http import Http
         from listen.pull import BATCH, Puller
 
+        started = self.now()
         with Http(timeout=self.config.http_timeout, max_size=self.config.max_size, transport=transport,
                   sleep=self.sleep, clock=self.clock) as http:
-            results = Puller(self.config, self.store, http, self.clock, batch=batch or BATCH).run(feeds, on_result)
+            puller = Puller(self.config, self.store, http, self.clock, batch=batch or BATCH)
+            puller.policy = self.policy()  # marked flags stay marked; what corrections taught applies
+            results = puller.run(feeds, on_result)
+        # A `listen mark` made while this pull ran was not in the policy it flagged
+        # with: those items get their marks back now.
+        policy = self.policy()
+        late = [int(c["id"]) for c in self.store.corrections() if c["marked_at"] >= started and c["id"] is not None]
+        if late:
+            self.refresh(late, policy)
         # After an upgrade or a [flags] change the inbox should not wait for a
         # manual `listen reflag`: each pull re-flags what the inbox can show,
         # a bounded slice at a time so cron runs stay short.
-        self.reflag(since=self.now() - self.config.max_age, limit=REFLAG_PER_PULL)
+        self.reflag(since=self.now() - self.config.max_age, limit=REFLAG_PER_PULL, policy=policy)
         return results
 
     def check(self, feeds: list[str] | None = None) -> list[tuple[str, str | None, str | None]]:
@@ -166,7 +177,8 @@ class Listener:
         from listen.export import records
 
         now = self.now()  # one clock: waiting_seconds is measured from the Listener's now, frozen or not
-        return records(self.store.iter_items(since=None if since is None else now - since), now)
+        marks = {(c["feed"], c["native_id"]): c for c in self.store.corrections()}
+        return records(self.store.iter_items(since=None if since is None else now - since), now, marks=marks)
 
     def import_file(self, path: str, feed: str | None = None,
                     on_bad: Callable[[int, str], None] | None = None) -> Any:
@@ -175,17 +187,66 @@ class Listener:
 
         return import_file(self.store, path, feed=feed, now=self.now(), on_bad=on_bad)
 
-    def reflag(self, since: int | None = None, limit: int | None = None) -> int:
+    def reflag(self, since: int | None = None, limit: int | None = None, policy: FlagPolicy | None = None) -> int:
         """Re-run the flag detectors on stored mentions flagged by another detector
-        version or other [flags] settings (thresholds, rules); with `since`, only
-        mentions written since then, and at most about `limit` of them."""
-        from listen.rows import flag_columns, flags_version
-
+        version, other [flags] or feed settings, or before the corrections taught
+        what they teach now; with `since`, only mentions written since then, and at
+        most about `limit` of them."""
+        policy = policy or self.policy()
         n = 0
         batch_size = 2000 if limit is None else max(1, min(2000, limit))
-        for batch in self.store.stale_flags(flags_version(self.config.flags), batch_size, since=since):
-            self.store.update_flags([{"id": i, **flag_columns(text, self.config.flags, False)} for i, text in batch])
+        for batch in self.store.stale_flags(policy.version, batch_size, since=since):
+            rows = self.store.items_for_flagging([i for i, _ in batch])
+            self.store.update_flags([{"id": r["id"], **policy.columns(r["feed"], r["native_id"], r["text"], r["author"],
+                                                                      r["author_name"], r["network"], r["raw"])}
+                                     for r in rows])
             n += len(batch)
             if limit is not None and n >= limit:
                 break
         return n
+
+    # -- corrections (listen mark, listen flags) ----------------------------
+
+    def policy(self) -> FlagPolicy:
+        """How mentions are flagged now (listen.policy): the config, the corrections
+        and what they taught. The fit is cached in the store until the corrections,
+        thresholds or detectors change."""
+        from listen.policy import learn_from, plain_policy
+
+        corrected = self.store.corrections()
+        if not corrected:
+            return plain_policy(self.config)
+        cached = self.store.meta_get(LEARNED_KEY)
+        pair = (cached.split("\n", 1)[0], cached.split("\n", 1)[1]) if cached and "\n" in cached else None
+        policy, fresh = learn_from(plain_policy(self.config), corrected, pair)
+        if fresh is not None:
+            self.store.meta_set(LEARNED_KEY, f"{fresh[0]}\n{fresh[1]}")
+        return policy
+
+    def mark(self, ids: list[str], question: bool | None = None, negative: bool | None = None) -> list[Item]:
+        """Correct items' flags: kept through re-pulls, reflag and export/import, and
+        learned from by the next reflag (and each pull, for the inbox's window)."""
+        if question is None and negative is None:
+            raise ListenError("say what to mark: --question, --not-question, --negative or --not-negative")
+        items = [self.store.item(i) for i in ids]  # NotFound before anything changes
+        now = self.now()
+        self.store.save_marks([{"feed": i.feed, "native_id": i.native_id, "marked_at": now,
+                                "question": None if question is None else int(question),
+                                "negative": None if negative is None else int(negative)} for i in items])
+        self.refresh([int(i.id) for i in items])
+        return [self.store.item(i.id) for i in items]
+
+    def refresh(self, ids: list[int], policy: FlagPolicy | None = None) -> None:
+        """Flag these stored items anew under the current policy."""
+        policy = policy or self.policy()
+        rows = self.store.items_for_flagging(ids)
+        self.store.update_flags([{"id": r["id"], **policy.columns(r["feed"], r["native_id"], r["text"], r["author"],
+                                                                  r["author_name"], r["network"], r["raw"])}
+                                 for r in rows])
+
+    def flags_report(self) -> dict[str, Any]:
+        """What `listen flags` shows: the corrections, each feed's thresholds before and
+        after learning, and precision/recall on the corrections (listen.corrections)."""
+        from listen.corrections import report
+
+        return report(self.config, self.policy(), self.store.corrections())

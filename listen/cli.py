@@ -513,29 +513,50 @@ def report(
     print(f"Wrote {html_path}")
 
 
+def _classifier(feed: str | None) -> Any:
+    """text -> Verdict, as the config (and its database's corrections, if any) would flag it."""
+    from listen.config import find_config, load
+    from listen.flags import FlagSettings, classify
+
+    path = find_config(state.config)
+    if path is None and not (state.db or os.environ.get("LISTEN_DB")):
+        if feed is not None:
+            raise typer.BadParameter("--feed needs a config file that names the feed", param_hint="--feed")
+        plain = FlagSettings()
+        return lambda text: classify(text, plain)
+    config = load(path, db_override=state.db)
+    for w in config.warnings:
+        _say(f"warning: {w}")
+    if feed is not None:
+        config.feed(feed)  # an unknown name is an error
+    from listen.policy import plain_policy
+
+    policy = plain_policy(config)  # the user's thresholds, rules and feed kinds
+    if config.db_url or config.db_path.is_file():  # what this database's corrections taught; never creates one
+        from listen.app import Listener
+
+        listener = Listener(config)
+        try:
+            policy = listener.policy()
+        finally:
+            listener.close()
+    return lambda text: policy.verdict(text, feed)
+
+
 @app.command()
 def classify(
     texts: list[str] = typer.Argument(None, metavar="[TEXT]...", help="Texts to flag; none reads one per line from stdin."),
     as_jsonl: bool = typer.Option(False, "--jsonl", help="One JSON object per text, in input order."),
+    feed: Optional[str] = typer.Option(None, "--feed", "-f", help="Flag as this feed would (its kind, thresholds and what corrections taught).", metavar="NAME"),
 ) -> None:
     """Flag texts as questions or negative remarks, and say why."""
-    from listen.config import find_config, load
-    from listen.flags import FlagSettings
-    from listen.flags import classify as run
-
-    settings = FlagSettings()
-    path = find_config(state.config)
-    if path is not None:
-        config = load(path)
-        settings = config.flags  # the user's thresholds and rules
-        for w in config.warnings:
-            _say(f"warning: {w}")
+    run = _classifier(feed)
     source = texts if texts else (line.rstrip("\r\n") for line in sys.stdin)
     if as_jsonl:
         write = sys.stdout.write
         dumps = json.dumps
         for text in source:
-            v = run(text, settings)
+            v = run(text)
             write(dumps({"text": text, "question": v.question, "negative": v.negative,
                          "question_score": round(v.question_score, 4), "negative_score": round(v.negative_score, 4),
                          "reasons": v.reasons}, ensure_ascii=False) + "\n")
@@ -549,12 +570,49 @@ def classify(
     for col in ("text", "question", "negative", "why"):
         table.add_column(col)
     for text in source:
-        v = run(text, settings)
+        v = run(text)
         table.add_row(Text(inert(text, limit=80, one_line=True)),
                       f"yes ({v.question_score:.2f})" if v.question else f"no ({v.question_score:.2f})",
                       f"yes ({v.negative_score:.2f})" if v.negative else f"no ({v.negative_score:.2f})",
                       Text(inert("; ".join(v.reasons), limit=200)))
     _out().print(table)
+
+
+@app.command()
+def mark(
+    ids: list[str] = typer.Argument(..., metavar="ID...", help="Ids from `listen inbox`."),
+    question: Optional[bool] = typer.Option(None, "--question/--not-question", help="It asks (or does not ask) something of us."),
+    negative: Optional[bool] = typer.Option(None, "--negative/--not-negative", help="It is (or is not) a negative remark."),
+) -> None:
+    """Correct items' flags. Kept through pulls, reflag and export/import; teaches the detectors of this database."""
+    from listen import render
+
+    if question is None and negative is None:
+        raise typer.BadParameter("give --question, --not-question, --negative or --not-negative", param_hint="ID...")
+    listener = _listener()
+    try:
+        items = listener.mark(ids, question=question, negative=negative)
+    finally:
+        listener.close()
+    for it in items:
+        _out().print(render.triaged([it], "marked: " + (", ".join(it.flags) or "no flag")), end="")
+    print("run `listen reflag` to re-score the other mentions with what this taught (each pull does the inbox's window)")
+
+
+@app.command()
+def flags(as_json: bool = typer.Option(False, "--json", help="One JSON object.")) -> None:
+    """Your corrections, each feed's thresholds before and after learning, and how well both do on the corrections."""
+    listener = _listener()
+    try:
+        data = listener.flags_report()
+    finally:
+        listener.close()
+    if as_json:
+        _print_json(data)
+        return
+    from listen.corrections import render
+
+    _out().print(render(data))
 
 
 @app.command()

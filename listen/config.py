@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from listen.durations import parse_duration
 from listen.errors import ConfigError
 from listen.flags import FlagSettings
+from listen.kinds import KINDS, FeedFlags, feed_flags
 from listen.sources import REGISTRY, FeedConfig, Option, source_class
 from listen.waiting import DEFAULT_MAX_AGE, DEFAULT_REPLY_WITHIN
 
@@ -29,6 +30,11 @@ COMMON_FEED_KEYS: dict[str, Option] = {
     "type": Option(str, "which network: " + ", ".join(REGISTRY), required=True),
     "timeout": Option(str, "give up on this feed after this long", default="30s", duration=True),
     "enabled": Option(bool, "set to false to skip the feed without deleting it", default=True),
+    # Flags that fit the feed (listen/kinds.py, docs/flags.md).
+    "kind": Option(str, "mentions, support or blog: sets the flag thresholds' defaults"),
+    "question_threshold": Option(float, "0..1; this feed's question threshold (default: from its kind)"),
+    "negative_threshold": Option(float, "0..1; this feed's negative threshold (default: from its kind)"),
+    "bots": Option(list, "authors on this feed that are bots: never waiting", default=[]),
 }
 
 SECTIONS: dict[str, dict[str, Option]] = {
@@ -38,7 +44,8 @@ SECTIONS: dict[str, dict[str, Option]] = {
         "password_env": Option(str, "the environment variable holding the PostgreSQL password"),
     },
     "identity": {"names": Option(list, "our handles and names", default=[]),
-                 "me": Option(str, "who I am on the team (listen assign, inbox --mine); else $LISTEN_USER")},
+                 "me": Option(str, "who I am on the team (listen assign, inbox --mine); else $LISTEN_USER"),
+                 "bots": Option(list, "authors that are bots, on every feed: never waiting", default=[])},
     "inbox": {
         "max_age": Option(str, "older unanswered mentions drop out", default="14d", duration=True),
         "reply_within": Option(str, "the response-time target", default="24h", duration=True),
@@ -118,6 +125,16 @@ class Config:
     max_size: int = 20 * 1024 * 1024
     concurrency: int = 128
     warnings: list[str] = field(default_factory=list)  # shown on stderr by every command, --quiet or not
+    # Each feed's kind and thresholds (listen/kinds.py), by feed name.
+    feed_flags: dict[str, FeedFlags] = field(default_factory=dict)
+    bots: tuple[str, ...] = ()  # [identity] bots: authors that are bots on every feed
+
+    def flags_for(self, feed: str | None) -> FeedFlags:
+        """A feed's flag settings; an unknown or absent feed gets [flags] as a mention stream."""
+        got = self.feed_flags.get(feed or "")
+        if got is not None:
+            return got
+        return FeedFlags("mentions", self.flags.question_threshold, self.flags.negative_threshold, self.bots)
 
     def feed(self, name: str) -> FeedConfig:
         for f in self.feeds:
@@ -277,6 +294,10 @@ def parse(data: dict[str, Any], path: Path, db_override: str | None = None) -> C
     for key in ("question_threshold", "negative_threshold"):
         if fl[key] is not None and not 0 <= fl[key] <= 1:
             problems.append(f"flags.{key}: expected a number from 0 to 1, got {fl[key]}")
+    written = data.get("flags") if isinstance(data.get("flags"), dict) else {}
+    bots = tuple(b for b in (s["identity"]["bots"] or []) if b.strip())
+    profiles = {f.name: _feed_flags(i, f, raw_feeds, written, bots, problems)
+                for i, f in enumerate(feeds)}
     warnings = _secret_warnings(data)
     if problems:
         raise ConfigError(str(path), problems + warnings)
@@ -308,12 +329,45 @@ def parse(data: dict[str, Any], path: Path, db_override: str | None = None) -> C
             always_negative=tuple(fl["always_negative"]),
             never_question=tuple(fl["never_question"]),
             always_question=tuple(fl["always_question"]),
+            # A question that names us is addressed to us (flags/__init__.classify).
+            our_names=identity,
         ),
         http_timeout=float(s["http"]["timeout"]),
         max_size=max_size,
         concurrency=max(1, s["http"]["concurrency"]),
         warnings=warnings,
+        feed_flags=profiles,
+        bots=bots,
     )
+
+
+def _feed_flags(i: int, feed: FeedConfig, raw_feeds: list[Any], written: dict[str, Any], bots: tuple[str, ...],
+                problems: list[str]) -> FeedFlags:
+    """A feed's kind and thresholds: its own keys, then [flags] as written, then the kind's defaults."""
+    at = next((j for j, r in enumerate(raw_feeds) if isinstance(r, dict) and r.get("name") == feed.name), i)
+    raw = raw_feeds[at] if at < len(raw_feeds) and isinstance(raw_feeds[at], dict) else {}
+    where = f"feeds[{at}] ({feed.name})"
+    kind = raw.get("kind")
+    if kind is not None and kind not in KINDS:
+        problems.append(f"{where}.kind: {kind!r}{_suggest(str(kind), list(KINDS))}; expected one of: {', '.join(KINDS)}")
+        kind = None
+    values: dict[str, float | None] = {}
+    for key in ("question_threshold", "negative_threshold"):
+        v = raw.get(key)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            if not 0 <= v <= 1:
+                problems.append(f"{where}.{key}: expected a number from 0 to 1, got {v}")
+                v = None
+            values[key] = None if v is None else float(v)
+        else:
+            values[key] = None  # a wrong type is reported by _section
+        g = written.get(key)
+        values["global_" + key] = float(g) if isinstance(g, (int, float)) and not isinstance(g, bool) else None
+    own = raw.get("bots")
+    own_bots = tuple(b for b in own if isinstance(b, str) and b.strip()) if isinstance(own, list) else \
+        ((own,) if isinstance(own, str) else ())
+    return feed_flags(feed.type, kind, values["question_threshold"], values["negative_threshold"],
+                      values["global_question_threshold"], values["global_negative_threshold"], bots + own_bots)
 
 
 def _feed(i: int, raw: Any, base: Path, identity: tuple[str, ...], problems: list[str]) -> FeedConfig | None:

@@ -12,7 +12,8 @@ from listen.waiting import UNANSWERED_OPEN, holds
 # Export columns, in order (CSV header). Documented in the README.
 COLUMNS = ["id", "feed", "network", "native_id", "url", "author", "author_name", "text", "created_at",
            "in_reply_to", "thread_id", "title", "ours", "flags", "reasons", "question_score", "negative_score",
-           "addressed_to_us", "state", "snoozed_until", "answered_at", "waiting_seconds", "assignee"]
+           "addressed_to_us", "state", "snoozed_until", "answered_at", "waiting_seconds", "assignee",
+           "marked_question", "marked_negative"]
 
 
 def iso(ts: datetime | int | None) -> str | None:
@@ -45,10 +46,13 @@ def waiting_record(item: Item, now: int) -> dict[str, Any]:
     }
 
 
-def records(rows: Iterable[dict[str, Any]], now: int | None = None) -> Iterator[dict[str, Any]]:
-    """Stored rows (storage.iter_items) as export records."""
+def records(rows: Iterable[dict[str, Any]], now: int | None = None,
+            marks: dict[tuple[str, str], dict[str, Any]] | None = None) -> Iterator[dict[str, Any]]:
+    """Stored rows (storage.iter_items) as export records; `marks` are the
+    corrections (Store.corrections) by (feed, native_id)."""
     if now is None:  # a library caller without a clock; the Listener always passes its own
         now = int(datetime.now(timezone.utc).timestamp())
+    marks = marks or {}
     for r in rows:
         flags = [n for n in ("question", "negative") if r["question" if n == "question" else "negative"]]
         waiting = None
@@ -78,7 +82,14 @@ def records(rows: Iterable[dict[str, Any]], now: int | None = None) -> Iterator[
             "answered_at": iso(r["answered_at"]),
             "waiting_seconds": waiting,
             "assignee": r.get("assignee"),
+            # `listen mark`: true/false as the user marked the flag, null when not marked.
+            "marked_question": _marked(marks.get((r["feed"], r["native_id"])), "question"),
+            "marked_negative": _marked(marks.get((r["feed"], r["native_id"])), "negative"),
         }
+
+
+def _marked(mark: dict[str, Any] | None, flag: str) -> bool | None:
+    return None if mark is None or mark.get(flag) is None else bool(mark[flag])
 
 
 def csv_value(v: Any) -> Any:

@@ -3,7 +3,7 @@
 The file is read a line at a time and written a batch at a time, so a million
 lines never sit in memory. Each record is restored as it was exported, not
 re-derived: its flags and reasons, whether it is ours, its answer time, its
-triage state and, when that id is free, its id. (Recomputing would not be a
+triage state, the user's corrections (`listen mark`) and, when that id is free, its id. (Recomputing would not be a
 restore: an export taken with `--since` may lack the reply that answered a
 mention, and detector thresholds may have changed since.)
 
@@ -160,6 +160,23 @@ def row_from_record(rec: Any, now: int, feed: str | None = None) -> dict[str, An
     }
 
 
+def _marked(rec: dict[str, Any], key: str) -> int | None:
+    value = rec.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        raise BadRecord(f"`{key}` must be true, false or null")
+    return int(value)
+
+
+def to_mark(rec: dict[str, Any], row: dict[str, Any], now: int) -> dict[str, Any] | None:
+    """The correction (`listen mark`) an export record carries, for Store.save_marks; None if unmarked."""
+    q, n = _marked(rec, "marked_question"), _marked(rec, "marked_negative")
+    if q is None and n is None:
+        return None
+    return {"feed": row["feed"], "native_id": row["native_id"], "question": q, "negative": n, "marked_at": now}
+
+
 def _lines(stream: IO[bytes]) -> Iterator[tuple[int, str | None]]:
     """(line number, text) for each non-blank line; text is None when it is not UTF-8."""
     for n, raw in enumerate(stream, 1):
@@ -177,12 +194,16 @@ def import_stream(store: Any, stream: IO[bytes], *, now: int, feed: str | None =
                   on_bad: Callable[[int, str], None] | None = None, batch_size: int = BATCH) -> ImportResult:
     result = ImportResult()
     batch: list[dict[str, Any]] = []
+    marks: list[dict[str, Any]] = []
 
     def flush() -> None:
         new, updated = store.import_rows(batch)
+        if marks:  # after their items, so a reader never sees a mark without its item
+            store.save_marks(marks)
         result.new += new
         result.updated += updated
         batch.clear()
+        marks.clear()
 
     for n, line in _lines(stream):
         try:
@@ -192,7 +213,11 @@ def import_stream(store: Any, stream: IO[bytes], *, now: int, feed: str | None =
                 rec = json.loads(line)
             except json.JSONDecodeError as e:
                 raise BadRecord(f"not JSON ({e.msg} at column {e.colno})") from None
-            batch.append(row_from_record(rec, now, feed))
+            row = row_from_record(rec, now, feed)
+            mark = to_mark(rec, row, now)
+            batch.append(row)
+            if mark is not None:
+                marks.append(mark)
         except BadRecord as e:
             result.skipped += 1
             if on_bad:

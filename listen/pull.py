@@ -23,6 +23,7 @@ from listen.config import Config
 from listen.errors import ConfigError, FeedError, ListenError
 from listen.http import Http, RateLimited
 from listen.models import Fetched, FetchState, PullResult
+from listen.policy import FlagPolicy, plain_policy
 from listen.rows import valid
 from listen.sources import FeedConfig, Source, make_source
 from listen.waiting import Identity, answered_times
@@ -66,6 +67,8 @@ class Puller:
         self.room = threading.Semaphore(ROOM)
         self.stopping = threading.Event()
         self.flagger: Flagger | None = None
+        # How mentions are flagged; the Listener gives one that applies corrections.
+        self.policy: FlagPolicy = plain_policy(config)
 
     def select(self, names: list[str] | None) -> list[FeedConfig]:
         if names:
@@ -116,7 +119,7 @@ class Puller:
         # jsonl export that may hold millions. They must be forked now, before any
         # thread starts; a cron pull of a few feeds flags in this process.
         many = len(due) >= 8 or any(f.type == "jsonl" for f, _ in due)
-        flagger = self.flagger = Flagger(self.config.flags, processes=None if many else 1) if due else None
+        flagger = self.flagger = Flagger(self.policy, processes=None if many else 1) if due else None
         inflight: deque[tuple[list[_Msg], FlagJob]] = deque()
 
         sources: dict[str, Source] = {}
@@ -180,7 +183,8 @@ class Puller:
                                 on_result(results[name])
                         break
                 if arrived and flagger is not None:  # a message arrives only when some feed was due: then there is a flagger
-                    inflight.append((arrived, flagger.submit([r for m in arrived for r in m.rows])))
+                    inflight.append((arrived, flagger.submit([r for m in arrived for r in m.rows],
+                                                             [(m.feed.name, m.feed.type) for m in arrived for _ in m.rows])))
                 ready: list[_Msg] = []
                 # Feeds are written in the order their batches arrived, so a
                 # streamed feed's last batch (with its cursor) is always written last.
@@ -289,14 +293,14 @@ class Puller:
                 return
             left = self.http.deadline_left() or feed.timeout
             try:
-                kind, value = workers.apply_async(parse_in_worker, (feed, got, self.identity, self.config.flags,
+                kind, value = workers.apply_async(parse_in_worker, (feed, got, self.identity, self.policy,
                                                                   now)).get(timeout=max(1.0, left))
             except multiprocessing.TimeoutError:
                 raise FeedError(feed.name, "timed out parsing the feed") from None
             except Exception:  # the worker process itself failed (killed, unpicklable): parse here instead
                 LOG.warning("%s: the worker process parsing this feed failed; parsing it in this process instead",
                             feed.name, exc_info=LOG.isEnabledFor(logging.DEBUG))
-                kind, value = parse_in_worker(feed, got, self.identity, self.config.flags, now)
+                kind, value = parse_in_worker(feed, got, self.identity, self.policy, now)
             if kind == "bug":
                 message, trace = value
                 LOG.debug("%s: unexpected error in a worker process:\n%s", feed.name, trace.rstrip())

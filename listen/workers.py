@@ -16,9 +16,11 @@ from typing import Any
 
 from listen import log
 from listen.errors import FeedError
-from listen.flags import FlagSettings, classify
+from listen.flags import FlagSettings
 from listen.models import Download, RawItem
-from listen.rows import flag_columns, to_row, valid
+from listen.people import may_be_ping
+from listen.policy import FlagPolicy
+from listen.rows import to_row, valid
 from listen.sources import FeedConfig, make_source
 from listen.waiting import Identity
 
@@ -48,14 +50,17 @@ def describe_bug(e: BaseException, feed: FeedConfig) -> str:
             " (`listen --debug pull` shows the traceback)")
 
 
-def parse_in_worker(feed: FeedConfig, got: Download, identity: Identity, settings: FlagSettings,
+def parse_in_worker(feed: FeedConfig, got: Download, identity: Identity, policy: FlagPolicy,
                      now: int) -> tuple[str, Any]:
     """In a worker process: parse a download and flag its items. Errors come back as
     values, since a FeedError does not survive pickling with its feed name; a bug
     comes back with its traceback as text, for the parent to log."""
     try:
         fetched = make_source(feed).parse_download(got)
-        rows = rows_of(feed, fetched.items, fetched.warnings, identity, settings, now)
+        rows = rows_of(feed, fetched.items, fetched.warnings, identity, None, now)
+        todo = [r for r in rows if "question" not in r]  # ours are flagged by to_row
+        for r, f in zip(todo, _flag_rows([_what(feed.name, feed.type, r) for r in todo], policy), strict=True):
+            r.update(f)
         return "ok", (rows, fetched.state, fetched.warnings)
     except FeedError as e:
         return "error", e.message
@@ -63,16 +68,36 @@ def parse_in_worker(feed: FeedConfig, got: Download, identity: Identity, setting
         return "bug", (describe_bug(e, feed), "".join(traceback.format_exception(e)))
 
 
-def _flag_texts(texts: list[str], settings: FlagSettings) -> list[dict[str, Any]]:
-    return [flag_columns(t, settings, False) for t in texts]
+# What the flag policy needs of a row: (feed, network, native_id, text, author, author_name, raw).
+What = tuple[str, str, "str | None", str, "str | None", "str | None", "str | None"]
+
+
+def _what(feed: str, network: str, row: dict[str, Any]) -> What:
+    raw = row.get("raw")
+    # Only a payload that may name a ping travels to the worker: most are never read.
+    raw = raw if may_be_ping(raw) else None
+    return (feed, network, row.get("native_id"), row.get("text") or "", row.get("author"), row.get("author_name"), raw)
+
+
+_FORKED_POLICY: FlagPolicy | None = None  # set before the pool forks (Flagger)
+
+
+def _flag_forked(items: list[What]) -> list[dict[str, Any]]:
+    assert _FORKED_POLICY is not None  # a pool exists only after Flagger set it
+    return _flag_rows(items, _FORKED_POLICY)
+
+
+def _flag_rows(items: list[What], policy: FlagPolicy) -> list[dict[str, Any]]:
+    return [policy.columns(feed, nid, text, author, name, network, raw)
+            for feed, network, nid, text, author, name, raw in items]
 
 
 class FlagJob:
     """Flags for one batch of rows: computed now, or by the pool and filled in when ready."""
 
     def __init__(self, rows: list[dict[str, Any]], todo: list[int], results: list[Any] | None = None,
-                 settings: FlagSettings | None = None):
-        self.rows, self.todo, self.results, self.settings = rows, todo, results or [], settings
+                 policy: FlagPolicy | FlagSettings | None = None, items: list[What] | None = None):
+        self.rows, self.todo, self.results, self.policy, self.items = rows, todo, results or [], policy, items or []
 
     def ready(self) -> bool:
         return all(r.ready() for r in self.results)
@@ -85,7 +110,9 @@ class FlagJob:
         except Exception:  # a worker died or failed: flag here rather than lose the pull
             LOG.warning("a flagging worker process failed; flagging %d texts in this process instead",
                         len(self.todo), exc_info=LOG.isEnabledFor(logging.DEBUG))
-            flags = _flag_texts([self.rows[i]["text"] for i in self.todo], self.settings or FlagSettings())
+            policy = self.policy if isinstance(self.policy, FlagPolicy) else FlagPolicy(self.policy or FlagSettings())
+            items = self.items or [_what("", "", self.rows[i]) for i in self.todo]
+            flags = _flag_rows(items, policy)
         for i, f in zip(self.todo, flags, strict=True):
             self.rows[i].update(f)
         self.results = []
@@ -101,26 +128,31 @@ class Flagger:
 
     CHUNK = 250  # texts per task: big enough to pay for the pickling, small enough to spread
 
-    def __init__(self, settings: FlagSettings, processes: int | None = None):
-        self.settings = settings
+    def __init__(self, policy: FlagPolicy, processes: int | None = None):
+        self.policy = policy
         n = (os.cpu_count() or 1) if processes is None else processes
         self.pool = None
         if n > 1 and "fork" in multiprocessing.get_all_start_methods():
             # Forked before any worker thread starts, with the models already loaded,
             # so the children share them and start in milliseconds.
-            classify("warm up", settings)
+            policy.verdict("warm up")
+            # The children inherit the policy (learned weights, marks) at the fork,
+            # instead of unpickling it with every chunk of texts.
+            global _FORKED_POLICY
+            _FORKED_POLICY = policy
             self.pool = multiprocessing.get_context("fork").Pool(n)
 
-    def submit(self, rows: list[dict[str, Any]]) -> FlagJob:
+    def submit(self, rows: list[dict[str, Any]], feeds: list[tuple[str, str]]) -> FlagJob:
+        """Flag `rows`, each written to the feed (name, network) beside it in `feeds`."""
         todo = [i for i, r in enumerate(rows) if "question" not in r]
-        texts = [rows[i]["text"] for i in todo]
-        if self.pool is None or not texts:
-            for i, f in zip(todo, _flag_texts(texts, self.settings), strict=True):
+        items = [_what(*feeds[i], rows[i]) for i in todo]
+        if self.pool is None or not items:
+            for i, f in zip(todo, _flag_rows(items, self.policy), strict=True):
                 rows[i].update(f)
             return FlagJob(rows, [])
-        results = [self.pool.apply_async(_flag_texts, (texts[k:k + self.CHUNK], self.settings))
-                   for k in range(0, len(texts), self.CHUNK)]
-        return FlagJob(rows, todo, results, self.settings)
+        results = [self.pool.apply_async(_flag_forked, (items[k:k + self.CHUNK],))
+                   for k in range(0, len(items), self.CHUNK)]
+        return FlagJob(rows, todo, results, self.policy, items)
 
     def close(self) -> None:
         if self.pool is not None:

@@ -92,6 +92,18 @@ CREATE TABLE triage_log (
     at INTEGER NOT NULL
 );
 CREATE INDEX triage_log_item ON triage_log (item_id);
+
+-- `listen mark`: the user's own word on an item's flags (1/0, NULL = not marked).
+-- Keyed like items, not by their id, so a correction survives export/import
+-- and arrives before or after its item.
+CREATE TABLE corrections (
+    feed TEXT NOT NULL,
+    native_id TEXT NOT NULL,
+    question INTEGER,
+    negative INTEGER,
+    marked_at INTEGER NOT NULL,
+    PRIMARY KEY (feed, native_id)
+);
 """
 
 # Each migration brings the schema from version N-1 to N: portable SQL statements that
@@ -115,6 +127,12 @@ SQL_MIGRATIONS: dict[int, list[str]] = {
     3: [
         "CREATE INDEX IF NOT EXISTS items_our_replies ON items (feed, created_at)"
         " WHERE ours = 1 AND in_reply_to IS NOT NULL",
+    ],
+    # `listen mark` keeps the user's corrections of flags, which re-pulls, reflag and
+    # import must not undo, and which teach the detectors (issue 11).
+    4: [
+        "CREATE TABLE IF NOT EXISTS corrections (feed TEXT NOT NULL, native_id TEXT NOT NULL,"
+        " question INTEGER, negative INTEGER, marked_at INTEGER NOT NULL, PRIMARY KEY (feed, native_id))",
     ],
 }
 

@@ -612,3 +612,49 @@ class SqliteStore:
                 " GROUP BY o.in_reply_to ORDER BY latest DESC, o.in_reply_to LIMIT ?",
                 (feed, since, limit)).fetchall()
         return [r[0] for r in rows]
+
+    # -- corrections and learning (listen mark, listen flags) ---------------
+    # Portable SQL only: the PostgreSQL backend implements these same statements.
+
+    def save_marks(self, marks: list[dict[str, Any]]) -> None:
+        """Upsert corrections (feed, native_id, question, negative, marked_at); a flag
+        left None keeps what an earlier mark said about it."""
+        with self._write() as c:
+            c.executemany(
+                "INSERT INTO corrections (feed, native_id, question, negative, marked_at)"
+                " VALUES (:feed, :native_id, :question, :negative, :marked_at)"
+                " ON CONFLICT (feed, native_id) DO UPDATE SET"
+                " question = coalesce(excluded.question, corrections.question),"
+                " negative = coalesce(excluded.negative, corrections.negative),"
+                " marked_at = excluded.marked_at", marks)
+
+    def corrections(self) -> list[dict[str, Any]]:
+        """Every correction with its item's id, network, author and text (None when the item is not stored)."""
+        with self._errors():
+            rows = self.conn.execute(
+                "SELECT c.feed, c.native_id, c.question, c.negative, c.marked_at, i.id, i.network, i.author,"
+                " i.text FROM corrections c LEFT JOIN items i ON i.feed = c.feed AND i.native_id = c.native_id"
+                " ORDER BY c.marked_at, c.feed, c.native_id").fetchall()
+        return [dict(r) for r in rows]
+
+    def items_for_flagging(self, ids: list[int]) -> list[dict[str, Any]]:
+        """What the flag policy reads of stored items: id, feed, network, native_id, author, author_name, text, raw."""
+        out: list[dict[str, Any]] = []
+        with self._errors():
+            for part in _chunks(ids):
+                out += [dict(r) for r in self.conn.execute(
+                    "SELECT id, feed, network, native_id, author, author_name, text, raw FROM items"
+                    f" WHERE id IN ({','.join('?' * len(part))})", part)]
+        return out
+
+    def meta_get(self, key: str) -> str | None:
+        with self._errors():
+            row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def meta_set(self, key: str, value: str) -> None:
+        with self._write() as c:
+            c.execute("INSERT INTO meta (key, value) VALUES (?, ?)"
+                      " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+    # -- end of corrections and learning ------------------------------------
