@@ -53,7 +53,7 @@ class Listener:
     # -- pulling --------------------------------------------------------
 
     def pull(self, feeds: list[str] | None = None, on_result: Callable[[PullResult], None] | None = None,
-             transport: Any = None) -> list[PullResult]:
+             transport: Any = None, on_alert: Callable[[Any], None] | None = None) -> list[PullResult]:
         from listen.http import Http
         from listen.pull import Puller
 
@@ -63,6 +63,11 @@ class Listener:
         # manual `listen reflag`: each pull re-flags what the inbox can show,
         # a bounded slice at a time so cron runs stay short.
         self.reflag(since=self.now() - self.config.max_age, limit=REFLAG_PER_PULL)
+        # Alerts last, on what this pull stored. A failed alert is reported and
+        # retried next pull; it never turns into a failed pull.
+        for result in self.alert(safe=True):
+            if on_alert is not None:
+                on_alert(result)
         return results
 
     def check(self, feeds: list[str] | None = None) -> list[tuple[str, str | None, str | None]]:
@@ -80,6 +85,28 @@ class Listener:
                 except ListenError as e:
                     out.append((feed.name, None, feed.redact(getattr(e, "message", str(e)))))
         return out
+
+    # -- alerts ---------------------------------------------------------
+
+    def alert(self, dry_run: bool = False, deliver: Callable[..., None] | None = None,
+              safe: bool = False) -> list[Any]:
+        """Send what each [[alerts]] target is owed now (listen.alerts.runner); one AlertResult per target.
+
+        With `safe`, a store error becomes a failed result for every target instead of an exception.
+        """
+        if not self.config.alerts:
+            return []
+        from listen.alerts.runner import AlertResult, run
+
+        now = self.now()
+        try:
+            waiting = self.store.inbox(now, max_age=self.config.max_age)
+            return run(self.config.alerts, self.store, waiting, now, self.config.reply_targets(),
+                       self.config.reply_within, dry_run=dry_run, max_age=self.config.max_age, deliver=deliver)
+        except ListenError as e:
+            if not safe:
+                raise
+            return [AlertResult(a.name, a.type, error=str(e)) for a in self.config.alerts]
 
     # -- reading --------------------------------------------------------
 

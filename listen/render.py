@@ -183,3 +183,37 @@ def pull_line(r: PullResult) -> str:
     if r.not_modified:
         return f"{r.feed}: not modified" + (f" ({inert(r.warnings[0], limit=160, one_line=True)})" if r.warnings else "")
     return f"{r.feed}: {r.new} new, {r.updated} updated ({r.seconds:.1f}s)"
+
+
+def alert_line(r: object) -> str:
+    """One alert target's outcome (listen.alerts.runner.AlertResult) as a line for the terminal."""
+    name = inert(getattr(r, "alert"), limit=60, one_line=True)
+    n = len(getattr(r, "items"))
+    what = "digest" if getattr(r, "digest") else f"{n} item{'s' if n != 1 else ''}"
+    if getattr(r, "error"):
+        return f"alert {name}: failed: {inert(getattr(r, 'error'), limit=300, one_line=True)} (retried on the next run)"
+    if getattr(r, "message") is not None:
+        return f"alert {name}: sent {what}" + (f" ({n} waiting)" if getattr(r, "digest") else "")
+    return f"alert {name}: nothing due"
+
+
+def dry_run(r: object) -> str:
+    """What `listen alert --dry-run` shows of one target: the message exactly as it would go out."""
+    from listen.alerts.formats import command_input, email_message, payload
+
+    msg = getattr(r, "message")
+    head = f"── alert {inert(getattr(r, 'alert'), limit=60, one_line=True)} ({getattr(r, 'type')})"
+    if msg is None:
+        return head + ": nothing due"
+    kind = getattr(r, "type")
+    if kind == "command":
+        body = command_input(msg).decode("utf-8")
+    elif kind == "email":
+        alert = getattr(r, "config")
+        body = email_message(alert, msg).get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        body = f"Subject: {msg.title}\nTo: {', '.join(alert.email['to'])}\n\n{body}"
+    else:
+        p = payload(kind, msg, getattr(getattr(r, "config"), "priority", "high"))
+        heads = "".join(f"{k}: {v}\n" for k, v in p.headers.items())
+        body = heads + "\n" + p.body.decode("utf-8")
+    return f"{head}: would send\n{inert(body)}"

@@ -77,13 +77,39 @@ CREATE TABLE feeds (
 );
 
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+
+-- What each [[alerts]] target was sent (listen/alerts): one row per target and
+-- item id (or per digest day, key 'digest:YYYY-MM-DD'). A row is claimed
+-- ('sending') in its own transaction before the message goes out, then marked
+-- 'sent' or 'failed'. No URL, address or secret is ever stored here.
+CREATE TABLE alert_sends (
+    alert TEXT NOT NULL,
+    key TEXT NOT NULL,
+    state TEXT NOT NULL,               -- sending | sent | failed
+    claim TEXT NOT NULL,               -- the claiming run's random token
+    claimed_at INTEGER NOT NULL,
+    sent_at INTEGER,
+    attempts INTEGER NOT NULL DEFAULT 1,
+    last_error TEXT,
+    PRIMARY KEY (alert, key)
+);
 """
 
 # Each migration upgrades from version N-1 to N and receives a sqlite-utils
 # Database on the open transaction (its add_column/transform do the table
 # rebuilds SQLite's ALTER TABLE cannot). Append only; never edit one that has
 # shipped. The docstring says why it exists.
-MIGRATIONS: list[Callable[[Any], None]] = []
+
+
+ALERT_SENDS = CURRENT[CURRENT.index("CREATE TABLE alert_sends"):].split(";")[0]
+
+
+def _alert_sends(db: Any) -> None:
+    """Alerts (issue 14): a record of what each alert target was sent, so nothing goes out twice."""
+    db.execute(ALERT_SENDS)
+
+
+MIGRATIONS: list[Callable[[Any], None]] = [_alert_sends]
 
 VERSION = 1 + len(MIGRATIONS)
 
