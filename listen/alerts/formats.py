@@ -94,7 +94,9 @@ def slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-_MD = re.compile(r"([\\`*_~\[\]()#|!<>:-])")
+# Stranger text is one line, always after a prefix of ours: no line-start syntax
+# (#, >, lists) can form, so escaping what builds links, mentions and emphasis is enough.
+_MD = re.compile(r"([\\`*_~\[\]<>|])")
 
 
 def md_escape(text: str) -> str:
@@ -141,7 +143,7 @@ def _lines(msg: Message, esc: Callable[[str], str], link: Callable[[str], str], 
         out += block
         shown += 1
     if shown < len(msg.items):
-        out.append(esc(f"… and {len(msg.items) - shown} more: run `listen inbox`"))
+        out.append(esc(f"… and {len(msg.items) - shown} more in listen inbox"))
     return "\n".join(out)
 
 
