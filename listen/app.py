@@ -27,6 +27,13 @@ class InboxView:
     now: int
     stale: list[tuple[str, int, str]]  # (feed, seconds since last success, last error)
     max_age: int = 14 * 86400  # the inbox's window: older unanswered mentions have dropped out
+    targets: dict[str, int] | None = None  # each feed's reply_within
+    reply_within: int = 86400  # the default reply target ([inbox] reply_within)
+
+    def over(self, item: Item) -> int:
+        """Seconds this item is past its feed's reply target (0 when within it)."""
+        target = (self.targets or {}).get(item.feed, self.reply_within)
+        return max(0, self.now - int(item.created_at.timestamp()) - target)
 
 
 class Listener:
@@ -118,7 +125,8 @@ class Listener:
         kw = dict(max_age=self.config.max_age, include_unflagged=include_unflagged, feeds=feeds, since=since)
         items = self.store.inbox(now, limit=limit, **kw)
         summary = self.store.inbox_summary(now, **kw)
-        return InboxView(items, summary, now, self.stale_feeds(now), self.config.max_age)
+        return InboxView(items, summary, now, self.stale_feeds(now), self.config.max_age,
+                         self.config.reply_targets(), self.config.reply_within)
 
     def stale_feeds(self, now: int) -> list[tuple[str, int, str]]:
         """Feeds that have been failing longer than [inbox] stale_after: a gap in what we hear."""
@@ -152,7 +160,8 @@ class Listener:
         for name in feeds or []:
             self.config.feed(name)  # an unknown name is an error, not a row of zeros
         return self.store.stats(self.now(), since=since, feeds=feeds,
-                                reply_within=self.config.reply_within, max_age=self.config.max_age)
+                                reply_within=self.config.reply_within, max_age=self.config.max_age,
+                                reply_targets=self.config.reply_targets() or None)
 
     def export(self, since: int | None = None) -> Iterator[dict[str, Any]]:
         from listen.export import records

@@ -275,7 +275,7 @@ def inbox(
         return
     from listen import render
 
-    _out().print(render.inbox(view.items, view.summary, view.now, view.stale, view.max_age))
+    _out().print(render.inbox(view.items, view.summary, view.now, view.stale, view.max_age, over=view.over))
 
 
 def _duration(text: str, option: str) -> int:

@@ -7,6 +7,8 @@ sequences nor `[bold]`-style markup can reach the terminal.
 
 from __future__ import annotations
 
+from typing import Callable
+
 from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.rule import Rule
@@ -52,18 +54,19 @@ def stale_warnings(stale: list[tuple[str, int, str]]) -> list[Text]:
 
 
 def inbox(items: list[Item], summary: dict[str, int], now: int, stale: list[tuple[str, int, str]],
-          max_age: int | None = None) -> RenderableType:
+          max_age: int | None = None, over: Callable[[Item], int] | None = None) -> RenderableType:
+    """`over(item)`: seconds past its reply target, shown as "3h over"."""
     parts: list[RenderableType] = [*stale_warnings(stale), headline(summary, max_age)]
     for item in items:
         parts.append(Text(""))
-        parts.append(waiting_block(item, now))
+        parts.append(waiting_block(item, now, over(item) if over else 0))
     hidden = summary["items"] - len(items)
     if hidden > 0:
         parts += [Text(""), Text(f"… and {hidden} more (use --limit to see them)", style="dim")]
     return Group(*parts)
 
 
-def waiting_block(item: Item, now: int) -> RenderableType:
+def waiting_block(item: Item, now: int, over: int = 0) -> RenderableType:
     waited = now - int(item.created_at.timestamp())
     top = Text()
     top.append(f"#{item.id} ", style="bold cyan")
@@ -76,6 +79,8 @@ def waiting_block(item: Item, now: int) -> RenderableType:
     if not item.flags:
         top.append(" unflagged ", style="dim")
     top.append(f" waiting {humanize(waited)}", style="bold" if waited > 86400 else "")
+    if over > 0:
+        top.append(f" ({humanize(over)} over)", style="bold red")
     top.append("  ")
     top.append_text(_t(f"{item.feed} ({item.network})", "dim"))
 

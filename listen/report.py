@@ -157,7 +157,7 @@ def _reply(url: str | None) -> str:
             f' target="_blank">{shown}</a></div>')
 
 
-def _item(item: Any, now: int) -> str:
+def _item(item: Any, now: int, over: int = 0) -> str:
     waited = max(0, now - int(item.created_at.timestamp()))
     flags = item.flags
     kind = "negative" if item.negative else ("question" if item.question else "")
@@ -175,6 +175,7 @@ def _item(item: Any, now: int) -> str:
         f'<article class="item {kind}">'
         f'<div class="top"><span class="id">#{_t(item.id)}</span>{badges}'
         f'<span class="wait{" long" if waited > 86400 else ""}">waiting {humanize(waited)}</span>'
+        + (f'<span class="wait long">{humanize(over)} over target</span>' if over > 0 else "") +
         f'<span>{_t(item.feed, 80, True)} ({_t(item.network, 40, True)})</span>'
         f'<span>since {_iso_day(item.created_at.astimezone(timezone.utc).isoformat())} UTC</span></div>'
         f'<div class="who">{who}</div>'
@@ -199,7 +200,8 @@ def _inbox(view: Any) -> str:
     parts.append(_card(str(s["negative"]), "negative remarks", alert=s["negative"] > 0))
     parts.append(_card(str(s["questions"]), "questions"))
     parts.append("</div>")
-    parts += [_item(i, view.now) for i in view.items]
+    over = getattr(view, "over", lambda item: 0)
+    parts += [_item(i, view.now, over(i)) for i in view.items]
     hidden = s["items"] - len(view.items)
     if hidden > 0:
         parts.append(f'<p class="note">… and {_plural(hidden, "more mention")} waiting, not shown here'
@@ -238,7 +240,9 @@ def _headline(stats: dict[str, Any]) -> str:
 
 
 def _feed_table(stats: dict[str, Any]) -> str:
-    within = _human(stats.get("reply_within_seconds"))
+    default = stats.get("reply_within_seconds")
+    vary = any(b.get("reply_within_seconds", default) != default for b in stats["feeds"].values())
+    within = "target" if vary else _human(default)
     head = ["feed", "mentions", "flagged", "answered", "waiting", "median", "p90", f"≤ {within}", "late",
             "broadcasts", "replies", "talk:listen"]
 
@@ -247,7 +251,9 @@ def _feed_table(stats: dict[str, Any]) -> str:
         waiting = f'<td class="bad">{b["waiting"]}</td>' if b["waiting"] else "<td>0</td>"
         return (f"<{tag}>{_t(name, 60, True)}</{tag}><td>{b['mentions']}</td><td>{b['flagged']}</td>"
                 f"<td>{b['answered']}</td>{waiting}<td>{_human(fr.get('median'))}</td><td>{_human(fr.get('p90'))}</td>"
-                f"<td>{_share(b['answered_within_target'])}</td><td>{b['answered_late']}</td>"
+                f"<td>{_share(b['answered_within_target'])}"
+                + (f" <span class=\"note\">≤ {_human(b.get('reply_within_seconds'))}</span>" if vary else "")
+                + f"</td><td>{b['answered_late']}</td>"
                 f"<td>{b['our_posts']['broadcasts']}</td><td>{b['our_posts']['replies']}</td><td>{_ratio(b)}</td>")
 
     rows = "".join(f"<tr>{cells(name, b)}</tr>" for name, b in stats["feeds"].items())
@@ -321,8 +327,10 @@ def _week_chart(weeks: list[dict[str, Any]]) -> str:
 
 def _week_table(weeks: list[dict[str, Any]]) -> str:
     rows = "".join(f"<tr><td>{html.escape(w['week'])}</td><td>{w['mentions']}</td><td>{w['answered']}</td>"
-                   f"<td>{_human(w['median_first_response_seconds'])}</td></tr>" for w in reversed(weeks[-12:]))
-    return ("<table><thead><tr><th>week</th><th>mentions</th><th>answered</th><th>median response</th></tr></thead>"
+                   f"<td>{_human(w['median_first_response_seconds'])}</td>"
+                   f"<td>{_share(w.get('answered_within_target'))}</td></tr>" for w in reversed(weeks[-12:]))
+    return ("<table><thead><tr><th>week</th><th>mentions</th><th>answered</th><th>median response</th>"
+            "<th>within target</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>")
 
 

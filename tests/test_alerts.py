@@ -511,3 +511,29 @@ def test_a_version_1_database_gets_the_alert_table(tmp_path):
     assert s.claim_alerts("a", ["3"], "late", NOW + 1000, NOW + 1000 - 900) == ["3"]  # stale: taken over
     assert [tuple(r) for r in s.conn.execute("SELECT name FROM feeds")] == [("ex",)]
     s.close()
+
+
+# -- reply targets ---------------------------------------------------------------------
+
+
+def test_inbox_and_report_mark_items_past_their_feeds_reply_target(tmp_path):
+    from rich.console import Console
+
+    from listen import render, report
+
+    cfg = setup(tmp_path, "", reply_within="2h")
+    lst = listener(cfg)
+    lst.pull()
+    view = lst.inbox()
+    console = Console(width=100, record=True, file=open(os.devnull, "w"))
+    console.print(render.inbox(view.items, view.summary, view.now, view.stale, view.max_age, over=view.over))
+    text = console.export_text()
+    ann = text[text.index("ann") - 200: text.index("ann")]
+    assert "waiting 3h (1h over)" in text and "over)" not in text[text.index("bob") - 120:text.index("bob")]
+    assert "(1h over)" in ann
+    page = report.build(view, lst.stats(30 * 86400))
+    assert page.count("over target") == 1 and "1h over target" in page
+    figures = lst.stats(30 * 86400)
+    lst.close()
+    assert figures["feeds"]["ex"]["reply_within_seconds"] == 2 * H
+    assert "answered_within_target" in figures["weeks"][-1]

@@ -222,21 +222,13 @@ def email_message(alert: AlertConfig, msg: Message) -> EmailMessage:
     m["To"] = ", ".join(header_safe(a) for a in alert.email["to"])
     m["Auto-Submitted"] = "auto-generated"
     m.set_content(plain_text(msg) + "\n\n-- \nSent by listen. Run `listen inbox` for the whole inbox.\n")
-    cards = "".join(_item_html(_item, i, msg) for i in msg.items) or '<div class="empty">Nobody is waiting.</div>'
+    cards = "".join(_item(i, msg.now, msg.over(i)) for i in msg.items) or '<div class="empty">Nobody is waiting.</div>'
     page = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(msg.title)}</title><style>{CSS}</style></head><body><main>"
             f"<header><h1>{html.escape(msg.title)}</h1><p>{_stamp(msg.now)}</p></header>"
             f"<section>{cards}</section><footer>Sent by listen.</footer></main></body></html>")
     m.add_alternative(page, subtype="html")
     return m
-
-
-def _item_html(render: Callable[[Item, int], str], item: Item, msg: Message) -> str:
-    card = render(item, msg.now)
-    over = msg.over(item)
-    if over:
-        card = card.replace('</span><span>', f'</span><span class="wait long">{humanize(over)} over target</span><span>', 1)
-    return card
 
 
 def _stamp(now: int) -> str:

@@ -457,12 +457,13 @@ class SqliteStore:
                                       r["last_error"], _dt(r["error_since"]), r["n"]) for r in rows}
 
     def stats(self, now: int, *, since: int, feeds: list[str] | None = None, reply_within: int = 86400,
-              max_age: int = 14 * 86400) -> dict[str, Any]:
+              max_age: int = 14 * 86400, reply_targets: dict[str, int] | None = None) -> dict[str, Any]:
         """`listen stats` figures: SQL aggregates, see storage/stats.py."""
         from listen.storage.stats import compute
 
         with self._errors():  # a damaged file is reported in words, not a traceback
-            return compute(self.conn, now=now, since=since, feeds=feeds, reply_within=reply_within, max_age=max_age)
+            return compute(self.conn, now=now, since=since, feeds=feeds, reply_within=reply_within, max_age=max_age,
+                           reply_targets=reply_targets)
 
     def iter_items(self, since: int | None = None, batch: int = 5000) -> Iterator[dict[str, Any]]:
         """Every stored item as a plain dict, streamed in id order (exports)."""
