@@ -528,9 +528,7 @@ def test_inbox_and_report_mark_items_past_their_feeds_reply_target(tmp_path):
     console = Console(width=100, record=True, file=open(os.devnull, "w"))
     console.print(render.inbox(view.items, view.summary, view.now, view.stale, view.max_age, over=view.over))
     text = console.export_text()
-    ann = text[text.index("ann") - 200: text.index("ann")]
-    assert "waiting 3h (1h over)" in text and "over)" not in text[text.index("bob") - 120:text.index("bob")]
-    assert "(1h over)" in ann
+    assert "waiting 3h (1h over)" in text and text.count(" over)") == 1  # ann 3h of 2h; bob 1h
     page = report.build(view, lst.stats(30 * 86400))
     assert page.count("over target") == 1 and "1h over target" in page
     figures = lst.stats(30 * 86400)
