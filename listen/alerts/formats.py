@@ -99,8 +99,12 @@ def slack_escape(text: str) -> str:
 _MD = re.compile(r"([\\`*_~\[\]<>|])")
 
 
-def md_escape(text: str) -> str:
-    return _MD.sub(r"\\\1", text)
+_MD_NO_ANGLES = re.compile(r"([\\`*_~\[\]|])")
+
+
+def md_escape(text: str, angles: bool = True) -> str:
+    """Backslash-escape Markdown; `angles=False` leaves < and > to Slack's &lt; &gt; (Mattermost)."""
+    return (_MD if angles else _MD_NO_ANGLES).sub(r"\\\1", text)
 
 
 def _web(url: str | None) -> str | None:
@@ -165,7 +169,7 @@ def slack_text(msg: Message) -> str:
 
 def mattermost_text(msg: Message) -> str:
     # Mattermost reads Markdown and Slack's <url|label> links alike: both are disarmed.
-    return _lines(msg, lambda s: slack_escape(md_escape(no_ping(s))),
+    return _lines(msg, lambda s: slack_escape(md_escape(no_ping(s), angles=False)),
                   lambda url: f"<{slack_escape(_url_part(url, '|'))}|reply>")
 
 
