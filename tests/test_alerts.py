@@ -37,13 +37,14 @@ class Receiver:
         self.requests: list[dict] = []
         self.status = 200
         self.delay = 0.0
+        self.released = threading.Event()  # set at teardown: no handler outlives its test
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                time.sleep(receiver.delay)
+                receiver.released.wait(receiver.delay)
                 # A careless server quotes the request back, URL and all.
                 reply = f"error at {self.path}".encode() if receiver.status >= 300 else b"ok"
                 self.send_response(receiver.status)
@@ -56,6 +57,8 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        # A killed client leaves a broken pipe behind: not a traceback on another test's stderr.
+        self.server.handle_error = lambda request, address: None  # type: ignore[method-assign]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_port}"
 
@@ -70,6 +73,7 @@ class Receiver:
 def receiver():
     r = Receiver()
     yield r
+    r.released.set()
     r.server.shutdown()
 
 
