@@ -7,7 +7,7 @@ sequences nor `[bold]`-style markup can reach the terminal.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from rich.console import Group, RenderableType
 from rich.padding import Padding
@@ -18,6 +18,9 @@ from rich.text import Text
 from listen.durations import humanize
 from listen.models import FeedStatus, Item, PullResult
 from listen.text import inert
+
+if TYPE_CHECKING:
+    from listen.alerts.runner import AlertResult
 
 EXCERPT = 240
 FULL_TEXT = 4000
@@ -190,35 +193,33 @@ def pull_line(r: PullResult) -> str:
     return f"{r.feed}: {r.new} new, {r.updated} updated ({r.seconds:.1f}s)"
 
 
-def alert_line(r: object) -> str:
-    """One alert target's outcome (listen.alerts.runner.AlertResult) as a line for the terminal."""
-    name = inert(getattr(r, "alert"), limit=60, one_line=True)
-    n = len(getattr(r, "items"))
-    what = "digest" if getattr(r, "digest") else f"{n} item{'s' if n != 1 else ''}"
-    if getattr(r, "error"):
-        return f"alert {name}: failed: {inert(getattr(r, 'error'), limit=300, one_line=True)} (retried on the next run)"
-    if getattr(r, "message") is not None:
-        return f"alert {name}: sent {what}" + (f" ({n} waiting)" if getattr(r, "digest") else "")
-    return f"alert {name}: nothing due"
+
+def alert_line(r: AlertResult) -> str:
+    """One alert target's outcome as a line for the terminal."""
+    name = inert(r.alert, limit=60, one_line=True)
+    n = len(r.items)
+    if r.error:
+        return f"alert {name}: failed: {inert(r.error, limit=300, one_line=True)} (retried on the next run)"
+    if r.message is not None:
+        return f"alert {name}: sent " + (f"digest ({n} waiting)" if r.digest else f"{n} item{'s' if n != 1 else ''}")
+    return f"alert {name}: nothing due" + (f" ({r.note})" if r.note else "")
 
 
-def dry_run(r: object) -> str:
+def dry_run(r: AlertResult) -> str:
     """What `listen alert --dry-run` shows of one target: the message exactly as it would go out."""
     from listen.alerts.formats import command_input, email_message, payload
 
-    msg = getattr(r, "message")
-    head = f"── alert {inert(getattr(r, 'alert'), limit=60, one_line=True)} ({getattr(r, 'type')})"
-    if msg is None:
-        return head + ": nothing due"
-    kind = getattr(r, "type")
-    if kind == "command":
+    head = f"── alert {inert(r.alert, limit=60, one_line=True)} ({r.type})"
+    if r.message is None or r.config is None:
+        return head + ": nothing due" + (f" ({r.note})" if r.note else "")
+    msg, alert = r.message, r.config
+    if r.type == "command":
         body = command_input(msg).decode("utf-8")
-    elif kind == "email":
-        alert = getattr(r, "config")
-        body = email_message(alert, msg).get_body(("plain",)).get_content()  # type: ignore[union-attr]
-        body = f"Subject: {msg.title}\nTo: {', '.join(alert.email['to'])}\n\n{body}"
+    elif r.type == "email":
+        plain = email_message(alert, msg).get_body(("plain",))
+        text = plain.get_content() if plain is not None else ""
+        body = f"Subject: {msg.title}\nTo: {', '.join(alert.email['to'])}\n\n{text}"
     else:
-        p = payload(kind, msg, getattr(getattr(r, "config"), "priority", "high"))
-        heads = "".join(f"{k}: {v}\n" for k, v in p.headers.items())
-        body = heads + "\n" + p.body.decode("utf-8")
+        p = payload(r.type, msg, alert.priority)
+        body = "".join(f"{k}: {v}\n" for k, v in p.headers.items()) + "\n" + p.body.decode("utf-8")
     return f"{head}: would send\n{inert(body)}"

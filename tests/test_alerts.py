@@ -390,6 +390,43 @@ def test_mail_refused_without_starttls_is_a_failure(tmp_path, smtp, monkeypatch)
     assert a.error == "SMTP AUTH extension not supported by server." and smtp.mails == []  # never sent in clear
 
 
+def test_mail_over_implicit_tls(tmp_path):
+    """ssl = true: TLS from the first byte (port 465 style), the certificate verified against cafile."""
+    trustme = pytest.importorskip("trustme")
+    controller_mod = pytest.importorskip("aiosmtpd.controller")
+    import socket
+
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    mails: list[bytes] = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            mails.append(envelope.content)
+            return "250 OK"
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    ctl = controller_mod.Controller(Handler(), hostname="127.0.0.1", port=port, ssl_context=server_ctx)
+    ctl.start()
+    try:
+        alert = ('[[alerts]]\nname = "mail"\ntype = "email"\nto = ["team@example.com"]\nfrom = "listen@example.com"\n'
+                 f'smtp_host = "127.0.0.1"\nsmtp_port = {port}\nssl = true\ncafile = "ca.pem"\n')
+        _, (a,) = pull(setup(tmp_path, alert))
+        assert a.sent and len(mails) == 1
+        # the same server, but a CA we do not trust: refused, in words
+        trustme.CA().cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+        jsonl(tmp_path / "m.jsonl", [*MENTIONS, {"id": "q9", "author": "zed", "text": "Any news?",
+                                                 "created_at": NOW}])
+        _, (a,) = pull(tmp_path / "listen.toml", NOW + 60)
+        assert a.error and a.error.startswith("TLS failed") and len(mails) == 1
+    finally:
+        ctl.stop()
+
+
 # -- overlap and SIGKILL: real processes --------------------------------------------------
 
 
@@ -539,3 +576,18 @@ def test_inbox_and_report_mark_items_past_their_feeds_reply_target(tmp_path):
     lst.close()
     assert figures["feeds"]["ex"]["reply_within_seconds"] == 2 * H
     assert "answered_within_target" in figures["weeks"][-1]
+
+
+def test_dry_run_says_when_quiet_hours_hold_a_message(tmp_path, receiver, monkeypatch):
+    monkeypatch.setenv("HOOK", f"{receiver.url}/x")
+    cfg = setup(tmp_path, webhook("night", "webhook", "HOOK", 'quiet = "22:00-07:00"'))
+    lst = listener(cfg)
+    try:
+        lst.pull()  # 02:40 UTC: quiet
+        (r,) = lst.alert(dry_run=True)
+    finally:
+        lst.close()
+    from listen.render import alert_line, dry_run
+
+    assert r.message is None and r.note == "held by quiet hours"
+    assert dry_run(r).endswith("nothing due (held by quiet hours)") and "quiet" in alert_line(r)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from listen.alerts.formats import Message, build
-from listen.alerts.rules import STALE_CLAIM, AlertConfig, due
+from listen.alerts.rules import STALE_CLAIM, AlertConfig, due, in_quiet, matches
 from listen.models import Item
 
 
@@ -34,6 +34,7 @@ class AlertResult:
     message: Message | None = None  # what was (or, in a dry run, would be) sent
     skipped: list[str] = field(default_factory=list)  # due but held by another run's claim
     config: AlertConfig | None = None
+    note: str | None = None  # why nothing went out, when it is not "nothing due"
 
     @property
     def ok(self) -> bool:
@@ -59,6 +60,9 @@ def run(alerts: list[AlertConfig], store: Any, waiting: list[Item], now: int, ta
         d = due(alert, waiting, records, now, reply_within)
         result = AlertResult(alert.name, alert.type, d.items, d.digest, config=alert)
         if not d.keys:
+            if alert.digest is None and in_quiet(alert, now) and any(
+                    matches(alert, i, now, reply_within) and i.id not in records for i in waiting):
+                result.note = "held by quiet hours"
             if d.forget and not dry_run:
                 store.forget_alerts(alert.name, d.forget)  # answered, done or ignored: never sent
             results.append(result)

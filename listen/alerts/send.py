@@ -102,8 +102,7 @@ def _describe(e: BaseException) -> str:
 def _post(alert: AlertConfig, msg: Message, http: Any) -> None:
     import httpx
 
-    url = _env(alert, "url_env")
-    assert url is not None
+    url = _env(alert, "url_env") or ""  # required: _env raised if unset
     p = payload(alert.type, msg, alert.priority)
     own = http is None
     client = http or httpx.Client(timeout=alert.timeout, follow_redirects=False,
