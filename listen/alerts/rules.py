@@ -106,7 +106,7 @@ def matches(alert: AlertConfig, item: Item, now: int, reply_within: Callable[[st
     """Does this waiting item concern the alert: its flags, its feed, and has it waited long enough?"""
     if alert.feeds and item.feed not in alert.feeds:
         return False
-    if not any(f in alert.when for f in item.flags):
+    if not ((item.negative and "negative" in alert.when) or (item.question and "question" in alert.when)):
         return False
     after = reply_within(item.feed) if alert.after is None else alert.after
     # At the breach itself: a target of 4h is breached once 4h have passed.

@@ -49,11 +49,23 @@ def run(alerts: list[AlertConfig], store: Any, waiting: list[Item], now: int, ta
         default_target: int, *, dry_run: bool = False, max_age: int = 14 * 86400,
         deliver: Callable[[AlertConfig, Message], None] | None = None) -> list[AlertResult]:
     """Send what each target is owed now. `waiting` is the inbox; `targets` each feed's reply_within."""
+    sender = None
     if deliver is None:
-        from listen.alerts.send import deliver as _deliver
+        from listen.alerts.send import Sender
 
-        deliver = _deliver
+        deliver = sender = Sender()
+    try:
+        return _run(alerts, store, waiting, now, targets, default_target, dry_run, max_age, deliver)
+    finally:
+        if sender is not None:
+            sender.close()
+
+
+def _run(alerts: list[AlertConfig], store: Any, waiting: list[Item], now: int, targets: dict[str, int],
+         default_target: int, dry_run: bool, max_age: int, deliver: Callable[[AlertConfig, Message], None]
+         ) -> list[AlertResult]:
     results = []
+    claimed = False
     reply_within: Callable[[str], int] = lambda feed: targets.get(feed, default_target)
     for alert in alerts:
         records = store.alert_records(alert.name)
@@ -76,6 +88,7 @@ def run(alerts: list[AlertConfig], store: Any, waiting: list[Item], now: int, ta
             store.forget_alerts(alert.name, d.forget)
         token = _secrets.token_hex(8)
         held = set(store.claim_alerts(alert.name, d.keys, token, now, now - STALE_CLAIM))
+        claimed = True
         if not held:
             result.items, result.skipped = [], d.keys
             results.append(result)
@@ -100,7 +113,8 @@ def run(alerts: list[AlertConfig], store: Any, waiting: list[Item], now: int, ta
         else:
             store.finish_alerts(alert.name, keys, token, "sent", now)
         results.append(result)
-    if not dry_run and alerts:
-        # Records of items that left the inbox's window can never matter again.
+    if claimed:
+        # Records of items that left the inbox's window can never matter again. Pruned
+        # only by runs that write anyway: a run with nothing due takes no write lock.
         store.prune_alerts(now - max_age - 2 * 86400)
     return results

@@ -62,6 +62,26 @@ def _env(alert: AlertConfig, key: str, required: bool = True) -> str | None:
     return value or None
 
 
+class Sender:
+    """One run's transports: a single HTTP client for every webhook-like target (made on first use)."""
+
+    def __init__(self) -> None:
+        self._http: Any = None
+
+    def __call__(self, alert: AlertConfig, msg: Message) -> None:
+        if alert.type in URL_TYPES and self._http is None:
+            import httpx
+
+            # No redirects: a webhook that moved is a failure to fix, not a place to post secrets to.
+            self._http = httpx.Client(follow_redirects=False, headers={"User-Agent": "listen (alerts)"})
+        deliver(alert, msg, self._http)
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+
 def deliver(alert: AlertConfig, msg: Message, http: Any = None) -> None:
     """Send `msg` to the target. Raises AlertError (secrets removed) when it is not accepted."""
     try:
