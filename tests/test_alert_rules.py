@@ -169,6 +169,7 @@ def test_mail_headers_cannot_be_injected():
     raw = m.as_bytes()
     parsed = message_from_bytes(raw, policy=policy.default)
     assert parsed["Bcc"] is None
+    assert parsed["Date"].datetime.timestamp() == NOON and parsed["Message-ID"].endswith("@example.com>")
     assert [k for k in parsed.keys()].count("Subject") == 1
     assert "mallory" not in parsed["Subject"]
     html = parsed.get_body(("html",)).get_content()

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 from typing import Any, Callable
 
 from listen.alerts.rules import AlertConfig, over_target, waited
@@ -224,7 +225,10 @@ def email_message(alert: AlertConfig, msg: Message) -> EmailMessage:
     m["Subject"] = header_safe(msg.title)
     m["From"] = header_safe(alert.email["from"])
     m["To"] = ", ".join(header_safe(a) for a in alert.email["to"])
-    m["Auto-Submitted"] = "auto-generated"
+    m["Date"] = formatdate(msg.now, usegmt=True)
+    sender_domain = alert.email["from"].rsplit("@", 1)[-1].strip(" >") or "listen.invalid"
+    m["Message-ID"] = make_msgid("listen", domain=header_safe(sender_domain, 100))
+    m["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies to a robot
     m.set_content(plain_text(msg) + "\n\n-- \nSent by listen. Run `listen inbox` for the whole inbox.\n")
     cards = "".join(_item(i, msg.now, msg.over(i)) for i in msg.items) or '<div class="empty">Nobody is waiting.</div>'
     page = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
