@@ -591,3 +591,19 @@ def test_dry_run_says_when_quiet_hours_hold_a_message(tmp_path, receiver, monkey
 
     assert r.message is None and r.note == "held by quiet hours"
     assert dry_run(r).endswith("nothing due (held by quiet hours)") and "quiet" in alert_line(r)
+
+
+@pytest.mark.parametrize("value", ["hooks.example.com/services/T0SECRET/B0SECRET/xoxsecret1",
+                                   "ftp://hooks.example.com/T0SECRET/xoxsecret1",
+                                   "http://user:T0SECRETpw@127.0.0.1:9/T0SECRET/xoxsecret1",
+                                   "http://[::1/T0SECRET/xoxsecret1"])
+def test_a_malformed_webhook_url_is_never_quoted_back(value, monkeypatch):
+    from listen.alerts import formats, send
+    from listen.alerts.rules import AlertConfig
+
+    monkeypatch.setenv("HOOK", value)
+    alert = AlertConfig(name="team", type="slack", url_env="HOOK", timeout=2)
+    with pytest.raises(send.AlertError) as e:
+        send.deliver(alert, formats.build(alert, [], NOW, {}, False))
+    assert "T0SECRET" not in str(e.value) and "xoxsecret" not in str(e.value), str(e.value)
+    assert str(e.value).startswith("alert team: ")
