@@ -23,7 +23,7 @@ TARGET = "target"  # after = "target": once the item is past its feed's reply_wi
 # are sent again. Far longer than any send may take (timeouts are capped at
 # MAX_TIMEOUT, and one send makes at most a handful of round trips).
 STALE_CLAIM = 15 * 60
-MAX_TIMEOUT = 120
+MAX_TIMEOUT = 60
 
 _CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 
