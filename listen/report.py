@@ -216,7 +216,9 @@ def _inbox(view: Any) -> str:
 def _headline(stats: dict[str, Any]) -> str:
     o = stats["overall"]
     fr = o["first_response_seconds"] or {}
-    within = _human(o.get("reply_within_seconds"))
+    default = o.get("reply_within_seconds")
+    vary = any(b.get("reply_within_seconds", default) != default for b in stats["feeds"].values())
+    within = "each feed's target" if vary else _human(default)
     posts = o["our_posts"]
     cards = [
         _card(str(o["mentions"]), "mentions"),
@@ -246,18 +248,21 @@ def _feed_table(stats: dict[str, Any]) -> str:
     head = ["feed", "mentions", "flagged", "answered", "waiting", "median", "p90", f"≤ {within}", "late",
             "broadcasts", "replies", "talk:listen"]
 
-    def cells(name: str, b: dict[str, Any], tag: str = "td") -> str:
+    def cells(name: str, b: dict[str, Any], tag: str = "td", own_target: bool = True) -> str:
         fr = b["first_response_seconds"] or {}
         waiting = f'<td class="bad">{b["waiting"]}</td>' if b["waiting"] else "<td>0</td>"
         return (f"<{tag}>{_t(name, 60, True)}</{tag}><td>{b['mentions']}</td><td>{b['flagged']}</td>"
                 f"<td>{b['answered']}</td>{waiting}<td>{_human(fr.get('median'))}</td><td>{_human(fr.get('p90'))}</td>"
                 f"<td>{_share(b['answered_within_target'])}"
-                + (f" <span class=\"note\">≤ {_human(b.get('reply_within_seconds'))}</span>" if vary else "")
+                + (f" <span class=\"note\">≤ {_human(b.get('reply_within_seconds'))}</span>" if vary and own_target
+                   else "")
                 + f"</td><td>{b['answered_late']}</td>"
                 f"<td>{b['our_posts']['broadcasts']}</td><td>{b['our_posts']['replies']}</td><td>{_ratio(b)}</td>")
 
     rows = "".join(f"<tr>{cells(name, b)}</tr>" for name, b in stats["feeds"].items())
-    foot = f"<tfoot><tr>{cells('all feeds', stats['overall'])}</tr></tfoot>" if len(stats["feeds"]) > 1 else ""
+    # all feeds: each answer against its own feed's target, so no single target to name
+    foot = (f"<tfoot><tr>{cells('all feeds', stats['overall'], own_target=False)}</tr></tfoot>"
+            if len(stats["feeds"]) > 1 else "")
     header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
     return f"<h3>By feed</h3><table><thead><tr>{header}</tr></thead><tbody>{rows}</tbody>{foot}</table>"
 

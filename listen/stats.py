@@ -64,7 +64,8 @@ def _headline(stats: dict[str, Any]) -> Text:
     if fr:
         t.append(f"\nFirst response: median {humanize(fr['median'])}, p90 {humanize(fr['p90'])}")
         if o["answered_within_target"] is not None:
-            t.append(f" · {_share(o['answered_within_target'])} within {humanize(o['reply_within_seconds'])}")
+            target = "each feed's target" if _targets_vary(stats) else humanize(o["reply_within_seconds"])
+            t.append(f" · {_share(o['answered_within_target'])} within {target}")
     return t
 
 
