@@ -15,7 +15,7 @@ from listen.errors import ListenError
 from listen.gaps import Gap, find_gaps
 from listen.models import FeedStatus, Item, PullResult
 from listen.sources import FeedConfig
-from listen.waiting import DEFAULT_MAX_AGE
+from listen.waiting import DEFAULT_MAX_AGE, DEFAULT_REPLY_WITHIN
 
 if TYPE_CHECKING:
     from listen.policy import FlagPolicy
@@ -34,6 +34,13 @@ class InboxView:
     now: int
     stale: list[Gap]  # feeds blind longer than [inbox] stale_after (listen.gaps)
     max_age: int = DEFAULT_MAX_AGE  # the inbox's window: older unanswered mentions have dropped out
+    targets: dict[str, int] | None = None  # each feed's reply_within
+    reply_within: int = DEFAULT_REPLY_WITHIN  # the default reply target ([inbox] reply_within)
+
+    def over(self, item: Item) -> int:
+        """Seconds this item is past its feed's reply target (0 when within it)."""
+        target = (self.targets or {}).get(item.feed, self.reply_within)
+        return max(0, self.now - int(item.created_at.timestamp()) - target)
 
 
 class Listener:
@@ -66,7 +73,8 @@ class Listener:
     # -- pulling --------------------------------------------------------
 
     def pull(self, feeds: list[str] | None = None, on_result: Callable[[PullResult], None] | None = None,
-             transport: Any = None, batch: int | None = None) -> list[PullResult]:
+             transport: Any = None, batch: int | None = None,
+             on_alert: Callable[[Any], None] | None = None) -> list[PullResult]:
         """Fetch and store. `batch`: items per transaction of a streaming source (default pull.BATCH)."""
         from listen.http import Http
         from listen.pull import BATCH, Puller
@@ -87,6 +95,11 @@ class Listener:
         # manual `listen reflag`: each pull re-flags what the inbox can show,
         # a bounded slice at a time so cron runs stay short.
         self.reflag(since=self.now() - self.config.max_age, limit=REFLAG_PER_PULL, policy=policy)
+        # Alerts last, on what this pull stored. A failed alert is reported and
+        # retried next pull; it never turns into a failed pull.
+        for result in self.alert(safe=True):
+            if on_alert is not None:
+                on_alert(result)
         return results
 
     def check(self, feeds: list[str] | None = None) -> list[tuple[str, str | None, str | None]]:
@@ -105,6 +118,28 @@ class Listener:
                     out.append((feed.name, None, feed.redact(getattr(e, "message", str(e)))))
         return out
 
+    # -- alerts ---------------------------------------------------------
+
+    def alert(self, dry_run: bool = False, deliver: Callable[..., None] | None = None,
+              safe: bool = False) -> list[Any]:
+        """Send what each [[alerts]] target is owed now (listen.alerts.runner); one AlertResult per target.
+
+        With `safe`, a store error becomes a failed result for every target instead of an exception.
+        """
+        if not self.config.alerts:
+            return []
+        from listen.alerts.runner import AlertResult, run
+
+        now = self.now()
+        try:
+            waiting = self.store.inbox(now, max_age=self.config.max_age)
+            return run(self.config.alerts, self.store, waiting, now, self.config.reply_targets(),
+                       self.config.reply_within, dry_run=dry_run, max_age=self.config.max_age, deliver=deliver)
+        except ListenError as e:
+            if not safe:
+                raise
+            return [AlertResult(a.name, a.type, error=str(e)) for a in self.config.alerts]
+
     # -- reading --------------------------------------------------------
 
     def inbox(self, *, include_unflagged: bool = False, feeds: list[str] | None = None, since: int | None = None,
@@ -118,7 +153,8 @@ class Listener:
             kw["assignee"] = self.me()
         items = self.store.inbox(now, limit=limit, **kw)
         summary = self.store.inbox_summary(now, **kw)
-        return InboxView(items, summary, now, self.stale_feeds(now), self.config.max_age)
+        return InboxView(items, summary, now, self.stale_feeds(now), self.config.max_age,
+                         self.config.reply_targets(), self.config.reply_within)
 
     def stale_feeds(self, now: int | None = None) -> list[Gap]:
         """Feeds not read successfully within [inbox] stale_after, or never: gaps in what we hear."""
@@ -171,7 +207,8 @@ class Listener:
         for name in feeds or []:
             self.config.feed(name)  # an unknown name is an error, not a row of zeros
         return self.store.stats(self.now(), since=since, feeds=feeds,
-                                reply_within=self.config.reply_within, max_age=self.config.max_age)
+                                reply_within=self.config.reply_within, max_age=self.config.max_age,
+                                reply_targets=self.config.reply_targets() or None)
 
     def export(self, since: int | None = None) -> Iterator[dict[str, Any]]:
         from listen.export import records

@@ -183,7 +183,7 @@ def pull(
                     if not quiet:
                         for w in r.warnings:
                             _say(f"{r.feed}: {inert(w, limit=300, one_line=True)}")
-                results = listener.pull(feed or None, on_result=line)
+                results = listener.pull(feed or None, on_result=line, on_alert=_alert_reporter(quiet))
     finally:
         listener.close()
     failed = [r for r in results if r.error]
@@ -229,8 +229,53 @@ def _pull_with_progress(listener: Listener, feeds: list[str] | None, console: Co
             if not r.error and total <= PROGRESS_LINES:
                 progress.console.out(pull_line(r), highlight=False)
 
-        results = listener.pull(feeds, on_result=step)
+        results = listener.pull(feeds, on_result=step, on_alert=_alert_reporter(False))
     return results
+
+
+def _alert_reporter(quiet: bool):
+    """How pull reports each alert target: failures on stderr always, the rest unless --quiet."""
+    from listen.render import alert_line
+
+    def report(r) -> None:
+        if r.error:
+            print(f"listen: {alert_line(r)}", file=sys.stderr)
+        elif not quiet and r.message is not None:
+            print(alert_line(r))
+
+    return report
+
+
+@app.command()
+def alert(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be sent; send and record nothing."),
+) -> None:
+    """Send the alerts due now ([[alerts]] in the config); `listen pull` does this too after each pull.
+
+    Exit status: 0 every target reached (or nothing due); 1 at least one target
+    failed (named on stderr; it is retried on the next run); 2 config error.
+    """
+    from listen.render import alert_line, dry_run as dry
+
+    listener = _listener()
+    try:
+        if not listener.config.alerts:
+            _say("no [[alerts]] in the config: nothing to send (see docs/alerts.md)")
+            return
+        results = listener.alert(dry_run=dry_run)
+    finally:
+        listener.close()
+    failed = False
+    for r in results:
+        if dry_run:
+            print(dry(r))
+        elif r.error:
+            failed = True
+            print(f"listen: {alert_line(r)}", file=sys.stderr)
+        else:
+            print(alert_line(r))
+    if failed:
+        raise typer.Exit(EXIT_ERROR)
 
 
 @app.command()
@@ -269,7 +314,7 @@ def inbox(
         return
     from listen import render
 
-    _out().print(render.inbox(view.items, view.summary, view.now, view.stale, view.max_age))
+    _out().print(render.inbox(view.items, view.summary, view.now, view.stale, view.max_age, over=view.over))
 
 
 def _duration(text: str, option: str) -> int:

@@ -35,6 +35,7 @@ COMMON_FEED_KEYS: dict[str, Option] = {
     "question_threshold": Option(float, "0..1; this feed's question threshold (default: from its kind)"),
     "negative_threshold": Option(float, "0..1; this feed's negative threshold (default: from its kind)"),
     "bots": Option(list, "authors on this feed that are bots: never waiting", default=[]),
+    "reply_within": Option(str, "this feed's reply target (default: [inbox] reply_within)", duration=True),
 }
 
 SECTIONS: dict[str, dict[str, Option]] = {
@@ -98,7 +99,8 @@ def _secret_warnings(data: Any, where: str = "") -> list[str]:
 
 
 def _mode_warnings(path: Path, data: dict[str, Any]) -> list[str]:
-    names_secrets = any(isinstance(f, dict) and any(k.endswith("_env") for k in f) for f in data.get("feeds") or [])
+    names_secrets = any(isinstance(f, dict) and any(k.endswith("_env") for k in f)
+                        for f in [*(data.get("feeds") or []), *(data.get("alerts") or [])])
     try:
         mode = path.stat().st_mode & 0o777
     except OSError:
@@ -135,6 +137,18 @@ class Config:
         if got is not None:
             return got
         return FeedFlags("mentions", self.flags.question_threshold, self.flags.negative_threshold, self.bots)
+    alerts: list[Any] = field(default_factory=list)  # listen.alerts.rules.AlertConfig, one per [[alerts]]
+
+    def reply_target(self, feed: str) -> int:
+        """The feed's reply_within, or [inbox] reply_within."""
+        for f in self.feeds:
+            if f.name == feed and f.reply_within is not None:
+                return f.reply_within
+        return self.reply_within
+
+    def reply_targets(self) -> dict[str, int]:
+        """Every configured feed's reply target."""
+        return {f.name: self.reply_target(f.name) for f in self.feeds}
 
     def feed(self, name: str) -> FeedConfig:
         for f in self.feeds:
@@ -263,7 +277,7 @@ def load(path: Path | None, db_override: str | None = None) -> Config:
 def parse(data: dict[str, Any], path: Path, db_override: str | None = None) -> Config:
     problems: list[str] = []
     base = path.parent.resolve()
-    known = [*SECTIONS, "feeds"]
+    known = [*SECTIONS, "feeds", "alerts"]
     for key in data:
         if key not in known:
             problems.append(f"unknown section [{key}]{_suggest(key, known)}")
@@ -284,6 +298,8 @@ def parse(data: dict[str, Any], path: Path, db_override: str | None = None) -> C
             problems.append(f"feeds[{i}] ({feed.name}): the name {feed.name!r} is used twice; names must be unique")
         seen.add(feed.name)
         feeds.append(feed)
+
+    alerts = parse_alerts(data.get("alerts"), [f.name for f in feeds], base, problems)
 
     try:
         max_size = parse_size(s["http"]["max_size"] or "20MB")
@@ -338,6 +354,7 @@ def parse(data: dict[str, Any], path: Path, db_override: str | None = None) -> C
         warnings=warnings,
         feed_flags=profiles,
         bots=bots,
+        alerts=alerts,
     )
 
 
@@ -399,4 +416,138 @@ def _feed(i: int, raw: Any, base: Path, identity: tuple[str, ...], problems: lis
         timeout=float(values["timeout"]),
         enabled=values["enabled"],
         identity=identity,
+        reply_within=None if values["reply_within"] is None else int(values["reply_within"]),
     )
+
+
+# -- [[alerts]] (listen/alerts, docs/alerts.md) ----------------------------------
+
+ALERT_KEYS: dict[str, Option] = {
+    "name": Option(str, "unique name, used in output and in the record of what was sent", required=True),
+    "type": Option(str, "webhook, slack, mattermost, discord, ntfy, email or command", required=True),
+    "when": Option(list, "which waiting items: negative, question", default=["negative", "question"]),
+    "after": Option(str, "once they have waited this long, or \"target\" (past reply_within)", default="0s"),
+    "feeds": Option(list, "only these feeds", default=[]),
+    "digest": Option(str, "one message a day at this local time (HH:MM) listing everyone waiting"),
+    "timezone": Option(str, "for digest and quiet (an IANA name, e.g. Europe/Paris)", default="UTC"),
+    "quiet": Option(str, "no immediate alerts in these local hours, e.g. 22:00-07:00"),
+    "timeout": Option(str, "give up on the target after this long", default="10s", duration=True),
+    "enabled": Option(bool, "set to false to keep the entry but send nothing", default=True),
+    "url_env": Option(str, "the environment variable holding the webhook URL"),
+    "priority": Option(str, "ntfy priority for immediate alerts with a negative remark", default="high"),
+    "to": Option(list, "email: recipients"),
+    "from": Option(str, "email: the sender address"),
+    "smtp_host": Option(str, "email: the SMTP server"),
+    "smtp_port": Option(int, "email: 587 (STARTTLS), 465 (SSL) or 25", minimum=1),
+    "username_env": Option(str, "email: the environment variable holding the SMTP user name"),
+    "password_env": Option(str, "email: the environment variable holding the SMTP password"),
+    "starttls": Option(bool, "email: upgrade the connection with STARTTLS (the default)", default=True),
+    "ssl": Option(bool, "email: TLS from the first byte (port 465)", default=False),
+    "cafile": Option(str, "email: a CA bundle to trust (a private mail server), relative to this file"),
+    "command": Option(list, "command: the program and its arguments; the items arrive as JSON on stdin"),
+}
+
+_EMAIL_KEYS = ("to", "from", "smtp_host", "smtp_port", "username_env", "password_env", "starttls", "ssl", "cafile")
+_ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+")
+
+
+def parse_alerts(raw: Any, feed_names: list[str], base: Path, problems: list[str]) -> list[Any]:
+    """Every [[alerts]] entry as an AlertConfig; problems by dotted path (alerts[i] (name).key)."""
+    from listen.alerts.rules import FLAGS, MAX_TIMEOUT, TARGET, TYPES, URL_TYPES, AlertConfig, parse_clock, parse_quiet
+
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        problems.append("alerts: write each alert as an [[alerts]] table")
+        return []
+    out: list[AlertConfig] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(raw):
+        if not isinstance(entry, dict):
+            problems.append(f"alerts[{i}]: expected a table")
+            continue
+        name = entry.get("name")
+        where = f"alerts[{i}] ({name})" if isinstance(name, str) else f"alerts[{i}]"
+        before = len(problems)
+        v = _section(where, entry, ALERT_KEYS, problems)
+        kind = v["type"]
+        if kind is not None and kind not in TYPES:
+            problems.append(f"{where}.type: {kind!r}{_suggest(str(kind), list(TYPES))}; expected one of: "
+                            + ", ".join(TYPES))
+        if isinstance(name, str):
+            if name in seen:
+                problems.append(f"{where}: the name {name!r} is used twice; names must be unique")
+            seen.add(name)
+        for flag in v["when"] or []:
+            if flag not in FLAGS:
+                problems.append(f"{where}.when: {flag!r} is not a flag; use negative and/or question")
+        if v["when"] == []:
+            problems.append(f"{where}.when: empty; list negative and/or question")
+        for feed in v["feeds"] or []:
+            if feed not in feed_names:
+                problems.append(f"{where}.feeds: no feed named {feed!r}{_suggest(feed, feed_names)}")
+        after: int | None = 0
+        if v["after"] == TARGET:
+            after = None
+        elif v["after"] is not None:
+            try:
+                after = parse_duration(v["after"])
+            except ValueError as e:
+                problems.append(f"{where}.after: {e}, or \"target\"")
+        digest = quiet = None
+        if v["digest"] is not None:
+            try:
+                digest = parse_clock(v["digest"])
+            except ValueError as e:
+                problems.append(f"{where}.digest: {e}")
+        if v["quiet"] is not None:
+            try:
+                quiet = parse_quiet(v["quiet"])
+            except ValueError as e:
+                problems.append(f"{where}.quiet: {e}")
+        if v["timezone"] is not None:
+            try:
+                from zoneinfo import ZoneInfo
+
+                ZoneInfo(v["timezone"])
+            except (ValueError, KeyError, OSError):
+                problems.append(f"{where}.timezone: {v['timezone']!r} is not a time zone; use an IANA name "
+                                "like Europe/Paris or UTC")
+        if v["timeout"] is not None and not 0 < v["timeout"] <= MAX_TIMEOUT:
+            problems.append(f"{where}.timeout: must be more than 0s and at most {MAX_TIMEOUT}s")
+        if kind in URL_TYPES and not v["url_env"]:
+            problems.append(f"{where}: missing required key 'url_env' (the environment variable holding the URL;"
+                            " the URL is a secret and never sits in this file)")
+        if kind != "email":
+            for key in _EMAIL_KEYS:
+                if key in entry:
+                    problems.append(f"{where}.{key}: only for type = \"email\"")
+        else:
+            for key in ("to", "from", "smtp_host"):
+                if not v[key]:
+                    problems.append(f"{where}: missing required key {key!r} ({ALERT_KEYS[key].help})")
+            for addr in [*(v["to"] or []), *([v["from"]] if v["from"] else [])]:
+                if not _ADDRESS.search(addr) or any(c in addr for c in "\r\n"):
+                    problems.append(f"{where}: {addr!r} is not a mail address")
+            if v["ssl"] and entry.get("starttls") is True:
+                problems.append(f"{where}: choose ssl or starttls, not both")
+            if bool(v["username_env"]) != bool(v["password_env"]):
+                problems.append(f"{where}: username_env and password_env go together")
+        if kind == "command" and not v["command"]:
+            problems.append(f"{where}: missing required key 'command' (the program and its arguments, as a list)")
+        if kind != "command" and "command" in entry:
+            problems.append(f"{where}.command: only for type = \"command\"")
+        if len(problems) > before or not v["enabled"]:
+            continue
+        email: dict[str, Any] = {}
+        if kind == "email":
+            ssl = bool(v["ssl"])
+            email = {"to": tuple(v["to"]), "from": v["from"], "smtp_host": v["smtp_host"],
+                     "smtp_port": v["smtp_port"] or (465 if ssl else 587), "username_env": v["username_env"],
+                     "password_env": v["password_env"], "ssl": ssl, "starttls": bool(v["starttls"]) and not ssl,
+                     "cafile": str((base / os.path.expanduser(v["cafile"])).resolve()) if v["cafile"] else None}
+        out.append(AlertConfig(
+            name=v["name"], type=kind, when=tuple(v["when"]), after=after, feeds=tuple(v["feeds"] or ()),
+            digest=digest, timezone=v["timezone"], quiet=quiet, timeout=int(v["timeout"]), url_env=v["url_env"],
+            priority=v["priority"], email=email, command=tuple(v["command"] or ()), config_dir=str(base)))
+    return out

@@ -7,7 +7,7 @@ sequences nor `[bold]`-style markup can reach the terminal.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
@@ -22,6 +22,7 @@ from listen.models import FeedStatus, Item, PullResult
 from listen.text import inert
 
 if TYPE_CHECKING:
+    from listen.alerts.runner import AlertResult
     from listen.sources import FeedConfig
 
 EXCERPT = 240
@@ -60,18 +61,19 @@ def stale_warnings(stale: list[Gap], now: int) -> list[Text]:
 
 
 def inbox(items: list[Item], summary: dict[str, int], now: int, stale: list[Gap],
-          max_age: int | None = None) -> RenderableType:
+          max_age: int | None = None, over: Callable[[Item], int] | None = None) -> RenderableType:
+    """`over(item)`: seconds past its reply target, shown as "3h over"."""
     parts: list[RenderableType] = [*stale_warnings(stale, now), headline(summary, max_age)]
     for item in items:
         parts.append(Text(""))
-        parts.append(waiting_block(item, now))
+        parts.append(waiting_block(item, now, over(item) if over else 0))
     hidden = summary["items"] - len(items)
     if hidden > 0:
         parts += [Text(""), Text(f"… and {hidden} more (use --limit to see them)", style="dim")]
     return Group(*parts)
 
 
-def waiting_block(item: Item, now: int) -> RenderableType:
+def waiting_block(item: Item, now: int, over: int = 0) -> RenderableType:
     waited = now - int(item.created_at.timestamp())
     top = Text()
     top.append(f"#{item.id} ", style="bold cyan")
@@ -84,6 +86,8 @@ def waiting_block(item: Item, now: int) -> RenderableType:
     if not item.flags:
         top.append(" unflagged ", style="dim")
     top.append(f" waiting {humanize(waited)}", style="bold" if waited > 86400 else "")
+    if over > 0:
+        top.append(f" ({humanize(over)} over)", style="bold red")
     top.append("  ")
     top.append_text(_t(f"{item.feed} ({item.network})", "dim"))
 
@@ -213,3 +217,34 @@ def history(item: Item, rows: list[dict[str, object]]) -> RenderableType:
             line.append_text(_t(detail, "", limit=80, one_line=True))
         parts.append(line)
     return Group(*parts)
+
+
+def alert_line(r: AlertResult) -> str:
+    """One alert target's outcome as a line for the terminal."""
+    name = inert(r.alert, limit=60, one_line=True)
+    n = len(r.items)
+    if r.error:
+        return f"alert {name}: failed: {inert(r.error, limit=300, one_line=True)} (retried on the next run)"
+    if r.message is not None:
+        return f"alert {name}: sent " + (f"digest ({n} waiting)" if r.digest else f"{n} item{'s' if n != 1 else ''}")
+    return f"alert {name}: nothing due" + (f" ({r.note})" if r.note else "")
+
+
+def dry_run(r: AlertResult) -> str:
+    """What `listen alert --dry-run` shows of one target: the message exactly as it would go out."""
+    from listen.alerts.formats import command_input, email_message, payload
+
+    head = f"── alert {inert(r.alert, limit=60, one_line=True)} ({r.type})"
+    if r.message is None or r.config is None:
+        return head + ": nothing due" + (f" ({r.note})" if r.note else "")
+    msg, alert = r.message, r.config
+    if r.type == "command":
+        body = command_input(msg).decode("utf-8")
+    elif r.type == "email":
+        plain = email_message(alert, msg).get_body(("plain",))
+        text = plain.get_content() if plain is not None else ""
+        body = f"Subject: {msg.title}\nTo: {', '.join(alert.email['to'])}\n\n{text}"
+    else:
+        p = payload(r.type, msg, alert.priority)
+        body = "".join(f"{k}: {v}\n" for k, v in p.headers.items()) + "\n" + p.body.decode("utf-8")
+    return f"{head}: would send\n{inert(body)}"

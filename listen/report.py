@@ -142,7 +142,7 @@ def _reply(url: str | None) -> str:
             f' target="_blank">{shown}</a></div>')
 
 
-def _item(item: Any, now: int) -> str:
+def _item(item: Any, now: int, over: int = 0) -> str:
     waited = max(0, now - int(item.created_at.timestamp()))
     flags = item.flags
     kind = "negative" if item.negative else ("question" if item.question else "")
@@ -160,6 +160,7 @@ def _item(item: Any, now: int) -> str:
         f'<article class="item {kind}">'
         f'<div class="top"><span class="id">#{_t(item.id)}</span>{badges}'
         f'<span class="wait{" long" if waited > 86400 else ""}">waiting {humanize(waited)}</span>'
+        + (f'<span class="wait long">{humanize(over)} over target</span>' if over > 0 else "") +
         f'<span>{_t(item.feed, 80, True)} ({_t(item.network, 40, True)})</span>'
         f'<span>since {_iso_day(item.created_at.astimezone(timezone.utc).isoformat())} UTC</span></div>'
         f'<div class="who">{who}</div>'
@@ -189,7 +190,8 @@ def _inbox(view: Any) -> str:
     parts.append(_card(str(s["negative"]), "negative remarks", alert=s["negative"] > 0))
     parts.append(_card(str(s["questions"]), "questions"))
     parts.append("</div>")
-    parts += [_item(i, view.now) for i in view.items]
+    over = getattr(view, "over", lambda item: 0)
+    parts += [_item(i, view.now, over(i)) for i in view.items]
     hidden = s["items"] - len(view.items)
     if hidden > 0:
         parts.append(f'<p class="note">… and {_plural(hidden, "more mention")} waiting, not shown here'
@@ -204,7 +206,9 @@ def _inbox(view: Any) -> str:
 def _headline(stats: dict[str, Any]) -> str:
     o = stats["overall"]
     fr = o["first_response_seconds"] or {}
-    within = present.human(o.get("reply_within_seconds"))
+    default = o.get("reply_within_seconds")
+    vary = any(b.get("reply_within_seconds", default) != default for b in stats["feeds"].values())
+    within = "each feed's target" if vary else present.human(default)
     posts = o["our_posts"]
     cards = [
         _card(str(o["mentions"]), "mentions"),
@@ -228,20 +232,27 @@ def _headline(stats: dict[str, Any]) -> str:
 
 
 def _feed_table(stats: dict[str, Any]) -> str:
-    within = present.human(stats.get("reply_within_seconds"))
+    default = stats.get("reply_within_seconds")
+    vary = any(b.get("reply_within_seconds", default) != default for b in stats["feeds"].values())
+    within = "target" if vary else present.human(default)
     head = ["feed", "mentions", "flagged", "answered", "waiting", "median", "p90", f"≤ {within}", "late",
             "broadcasts", "replies", "talk:listen"]
 
-    def cells(name: str, b: dict[str, Any], tag: str = "td") -> str:
+    def cells(name: str, b: dict[str, Any], tag: str = "td", own_target: bool = True) -> str:
         fr = b["first_response_seconds"] or {}
         waiting = f'<td class="bad">{b["waiting"]}</td>' if b["waiting"] else "<td>0</td>"
         return (f"<{tag}>{_t(name, 60, True)}</{tag}><td>{b['mentions']}</td><td>{b['flagged']}</td>"
                 f"<td>{b['answered']}</td>{waiting}<td>{present.human(fr.get('median'))}</td><td>{present.human(fr.get('p90'))}</td>"
-                f"<td>{present.share(b['answered_within_target'])}</td><td>{b['answered_late']}</td>"
+                f"<td>{present.share(b['answered_within_target'])}"
+                + (f" <span class=\"note\">≤ {present.human(b.get('reply_within_seconds'))}</span>" if vary and own_target
+                   else "")
+                + f"</td><td>{b['answered_late']}</td>"
                 f"<td>{b['our_posts']['broadcasts']}</td><td>{b['our_posts']['replies']}</td><td>{present.ratio(b)}</td>")
 
     rows = "".join(f"<tr>{cells(name, b)}</tr>" for name, b in stats["feeds"].items())
-    foot = f"<tfoot><tr>{cells('all feeds', stats['overall'])}</tr></tfoot>" if len(stats["feeds"]) > 1 else ""
+    # all feeds: each answer against its own feed's target, so no single target to name
+    foot = (f"<tfoot><tr>{cells('all feeds', stats['overall'], own_target=False)}</tr></tfoot>"
+            if len(stats["feeds"]) > 1 else "")
     header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
     return f"<h3>By feed</h3><table><thead><tr>{header}</tr></thead><tbody>{rows}</tbody>{foot}</table>"
 
@@ -311,8 +322,10 @@ def _week_chart(weeks: list[dict[str, Any]]) -> str:
 
 def _week_table(weeks: list[dict[str, Any]]) -> str:
     rows = "".join(f"<tr><td>{html.escape(w['week'])}</td><td>{w['mentions']}</td><td>{w['answered']}</td>"
-                   f"<td>{present.human(w['median_first_response_seconds'])}</td></tr>" for w in reversed(weeks[-12:]))
-    return ("<table><thead><tr><th>week</th><th>mentions</th><th>answered</th><th>median response</th></tr></thead>"
+                   f"<td>{present.human(w['median_first_response_seconds'])}</td>"
+                   f"<td>{present.share(w.get('answered_within_target'))}</td></tr>" for w in reversed(weeks[-12:]))
+    return ("<table><thead><tr><th>week</th><th>mentions</th><th>answered</th><th>median response</th>"
+            "<th>within target</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>")
 
 

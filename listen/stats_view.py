@@ -49,7 +49,8 @@ def _headline(stats: dict[str, Any]) -> Text:
     if fr:
         t.append(f"\nFirst response: median {humanize(fr['median'])}, p90 {humanize(fr['p90'])}")
         if o["answered_within_target"] is not None:
-            t.append(f" · {present.share(o['answered_within_target'])} within {humanize(o['reply_within_seconds'])}")
+            target = "each feed's target" if _targets_vary(stats) else humanize(o["reply_within_seconds"])
+            t.append(f" · {present.share(o['answered_within_target'])} within {target}")
     return t
 
 
@@ -64,8 +65,15 @@ def _oldest(o: dict[str, Any] | None) -> Text | None:
     return t
 
 
+def _targets_vary(stats: dict[str, Any]) -> bool:
+    """Does some feed have its own reply target (`[[feeds]] reply_within`)?"""
+    default = stats.get("reply_within_seconds", 86400)
+    return any(b.get("reply_within_seconds", default) != default for b in stats["feeds"].values())
+
+
 def _feed_table(stats: dict[str, Any]) -> Table:
-    within = humanize(stats.get("reply_within_seconds", 86400))
+    vary = _targets_vary(stats)
+    within = "target" if vary else humanize(stats.get("reply_within_seconds", 86400))
     # Fits 80 columns: one space between columns, and "answered late" is in the
     # headline already.
     table = Table(title="By feed", title_justify="left", show_footer=len(stats["feeds"]) > 1, box=None,
@@ -75,7 +83,10 @@ def _feed_table(stats: dict[str, Any]) -> Table:
         table.add_column(Text(header), footer=footer, justify="left" if i == 0 else "right", no_wrap=True,
                          min_width=min(16, max(len(n) for n in [*stats["feeds"], "all feeds"])) if i == 0 else None)
     for name, b in stats["feeds"].items():
-        table.add_row(*_feed_cells(name, b))
+        cells = _feed_cells(name, b)
+        if vary:  # each feed's share is against its own target: say which
+            cells[7].append(f" ≤{humanize(b['reply_within_seconds'])}", style="dim")
+        table.add_row(*cells)
     return table
 
 
@@ -122,6 +133,7 @@ def _trend(weeks: list[dict[str, Any]]) -> RenderableType:
     table.add_column(Text("mentions"), justify="right", no_wrap=True)
     table.add_column(Text("answered of mentions"), no_wrap=True)
     table.add_column(Text("median"), justify="right", no_wrap=True)
+    table.add_column(Text("in target"), justify="right", no_wrap=True)
     top = max(mentions, default=0)
     for w in weeks[-12:]:  # the table shows the latest weeks; the sparklines show them all
         # answered in full blocks, the rest of the week's mentions in light shade
@@ -129,7 +141,8 @@ def _trend(weeks: list[dict[str, Any]]) -> RenderableType:
         bar = Text(done, style="green")
         bar.append("░" * max(0, len(_bar(w["mentions"], top, 20)) - len(done)), style="dim")
         bar.append(f" {w['answered']}/{w['mentions']}")
-        table.add_row(Text(w["week"]), Text(str(w["mentions"])), bar, Text(present.human(w["median_first_response_seconds"])))
+        table.add_row(Text(w["week"]), Text(str(w["mentions"])), bar, Text(present.human(w["median_first_response_seconds"])),
+                      Text(present.share(w.get("answered_within_target"))))
     return Group(spark, Text(""), table)
 
 

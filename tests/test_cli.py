@@ -16,7 +16,7 @@ from listen.cli import app
 from tests.helpers import jsonl, listen_here, write_config
 
 COMMANDS = ["init", "pull", "inbox", "show", "done", "ignore", "snooze", "reopen", "feeds", "stats", "export",
-            "classify", "reflag", "demo", "mark", "flags"]
+            "classify", "reflag", "demo", "mark", "flags", "alert"]
 NOW = int(time.time())
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).parent.parent
 # Pages written on other branches at the same time (alerts, flags, rss, postgres, conversations):
 # linked from the README already, checked once they are merged. Empty this set after the merge.
-ELSEWHERE = {"docs/alerts.md", "docs/flags.md", "docs/rss.md", "docs/postgres.md", "docs/conversations.md"}
+ELSEWHERE = {"docs/rss.md"}
 
 
 def test_the_readme_opens_with_the_two_commands():
@@ -21,7 +21,9 @@ def test_every_relative_link_resolves():
     pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
     missing = []
     for page in pages:
-        for target in re.findall(r"\]\(([^)#\s]+)[^)]*\)", page.read_text()):
+        # Links in prose; code blocks and spans quote markup (e.g. a captured chat message), not links.
+        prose = re.sub(r"`[^`\n]*`", "", re.sub(r"```.*?```", "", page.read_text(), flags=re.S))
+        for target in re.findall(r"\]\(([^)#\s]+)[^)]*\)", prose):
             if re.match(r"[a-z]+:", target):
                 continue
             path = (page.parent / target).resolve()

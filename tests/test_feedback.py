@@ -15,7 +15,7 @@ from listen.errors import ConfigError
 from listen.flags import FlagSettings, classify
 from listen.config import load
 from listen.storage import open_store, schema
-from tests.helpers import jsonl, write_config
+from tests.helpers import jsonl, make_v1_database, write_config
 
 NOW = int(time.time())
 
@@ -250,17 +250,13 @@ def test_a_bad_mark_in_an_import_names_the_line(tmp_path):
 
 def test_a_version_1_database_gains_the_corrections_table(tmp_path):
     path = tmp_path / "old.db"
-    conn = sqlite3.connect(path)
-    for statement in schema.CURRENT.split(";"):
-        if statement.strip() and "corrections" not in statement:
-            conn.execute(statement)
+    conn = make_v1_database(path)
     conn.execute("INSERT INTO meta (key, value) VALUES ('identity', 'x')")
-    conn.execute("PRAGMA user_version = 1")
     conn.commit()
     conn.close()
     store = open_store(path)
     try:
-        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION == 2
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION >= 4
         store.save_marks([{"feed": "f", "native_id": "1", "question": 1, "negative": None, "marked_at": NOW}])
         store.save_marks([{"feed": "f", "native_id": "1", "question": None, "negative": 0, "marked_at": NOW + 1}])
         (c,) = store.corrections()

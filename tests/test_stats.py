@@ -177,11 +177,15 @@ def test_overall_figures(history):
 def test_weeks_across_the_year_boundary(history):
     weeks = compute(history.conn, now=NOW, since=SINCE)["weeks"]
     assert weeks == [
-        {"week": "2024-W51", "mentions": 4, "answered": 2, "median_first_response_seconds": (30 * 60 + 20 * D) // 2},
-        {"week": "2024-W52", "mentions": 3, "answered": 1, "median_first_response_seconds": 2 * H},
+        {"week": "2024-W51", "mentions": 4, "answered": 2, "median_first_response_seconds": (30 * 60 + 20 * D) // 2,
+         "answered_within_target": 0.5},
+        {"week": "2024-W52", "mentions": 3, "answered": 1, "median_first_response_seconds": 2 * H,
+         "answered_within_target": 1.0},
         # Tuesday 2024-12-31 belongs to ISO week 1 of 2025; 2h 3h 5h 10h -> (3h + 5h) / 2
-        {"week": "2025-W01", "mentions": 6, "answered": 4, "median_first_response_seconds": 4 * H},
-        {"week": "2025-W02", "mentions": 2, "answered": 1, "median_first_response_seconds": 30 * H},
+        {"week": "2025-W01", "mentions": 6, "answered": 4, "median_first_response_seconds": 4 * H,
+         "answered_within_target": 1.0},
+        {"week": "2025-W02", "mentions": 2, "answered": 1, "median_first_response_seconds": 30 * H,
+         "answered_within_target": 0.0},
     ]
 
 
@@ -194,10 +198,14 @@ def test_feed_filter(history):
     empty = s["feeds"]["nosuch"]
     assert empty["mentions"] == 0 and empty["first_response_seconds"] is None and empty["oldest_waiting"] is None
     assert s["weeks"] == [
-        {"week": "2024-W51", "mentions": 1, "answered": 1, "median_first_response_seconds": 20 * D},
-        {"week": "2024-W52", "mentions": 0, "answered": 0, "median_first_response_seconds": None},
-        {"week": "2025-W01", "mentions": 3, "answered": 2, "median_first_response_seconds": round(2.5 * H)},
-        {"week": "2025-W02", "mentions": 1, "answered": 0, "median_first_response_seconds": None},
+        {"week": "2024-W51", "mentions": 1, "answered": 1, "median_first_response_seconds": 20 * D,
+         "answered_within_target": 0.0},
+        {"week": "2024-W52", "mentions": 0, "answered": 0, "median_first_response_seconds": None,
+         "answered_within_target": None},
+        {"week": "2025-W01", "mentions": 3, "answered": 2, "median_first_response_seconds": round(2.5 * H),
+         "answered_within_target": 1.0},
+        {"week": "2025-W02", "mentions": 1, "answered": 0, "median_first_response_seconds": None,
+         "answered_within_target": None},
     ]
 
 
@@ -206,6 +214,18 @@ def test_reply_within_and_max_age_are_parameters(history):
     assert o["answered_within_target"] == 0.375  # 30m, 2h, 2h (2 h itself is within)
     assert o["reply_within_seconds"] == 2 * H
     assert o["answered_late"] == 2  # 30 h and 20 d
+
+
+def test_each_feed_is_held_to_its_own_reply_target(history):
+    s = compute(history.conn, now=NOW, since=SINCE, reply_targets={"blog": 4 * H, "forum": D})
+    blog, forum = s["feeds"]["blog"], s["feeds"]["forum"]
+    assert (blog["reply_within_seconds"], blog["answered_within_target"]) == (4 * H, 0.4)  # 30m 2h | 5h 10h 30h
+    assert (forum["reply_within_seconds"], forum["answered_within_target"]) == (D, round(2 / 3, 4))  # 2h 3h | 20d
+    assert s["overall"]["answered_within_target"] == 0.5  # 4 of 8, each against its own feed's target
+    assert [w["answered_within_target"] for w in s["weeks"]] == [0.5, 1.0, 0.5, 0.0]
+    # a target equal to the default changes nothing
+    same = compute(history.conn, now=NOW, since=SINCE, reply_targets={"blog": D, "forum": D})
+    assert same == compute(history.conn, now=NOW, since=SINCE)
 
 
 def test_short_period(history):
@@ -360,7 +380,9 @@ def brute(rows: list[dict], *, now: int, since: int, feeds: list[str] | None, re
     for lab, ms in by_week.items():
         times = [max(0, r["answered_at"] - r["created_at"]) for r in ms if r["answered_at"] is not None]
         weeks.append({"week": lab, "mentions": len(ms), "answered": len(times),
-                      "median_first_response_seconds": round(statistics.median(times)) if times else None})
+                      "median_first_response_seconds": round(statistics.median(times)) if times else None,
+                      "answered_within_target": round(sum(t <= reply_within for t in times) / len(times), 4)
+                      if times else None})
     names = sorted({r["feed"] for r in period} | set(feeds or ()))
     return {"overall": block(period), "feeds": {n: block([r for r in period if r["feed"] == n]) for n in names},
             "weeks": weeks}

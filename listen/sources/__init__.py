@@ -92,6 +92,7 @@ class FeedConfig:
     enabled: bool = True
     # Identity names from [identity], for sources that need them to ask the network.
     identity: tuple[str, ...] = field(default=())
+    reply_within: int | None = None  # seconds; None: [inbox] reply_within
 
     def get(self, key: str, default: Any = None) -> Any:
         value = self.options.get(key)

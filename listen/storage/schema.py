@@ -104,6 +104,22 @@ CREATE TABLE corrections (
     marked_at INTEGER NOT NULL,
     PRIMARY KEY (feed, native_id)
 );
+
+-- What each [[alerts]] target was sent (listen/alerts): one row per target and
+-- item id (or per digest day, key 'digest:YYYY-MM-DD'). A row is claimed
+-- ('sending') in its own transaction before the message goes out, then marked
+-- 'sent' or 'failed'. No URL, address or secret is ever stored here.
+CREATE TABLE alert_sends (
+    alert TEXT NOT NULL,
+    key TEXT NOT NULL,
+    state TEXT NOT NULL,               -- sending | sent | failed
+    claim TEXT NOT NULL,               -- the claiming run's random token
+    claimed_at INTEGER NOT NULL,
+    sent_at INTEGER,
+    attempts INTEGER NOT NULL DEFAULT 1,
+    last_error TEXT,
+    PRIMARY KEY (alert, key)
+);
 """
 
 # Each migration brings the schema from version N-1 to N: portable SQL statements that
@@ -133,6 +149,12 @@ SQL_MIGRATIONS: dict[int, list[str]] = {
     4: [
         "CREATE TABLE IF NOT EXISTS corrections (feed TEXT NOT NULL, native_id TEXT NOT NULL,"
         " question INTEGER, negative INTEGER, marked_at INTEGER NOT NULL, PRIMARY KEY (feed, native_id))",
+    ],
+    # Alerts (issue 14): a record of what each alert target was sent, so nothing goes out twice.
+    5: [
+        "CREATE TABLE IF NOT EXISTS alert_sends (alert TEXT NOT NULL, key TEXT NOT NULL, state TEXT NOT NULL,"
+        " claim TEXT NOT NULL, claimed_at INTEGER NOT NULL, sent_at INTEGER, attempts INTEGER NOT NULL DEFAULT 1,"
+        " last_error TEXT, PRIMARY KEY (alert, key))",
     ],
 }
 

@@ -534,13 +534,13 @@ class SqliteStore:
                                       r["last_error"], _dt(r["error_since"]), r["n"]) for r in rows}
 
     def stats(self, now: int, *, since: int, feeds: list[str] | None = None, reply_within: int = DEFAULT_REPLY_WITHIN,
-              max_age: int = DEFAULT_MAX_AGE) -> dict[str, Any]:
+              max_age: int = DEFAULT_MAX_AGE, reply_targets: dict[str, int] | None = None) -> dict[str, Any]:
         """`listen stats` figures: SQL aggregates, see storage/stats.py."""
         from listen.storage.stats import compute
 
         with self._errors():  # a damaged file is reported in words, not a traceback
             return compute(self.conn, now=now, since=since, feeds=feeds, reply_within=reply_within, max_age=max_age,
-                           dialect=self.dialect)
+                           dialect=self.dialect, reply_targets=reply_targets)
 
     def iter_items(self, since: int | None = None, batch: int = 5000) -> Iterator[dict[str, Any]]:
         """Every stored item as a plain dict, streamed in id order (exports)."""
@@ -658,3 +658,61 @@ class SqliteStore:
                       " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
 
     # -- end of corrections and learning ------------------------------------
+
+    # -- alerts (listen/alerts) -------------------------------------------
+    # Portable SQL only in this block (standard upserts, no SQLite functions):
+    # a PostgreSQL store implements the same five methods with the same text.
+
+    def alert_records(self, alert: str) -> dict[str, tuple[str, int]]:
+        """{key: (state, claimed_at)} of everything recorded for one alert target."""
+        with self._errors():
+            rows = self.conn.execute("SELECT key, state, claimed_at FROM alert_sends WHERE alert = ?",
+                                     (alert,)).fetchall()
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def claim_alerts(self, alert: str, keys: list[str], token: str, now: int, stale_before: int) -> list[str]:
+        """Claim `keys` for sending, in one committed transaction; returns those this `token` now holds.
+
+        A key is taken when it has no row, when its last send failed, or when
+        its claim is a 'sending' left before `stale_before` (its run died).
+        A key sent, or claimed lately by a run still going, is not.
+        """
+        if not keys:
+            return []
+        with self._write() as c:
+            c.executemany(
+                "INSERT INTO alert_sends (alert, key, state, claim, claimed_at, attempts)"
+                " VALUES (?, ?, 'sending', ?, ?, 1)"
+                " ON CONFLICT (alert, key) DO UPDATE SET state = 'sending', claim = excluded.claim,"
+                " claimed_at = excluded.claimed_at, attempts = alert_sends.attempts + 1"
+                " WHERE alert_sends.state = 'failed'"
+                " OR (alert_sends.state = 'sending' AND alert_sends.claimed_at < ?)",
+                [(alert, k, token, now, stale_before) for k in keys])
+            held: set[str] = set()
+            for part in _chunks(keys):
+                held.update(r[0] for r in c.execute(
+                    f"SELECT key FROM alert_sends WHERE alert = ? AND claim = ? AND state = 'sending'"
+                    f" AND key IN ({','.join('?' * len(part))})", (alert, token, *part)))
+        return [k for k in keys if k in held]
+
+    def finish_alerts(self, alert: str, keys: list[str], token: str, state: str, now: int,
+                      error: str | None = None) -> None:
+        """Mark this run's claims 'sent' or 'failed' (with the error, secrets already removed)."""
+        with self._write() as c:
+            c.executemany(
+                "UPDATE alert_sends SET state = ?, sent_at = ?, last_error = ?"
+                " WHERE alert = ? AND key = ? AND claim = ?",
+                [(state, now if state == "sent" else None, error, alert, k, token) for k in keys])
+
+    def forget_alerts(self, alert: str, keys: list[str]) -> None:
+        """Drop pending (failed, or claimed by a dead run) records: their items no longer wait."""
+        if not keys:
+            return
+        with self._write() as c:
+            c.executemany("DELETE FROM alert_sends WHERE alert = ? AND key = ? AND state <> 'sent'",
+                          [(alert, k) for k in keys])
+
+    def prune_alerts(self, before: int) -> int:
+        """Forget records claimed before `before`: their items have left the inbox's window."""
+        with self._write() as c:
+            return c.execute("DELETE FROM alert_sends WHERE claimed_at < ?", (before,)).rowcount

@@ -27,7 +27,11 @@ Definitions (beyond the contract's):
   `reply_within` seconds (included); `answered_late` counts those answered
   more than `max_age` seconds after they were posted, i.e. after they had
   dropped out of the inbox;
-- weeks are ISO weeks (Monday to Sunday) of `created_at` in UTC.
+- weeks are ISO weeks (Monday to Sunday) of `created_at` in UTC;
+- with `reply_targets` ({feed: seconds}, a feed's own `reply_within`), each
+  mention is held to its feed's target: a feed's block says its target in
+  `reply_within_seconds`, and the overall and weekly `answered_within_target`
+  count each answer against its own feed's target.
 """
 
 from __future__ import annotations
@@ -110,14 +114,26 @@ def _response_times(conn: sqlite3.Connection, period: _Period) -> dict[tuple[str
     everything: list[int] = []
     by_feed: dict[str, list[int]] = defaultdict(list)
     by_week: dict[int, list[int]] = defaultdict(list)
+    by_feed_week: dict[tuple[str, int], list[int]] = defaultdict(list)
     for feed, week, t in conn.execute(sql, period.params):
         everything.append(t)
         by_feed[feed].append(t)
         by_week[week].append(t)
+        by_feed_week[(feed, week)].append(t)
     out: dict[tuple[str, Any], list[int]] = {("all", None): everything}
     out.update((("feed", k), v) for k, v in by_feed.items())
     out.update((("week", k), v) for k, v in by_week.items())
+    out.update((("feed-week", k), v) for k, v in by_feed_week.items())  # for per-feed reply targets
     return out
+
+
+def _within(times: dict[tuple[str, Any], list[int]], kind: str, key: Any, target: Any) -> int:
+    """Answers within target: against one target, or each feed's answers against its own (`target(feed)`)."""
+    if not callable(target):
+        return bisect_right(times.get((kind, key), []), target)
+    if kind == "all":
+        return sum(bisect_right(ts, target(k)) for (kd, k), ts in times.items() if kd == "feed")
+    return sum(bisect_right(ts, target(k[0])) for (kd, k), ts in times.items() if kd == "feed-week" and k[1] == key)
 
 
 def _answers(ts: list[int], reply_within: int, max_age: int) -> dict[str, Any]:
@@ -182,9 +198,11 @@ def _counts(conn: sqlite3.Connection, period: _Period) -> dict[str, dict[str, in
 
 
 def _block(c: dict[str, int], times: list[int], oldest: dict[str, Any] | None,
-           reply_within: int, max_age: int) -> dict[str, Any]:
+           reply_within: int, max_age: int, within: int | None = None) -> dict[str, Any]:
     a = _answers(times, reply_within, max_age)
     answered = a["answered"]
+    if within is not None:
+        a["within"] = within
     return {
         "mentions": c["mentions"],
         "flagged": c["flagged"],
@@ -226,20 +244,21 @@ def _mentions_per_week(conn: sqlite3.Connection, period: _Period) -> dict[Any, i
     return {int(k): int(n) for k, n in conn.execute(sql, params) if n}
 
 
-def _weeks(conn: sqlite3.Connection, period: _Period, times: dict[tuple[str, Any], list[int]]
-           ) -> list[dict[str, Any]]:
+def _weeks(conn: sqlite3.Connection, period: _Period, times: dict[tuple[str, Any], list[int]],
+           target: Any = 86400) -> list[dict[str, Any]]:
     mentions = _mentions_per_week(conn, period)
     out = []
     for key in range(_week_key(period.start), _week_key(period.end) + 1):
         ts = times.get(("week", key), [])
         out.append({"week": _week_label(key), "mentions": mentions.get(key, 0), "answered": len(ts),
-                    "median_first_response_seconds": _pick(ts)["median"] if ts else None})
+                    "median_first_response_seconds": _pick(ts)["median"] if ts else None,
+                    "answered_within_target": round(_within(times, "week", key, target) / len(ts), 4) if ts else None})
     return out
 
 
 def compute(conn: sqlite3.Connection, *, now: int, since: int, feeds: list[str] | None = None,
             reply_within: int = DEFAULT_REPLY_WITHIN, max_age: int = DEFAULT_MAX_AGE,
-            dialect: Dialect | None = None) -> dict[str, Any]:
+            dialect: Dialect | None = None, reply_targets: dict[str, int] | None = None) -> dict[str, Any]:
     """The `listen stats --json` object for mentions created in `[now - since, now]`.
 
     `feeds` limits every figure to those feeds; each one named appears under
@@ -261,13 +280,17 @@ def compute(conn: sqlite3.Connection, *, now: int, since: int, feeds: list[str] 
 
     total = {k: sum(c[k] for c in counts.values()) for k in _COUNT_KEYS}
     first = min(oldest.values(), key=lambda o: o["_key"], default=None)
+    targets = {k: v for k, v in (reply_targets or {}).items() if v != reply_within}
+    target: Any = (lambda feed: targets.get(feed, reply_within)) if targets else reply_within
     return {
         "since": _iso(period.start),
         "until": _iso(period.end),
         "reply_within_seconds": reply_within,
         "max_age_seconds": max_age,
-        "overall": _block(total, times[("all", None)], first, reply_within, max_age),
-        "feeds": {name: _block(counts[name], times.get(("feed", name), []), oldest.get(name), reply_within, max_age)
+        "overall": _block(total, times[("all", None)], first, reply_within, max_age,
+                          within=_within(times, "all", None, target) if targets else None),
+        "feeds": {name: _block(counts[name], times.get(("feed", name), []), oldest.get(name),
+                               targets.get(name, reply_within), max_age)
                   for name in sorted(counts)},
-        "weeks": _weeks(conn, period, times),
+        "weeks": _weeks(conn, period, times, target),
     }
