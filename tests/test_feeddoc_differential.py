@@ -313,6 +313,18 @@ def test_dates_read_as_feedparser_reads_them(text: str) -> None:
     assert feeddoc._date(text.strip()) == feeddoc._from_struct(_parse_date(text.strip()))
 
 
+url_tail = st.text(st.sampled_from(list("abc/.:;?#&=%@[] \t~+-_AZ09é")), max_size=25)
+
+
+@settings(DIFF, max_examples=3000 if DEEP else 400)
+@given(st.sampled_from(["http://", "https://", "HTTP://", "http:///", "ftp://", "", "//", "javascript:", " https://"]),
+       url_tail, st.sampled_from([URL, "http://b.example.org/a/b/c.html", "", "file:///tmp/feed.xml"]))
+def test_links_resolve_as_feedparser_resolves_them(scheme: str, tail: str, base: str) -> None:
+    from feedparser.urls import _urljoin
+
+    assert feeddoc._join(base, scheme + tail) == _urljoin(base, scheme + tail)
+
+
 def _plain_rss(it: Item) -> Item:
     """What WordPress and Ghost write: absolute links, numeric-offset or GMT dates, names without e-mails."""
     it.link_as_atom, it.base, it.date_tag, it.author_tag = False, None, "first", "first"

@@ -192,8 +192,16 @@ _SAFE_SCHEMES = frozenset((
     "skype ssh smb ymsg").split())
 
 
+# An absolute http(s) link that urljoin would give back unchanged: most links, and
+# urljoin costs more than the rest of an entry. Not: empty "?" or "#", ";" params,
+# brackets, spaces or controls, non-ASCII -- urljoin rewrites or refuses those.
+_PLAIN_ABSOLUTE = re.compile(r"https?://[!$%&'()*+,\-.0-9:=@A-Z_a-z~][!$%&'()*+,\-./0-9:=?@A-Z_a-z~#]*\Z")
+
+
 def _join(base: str, uri: str) -> str:
     """A link resolved the way feedparser resolves it (extra slashes after the scheme dropped)."""
+    if _PLAIN_ABSOLUTE.match(uri) and not uri.endswith(("?", "#")) and "?#" not in uri:
+        return uri
     if "//" in uri:
         uri = _SCHEME_SLASHES.sub(r"\1", uri)
     try:
@@ -245,27 +253,29 @@ def _date(value: str) -> datetime | None:
     """
     if not value:
         return None
-    low = value.lower()
     try:
-        m = _RFC822.match(low)
-        if m and m.group(2) in _MONTHS:
-            stamp = datetime(int(m.group(3)), _MONTHS[m.group(2)], int(m.group(1)),
-                             int(m.group(4)), int(m.group(5)), int(m.group(6)))
-            if m.group(7):
-                offset = timedelta(hours=int(m.group(8)), minutes=int(m.group(9)))
-                stamp -= offset if m.group(7) == "+" else -offset
-            return stamp.replace(tzinfo=timezone.utc)
-        m = _W3DTF.match(low)
+        m = _RFC822.match(value.lower())
         if m:
-            stamp = datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)),
-                             int(m.group(4)), int(m.group(5)), int(float(m.group(6))))
-            if m.group(7):
-                offset = timedelta(hours=int(m.group(8)), minutes=int(m.group(9)))
-                stamp -= offset if m.group(7) == "+" else -offset
-            return stamp.replace(tzinfo=timezone.utc)
+            day, mon, year, hh, mm, ss, sign, oh, om = m.groups()
+            month = _MONTHS.get(mon)
+            if month:
+                return _utc(datetime(int(year), month, int(day), int(hh), int(mm), int(ss)), sign, oh, om)
+        else:
+            m = _W3DTF.match(value.lower())
+            if m:
+                year, month, day, hh, mm, ss, sign, oh, om = m.groups()
+                # int(float()): feedparser's truncation, rounding included ("59.9999999999999999" is 60)
+                return _utc(datetime(int(year), int(month), int(day), int(hh), int(mm), int(float(ss))), sign, oh, om)
     except (ValueError, OverflowError):
         pass
     return _feedparser_date(value)
+
+
+def _utc(stamp: datetime, sign: str | None, hours: str | None, minutes: str | None) -> datetime:
+    if sign and (hours != "00" or minutes != "00"):
+        offset = timedelta(hours=int(hours or 0), minutes=int(minutes or 0))
+        stamp = stamp - offset if sign == "+" else stamp + offset
+    return stamp.replace(tzinfo=timezone.utc)
 
 
 def _feedparser_date(value: str) -> datetime | None:

@@ -9,6 +9,7 @@ Atom threading (RFC 4685 thr:in-reply-to) or from WordPress's "In reply to
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from datetime import datetime
 from typing import Any
@@ -99,7 +100,8 @@ class RssSource(Source):
         m = _WP_REPLY.match(body)
         if m:
             body = body[m.end():]
-            href = _join(e.base, m.group(1)) if e.base else m.group(1)
+            href = html.unescape(m.group(1))  # an attribute value: "&amp;" in it is "&"
+            href = _join(e.base, href) if e.base else href
             parent = _wordpress_parent(href, native_id, by_link)
         if e.thr_ref and not parent:
             # A ref naming another comment is a parent; a ref naming the post is top level.
