@@ -98,7 +98,7 @@ authors = st.one_of(
 @st.composite
 def bodies(draw: st.DrawFn) -> tuple[str, str]:
     """(kind, text): the kind is html, text or xhtml; text is the document's raw XML for it."""
-    kind = draw(st.sampled_from(["html", "html", "text", "xhtml", "none"]))
+    kind = draw(st.sampled_from(["html", "html", "text", "xhtml", "none", "split"]))
     para = draw(sentence)
     more = draw(sentence)
     reply = draw(st.sampled_from(["", f'<p>In reply to <a href="{draw(link_value)}">Jo</a>.</p>\n']))
@@ -116,6 +116,8 @@ def bodies(draw: st.DrawFn) -> tuple[str, str]:
             f"<html:p>{escape(more)}</html:p></html:div>",
         ]))
         return kind, inner
+    if kind == "split":  # an empty rich body beside a short one
+        return kind, escape(f"<p>{para}</p>")
     return kind, ""
 
 
@@ -212,6 +214,8 @@ def _rss_item(it: Item) -> str:
     kind, text = it.body
     if kind in ("html", "text"):
         out.append(f"<content:encoded>{text}</content:encoded>" if kind == "html" else f"<description>{text}</description>")
+    if kind == "split":
+        out += ["<content:encoded></content:encoded>", f"<description>{text}</description>"]
     if it.reply_to:
         out.append(f"<thr:in-reply-to href={quoteattr(it.reply_to[0])} ref={quoteattr(it.reply_to[1])}/>")
     return f"<item{_base(it.base)}><title>Comment</title>{''.join(_mix(out, it.extras))}</item>"
@@ -251,7 +255,9 @@ def _atom_entry(it: Item, version: str) -> str:
         name = f"<name>{escape(it.author)}</name>" if it.author or not email else ""
         out.append(f"<author>{name}{email}</author>")
     kind, text = it.body
-    if kind != "none":
+    if kind == "split":
+        out += ['<content type="html"></content>', f'<summary type="html">{text}</summary>']
+    elif kind != "none":
         tag = "content" if it.date_tag == "first" else "summary"
         if version == "atom03" and kind == "html":
             out.append(f'<{tag} type="text/html" mode="escaped">{text}</{tag}>')

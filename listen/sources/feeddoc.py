@@ -281,7 +281,10 @@ def _utc(stamp: datetime, sign: str | None, hours: str | None, minutes: str | No
 def _feedparser_date(value: str) -> datetime | None:
     from feedparser.datetimes import _parse_date  # only for the shapes read above
 
-    return _from_struct(_parse_date(value))
+    try:
+        return _from_struct(_parse_date(value))
+    except (TypeError, IndexError, ValueError, OverflowError, KeyError, AttributeError):
+        return None  # a handler feedparser did not guard: no date, as feedparser's pull would have it
 
 
 def _from_struct(t: Any) -> datetime | None:
@@ -336,7 +339,11 @@ def _rss(root: ET.Element, url: str) -> Doc:
         if tag == "item":
             items.append(child)
             continue
-        if not isinstance(tag, str) or tag in _RSS_CHANNEL_IGNORED:
+        if not isinstance(tag, str):
+            continue
+        if tag in _RSS_CHANNEL_IGNORED:
+            if len(child) and any(_local(d.tag) in ("item", "entry") for d in child.iter() if isinstance(d.tag, str)):
+                raise _Doubt(f"an item inside <{_local(tag)}>")
             continue
         name = _RSS_CHANNEL.get(tag)
         if name is None:
@@ -383,7 +390,9 @@ def _rss_item(it: ET.Element, base: str) -> Entry:
     if "link" in got:
         link = _link_text(base, got["link"])
     author = _author(_leaf(got["author"])) if "author" in got else None
-    body = _leaf(got["content"]) if "content" in got else _leaf(got["description"]) if "description" in got else ""
+    # An empty content:encoded leaves the description to speak, as in feedparser.
+    body = (_leaf(got["content"]) if "content" in got else "") or (
+        _leaf(got["description"]) if "description" in got else "")
     pub = _leaf(got["published"]) if "published" in got else None
     upd = _leaf(got["updated"]) if "updated" in got else None
     title = _leaf(got["title"]) if "title" in got else ""
@@ -570,9 +579,9 @@ def _fp_thread(e: Any) -> dict[str, Any]:
 def _with_feedparser(body: bytes, url: str, content_type: str | None) -> Doc:
     import feedparser  # imported only for documents the fast path cannot read
 
-    headers = {"content-location": url}
-    if content_type:
-        headers["content-type"] = content_type
+    # No content type (a local file, a bare server) means XML's own rules: the declaration, else UTF-8.
+    # Without one, feedparser takes the headers for an HTTP reply that named no charset, and reads Latin-1.
+    headers = {"content-location": url, "content-type": content_type or "application/xml"}
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False, resolve_relative_uris=True)
     fp_entries = parsed.get("entries") or []
     warning = None
