@@ -162,6 +162,7 @@ class Item:
     body: tuple[str, str]
     reply_to: tuple[str, str] | None
     extras: list[str]  # other children, harmless or not, that real feeds carry
+    style: tuple[bool, str]  # values in CDATA (as WordPress writes dc:creator); padding inside and between
 
 
 @st.composite
@@ -183,6 +184,7 @@ def items(draw: st.DrawFn) -> Item:
         body=draw(bodies()),
         reply_to=draw(st.one_of(st.none(), st.tuples(link_value, st.sampled_from(["urn:c:1", "tag:x,1:post-7"])))),
         extras=draw(st.lists(st.sampled_from(PLAIN_EXTRAS) | st.sampled_from(EXTRAS), max_size=2)),
+        style=(draw(st.booleans()), draw(st.sampled_from(["", "", "\n\t\t", " "]))),
     )
 
 
@@ -197,20 +199,27 @@ def _base(base: str | None) -> str:
     return f" xml:base={quoteattr(base)}" if base is not None else ""
 
 
+def _value(it: Item, text: str) -> str:
+    cdata, pad = it.style
+    if cdata and "]]>" not in text:
+        return f"<![CDATA[{pad}{text}{pad}]]>"
+    return f"{pad}{escape(text)}{pad}"
+
+
 def _rss_item(it: Item) -> str:
     out = []
     if it.guid is not None:
         attr = f' isPermaLink="{it.permalink}"' if it.permalink else ""
-        out.append(f"<guid{attr}>{escape(it.guid)}</guid>")
+        out.append(f"<guid{attr}>{_value(it, it.guid)}</guid>")
     if it.link is not None:
         out.append(f'<atom:link rel="alternate" href={quoteattr(it.link)}/>' if it.link_as_atom
-                   else f"<link>{escape(it.link)}</link>")
+                   else f"<link>{_value(it, it.link)}</link>")
     if it.date is not None:
         tag = "pubDate" if it.date_tag == "first" else "dc:date"
-        out.append(f"<{tag}>{escape(it.date)}</{tag}>")
+        out.append(f"<{tag}>{_value(it, it.date)}</{tag}>")
     if it.author is not None:
         tag = "dc:creator" if it.author_tag == "first" else "author"
-        out.append(f"<{tag}>{escape(it.author)}</{tag}>")
+        out.append(f"<{tag}>{_value(it, it.author)}</{tag}>")
     kind, text = it.body
     if kind in ("html", "text"):
         out.append(f"<content:encoded>{text}</content:encoded>" if kind == "html" else f"<description>{text}</description>")
@@ -218,7 +227,7 @@ def _rss_item(it: Item) -> str:
         out += ["<content:encoded></content:encoded>", f"<description>{text}</description>"]
     if it.reply_to:
         out.append(f"<thr:in-reply-to href={quoteattr(it.reply_to[0])} ref={quoteattr(it.reply_to[1])}/>")
-    return f"<item{_base(it.base)}><title>Comment</title>{''.join(_mix(out, it.extras))}</item>"
+    return f"<item{_base(it.base)}><title>Comment</title>{it.style[1].join(_mix(out, it.extras))}</item>"
 
 
 def _rdf_item(it: Item) -> str:
@@ -239,7 +248,7 @@ def _rdf_item(it: Item) -> str:
 def _atom_entry(it: Item, version: str) -> str:
     out = []
     if it.guid is not None:
-        out.append(f"<id>{escape(it.guid)}</id>")
+        out.append(f"<id>{_value(it, it.guid)}</id>")
     if it.link is not None:
         rel = "" if it.link_as_atom else ' rel="alternate" type="text/html"'
         out.append(f"<link{rel} href={quoteattr(it.link)}/>")
@@ -249,10 +258,10 @@ def _atom_entry(it: Item, version: str) -> str:
             tag = "published" if it.date_tag == "first" else "updated"
         else:
             tag = "issued" if it.date_tag == "first" else "modified"
-        out.append(f"<{tag}>{escape(it.date)}</{tag}>")
+        out.append(f"<{tag}>{_value(it, it.date)}</{tag}>")
     if it.author is not None:
         email = f"<email>{it.author_email}</email>" if it.author_email else ""
-        name = f"<name>{escape(it.author)}</name>" if it.author or not email else ""
+        name = f"<name>{_value(it, it.author)}</name>" if it.author or not email else ""
         out.append(f"<author>{name}{email}</author>")
     kind, text = it.body
     if kind == "split":

@@ -33,10 +33,18 @@ def source(identity: tuple[str, ...] = (), **options: object) -> RssSource:
     ("ann@example.com (Ann)", "Ann"),
     ("Ann &lt;ann@example.com&gt;", "Ann"),
     ("Ann", "Ann"),
+    ("contact: ann@example.com", "contact:"),
 ])
 def test_the_name_is_kept_and_the_address_dropped(author: str, shown: str) -> None:
     [item] = source().parse(feed(author), URL, None, [])
     assert item.author == shown
+
+
+def test_an_address_inside_an_atom_name_is_cut_out() -> None:
+    body = (b"<feed xmlns='http://www.w3.org/2005/Atom'><title>t</title><entry><id>urn:1</id>"
+            b"<author><name>Ann - ann@example.com</name></author><content>hi?</content></entry></feed>")
+    [item] = source().parse(body, URL, None, [])
+    assert item.author == "Ann"
 
 
 def test_an_address_alone_becomes_a_stable_placeholder_per_person() -> None:

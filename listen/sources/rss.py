@@ -26,6 +26,7 @@ _WP_TITLE = re.compile(r"^Comment on (?P<post>.+) by (?P<author>.+)$", re.S)
 # Internal entity declarations are how "billion laughs" documents blow up; no real feed needs one.
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
 _FEEDISH = re.compile(rb"<(rss|feed|rdf:RDF|channel)[\s>]", re.I)
+_EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+")
 _WIDE = (b"\xff\xfe", b"\xfe\xff", b"\x00<", b"<\x00")
 
 
@@ -129,11 +130,14 @@ class RssSource(Source):
 
     def _author(self, e: feeddoc.Entry) -> str:
         """The commenter's name; never an e-mail address unless the feed's config asks for it."""
-        if e.author:
-            return e.author.strip()
-        if not e.author_email:
+        name, email = (e.author or "").strip(), (e.author_email or "").strip()
+        if _EMAIL.search(name):  # an address inside a name ("contact: ann@example.com") goes too
+            email = email or _EMAIL.search(name).group(0)
+            name = " ".join(_EMAIL.sub(" ", name).replace("()", " ").replace("<>", " ").split()).strip(" :,;-")
+        if name:
+            return name
+        if not email:
             return "anonymous"
-        email = e.author_email.strip()
         for name in self.feed.identity:  # our own replies stay ours, named as [identity] names us
             if normalise_name(name) == normalise_name(email):
                 return name
