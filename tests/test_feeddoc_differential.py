@@ -311,7 +311,9 @@ def documents(draw: st.DrawFn) -> tuple[bytes, str | None]:
                 + "".join(_atom_entry(e, kind) for e in entries) + "</feed>")
     encoding = draw(st.sampled_from(["utf-8"] * 6 + ["none", "iso-8859-1", "windows-1252", "utf-16", "bom-utf-8"]))
     content_type = draw(st.sampled_from([None] * 4 + ["application/rss+xml; charset=UTF-8", "application/xml",
-                                                      "text/xml", "text/xml; charset=utf-8", "application/atom+xml"]))
+                                                      "text/xml", "text/xml; charset=utf-8", "application/atom+xml",
+                                                      "text/html; charset=UTF-8", "application/octet-stream",
+                                                      "text/plain", "application/rss+xml; charset=iso-8859-1"]))
     if encoding in ("iso-8859-1", "windows-1252"):
         # Windows-1252 bytes under either label, as real feeds do; what cp1252 cannot hold becomes a reference.
         body = f'<?xml version="1.0" encoding="{encoding.upper()}"?>{text}'.encode("cp1252", "xmlcharrefreplace")
