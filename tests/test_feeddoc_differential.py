@@ -520,3 +520,11 @@ def test_the_reference_reads_feedparser_as_documented() -> None:
     assert parsed.entries[0].content[0].value == "a &amp; b"
     [e] = reference(body, None).entries
     assert (html_to_text(e.html), e.author, e.author_email, e.thr_ref) == ("a &amp; b", None, "z@example.com", "urn:0")
+
+
+def test_an_id_taken_for_a_link_is_not_a_url_to_reply_at() -> None:
+    body = (b"<feed xmlns='http://www.w3.org/2005/Atom'><title>t</title><entry><id>tag:blogger.com,1999:blog-1.post-2</id>"
+            b"<content>hi?</content></entry></feed>")
+    assert feeddoc.parse(body, URL).entries[0].link == "tag:blogger.com,1999:blog-1.post-2"  # as feedparser has it
+    [item] = SOURCE.parse(body, URL, None, [])
+    assert (item.native_id, item.url, item.thread_id) == ("tag:blogger.com,1999:blog-1.post-2", None, None)

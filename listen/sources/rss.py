@@ -108,6 +108,9 @@ class RssSource(Source):
             # A ref naming another comment is a parent; a ref naming the post is top level.
             if e.thr_ref in by_link.values() or urlsplit(e.thr_href or "").fragment:
                 parent = by_link.get(e.thr_href or "", e.thr_ref)
+        # feedparser makes an id the link when there is no other ("tag:...", "urn:uuid:..."):
+        # nothing a person can open, nor the page a conversation lives on.
+        link = e.link if e.link and "://" in e.link else None
         title = e.title
         wp = _WP_TITLE.match(title)
         if wp:
@@ -120,9 +123,9 @@ class RssSource(Source):
             author_name=None,
             text=html_to_text(body) or html_to_text(e.title),
             created_at=e.published or feed_date,
-            url=e.link,
+            url=link,
             in_reply_to=parent,
-            thread_id=_conversation(e.link) if e.link else None,
+            thread_id=_conversation(link) if link else None,
             title=title or feed_title,
             raw={k: v for k, v in e.raw.items() if v is not None},
         )
