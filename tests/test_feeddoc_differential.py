@@ -371,7 +371,8 @@ url_tail = st.text(st.sampled_from(list("abc/.:;?#&=%@[] \t~+-_AZ09é")), max_si
 
 
 @settings(DIFF, max_examples=3000 if DEEP else 400)
-@given(st.sampled_from(["http://", "https://", "HTTP://", "http:///", "ftp://", "", "//", "javascript:", " https://"]),
+@given(st.sampled_from(["http://", "https://", "HTTP://", "http:///", "ftp://", "", "//", "javascript:", " https://",
+                        "tag:", "urn:", "TAG:", "urn://", "tag:/"]),
        url_tail, st.sampled_from([URL, "http://b.example.org/a/b/c.html", "", "file:///tmp/feed.xml"]))
 def test_links_resolve_as_feedparser_resolves_them(scheme: str, tail: str, base: str) -> None:
     from feedparser.urls import _urljoin

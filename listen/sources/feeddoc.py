@@ -197,10 +197,14 @@ _SAFE_SCHEMES = frozenset((
 # brackets, spaces or controls, non-ASCII -- urljoin rewrites or refuses those.
 _PLAIN_ABSOLUTE = re.compile(r"https?://[!$%&'()*+,\-.0-9:=@A-Z_a-z~][!$%&'()*+,\-./0-9:=?@A-Z_a-z~#]*\Z")
 
+_OPAQUE = re.compile(r"(?:tag|urn):(?!//)", re.I)
+
 
 def _join(base: str, uri: str) -> str:
     """A link resolved the way feedparser resolves it (extra slashes after the scheme dropped)."""
     if _PLAIN_ABSOLUTE.match(uri) and not uri.endswith(("?", "#")) and "?#" not in uri:
+        return uri
+    if _OPAQUE.match(uri):  # Atom ids: urljoin gives back a scheme it cannot resolve against
         return uri
     if "//" in uri:
         uri = _SCHEME_SLASHES.sub(r"\1", uri)
@@ -254,7 +258,7 @@ def _date(value: str) -> datetime | None:
     if not value:
         return None
     try:
-        m = _RFC822.match(value.lower())
+        m = None if value[:1].isdigit() and value[4:5] == "-" else _RFC822.match(value.lower())
         if m:
             day, mon, year, hh, mm, ss, sign, oh, om = m.groups()
             month = _MONTHS.get(mon)
