@@ -17,7 +17,7 @@ NOW = int(datetime(2033, 7, 14, 10, 0, tzinfo=timezone.utc).timestamp())  # far 
 H = 3600
 
 RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>Blog comments</title><link>https://b.example/</link>
-<item><title>Comment by Lena</title><link>https://b.example/p#c1</link><guid>c1</guid><dc:creator xmlns:dc="http://purl.org/dc/elements/1.1/">Lena</dc:creator>
+<item><title>Comment by Lena</title><link>https://b.example/p#c1</link><guid isPermaLink="false">c1</guid><dc:creator xmlns:dc="http://purl.org/dc/elements/1.1/">Lena</dc:creator>
 <pubDate>{when}</pubDate><description>Why does the signup page keep failing?</description></item>
 </channel></rss>"""
 
