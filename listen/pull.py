@@ -80,6 +80,7 @@ class Puller:
         # Many pullers, one database: a feed another pull is fetching is left to it
         # (on SQLite the lock file already keeps pulls apart and every feed is ours).
         claimed = set(self.store.claim_feeds([f.name for f in feeds]))
+        states = self.store.fetch_states([f.name for f in feeds if f.name in claimed])
         for feed in feeds:
             if feed.name not in claimed:
                 r = PullResult(feed.name, not_modified=True, warnings=["skipped: another listen pull is fetching it"])
@@ -87,7 +88,7 @@ class Puller:
                 if on_result:
                     on_result(r)
                 continue
-            state, fetch_after = self.store.fetch_state(feed.name)
+            state, fetch_after = states[feed.name]
             if fetch_after and fetch_after > now:
                 r = PullResult(feed.name, not_modified=True,
                                warnings=[f"rate limited: next fetch after {time.strftime('%H:%M', time.localtime(fetch_after))}"])
