@@ -96,6 +96,20 @@ _MULTI = re.compile(r"(?s)^\s*INSERT INTO (\w+) \(([\w\s,]+)\) VALUES\s*(\((?:\s
                     r"(\s*(?:ON CONFLICT\b[^;]*\bDO NOTHING)?\s*)$")
 
 
+# Column types whose text form PostgreSQL casts back exactly (the unnest path above).
+_ARRAYABLE = {"bigint", "integer", "smallint", "text", "character varying", "double precision", "real", "numeric"}
+
+
+def _as_text(v: Any) -> str | None:
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return str(int(v))
+    if isinstance(v, float):
+        return repr(v)  # shortest exact form: reads back as the same double
+    return str(v)
+
+
 class _Conn:
     """The part of sqlite3.Connection the SQL store uses, over a psycopg connection."""
 
@@ -119,9 +133,8 @@ class _Conn:
             # psycopg more to build than the server to run.)
             table, cols = m.group(1), [c.strip() for c in m.group(2).split(",")]
             types = self._types(table)
-            if all(c in types for c in cols) and len(rows[0]) == len(cols):
-                arrays = [[None if v is None else (v if isinstance(v, str) else repr(v) if isinstance(v, float)
-                                                   else str(v)) for v in col] for col in zip(*rows)]
+            if all(types.get(c) in _ARRAYABLE for c in cols) and len(rows[0]) == len(cols):
+                arrays = [[_as_text(v) for v in col] for col in zip(*rows)]
                 unnest = ", ".join(f"%s::text[]::{types[c]}[]" for c in cols)
                 cur.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT * FROM unnest({unnest})"
                             + translate(m.group(4)), arrays)
