@@ -15,7 +15,7 @@ import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from listen.config import Config
 from listen.errors import ConfigError, FeedError, ListenError
@@ -25,6 +25,9 @@ from listen.rows import to_row, valid
 from listen.sources import FeedConfig, Source, make_source
 from listen.waiting import Identity, answered_times
 from listen.workers import Flagger, FlagJob, parse_in_worker
+
+if TYPE_CHECKING:
+    from listen.storage import Store
 
 BATCH = 2000  # items per transaction when a source streams
 THREAD_PREFIX = "listen-pull"
@@ -45,7 +48,7 @@ class _Msg:
 
 
 class Puller:
-    def __init__(self, config: Config, store: Any, http: Http, clock: Callable[[], float] = time.time):
+    def __init__(self, config: Config, store: Store, http: Http, clock: Callable[[], float] = time.time):
         self.config = config
         self.store = store
         self.http = http
