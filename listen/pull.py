@@ -89,37 +89,29 @@ class Puller:
         now = int(self.clock())
         results: dict[str, PullResult] = {}
         started: dict[str, float] = {}
-        due: list[tuple[FeedConfig, FetchState]] = []
-        # Many pullers, one database: a feed another pull is fetching is left to it
-        # (on SQLite the lock file already keeps pulls apart and every feed is ours).
-        claimed = set(self.store.claim_feeds([f.name for f in feeds]))
-        for feed in feeds:
-            if feed.name not in claimed:
-                r = PullResult(feed.name, not_modified=True, warnings=["skipped: another listen pull is fetching it"])
-                results[feed.name] = r
-                if on_result:
-                    on_result(r)
-                continue
-            state, fetch_after = self.store.fetch_state(feed.name)
-            if fetch_after and fetch_after > now:
-                LOG.info("%s: skipped: rate limited, next fetch allowed in %ds", feed.name, fetch_after - now)
-                r = PullResult(feed.name, not_modified=True,
-                               warnings=[f"rate limited: next fetch after {time.strftime('%H:%M', time.localtime(fetch_after))}"])
-                results[feed.name] = r
-                if on_result:
-                    on_result(r)
-                continue
-            due.append((feed, state))
+        # Many pullers, one database: feeds are claimed a slice at a time, as room
+        # frees up, and one another pull holds is left to it. So pullers started
+        # together share the work (on SQLite the lock file already keeps pulls
+        # apart, and every claim succeeds). A feed's state is read after its claim,
+        # never before: another puller may just have saved a newer one.
+        unclaimed = list(feeds)
+        width = max(1, min(self.config.concurrency, len(feeds) or 1))
+        slice_ = max(16, width // 4)
+
+        def report(r: PullResult) -> None:
+            results[r.feed] = r
+            if on_result:
+                on_result(r)
 
         # Bounded: a fast source waits for the writer (big batches also wait for `room`).
         arrivals: queue.Queue[_Msg] = queue.Queue(maxsize=64)
         stop = self.stopping = threading.Event()
-        pending = {f.name for f, _ in due}
+        pending: set[str] = set()
         # Worker processes pay off only when there is much to flag: many feeds, or a
         # jsonl export that may hold millions. They must be forked now, before any
         # thread starts; a cron pull of a few feeds flags in this process.
-        many = len(due) >= 8 or any(f.type == "jsonl" for f, _ in due)
-        flagger = self.flagger = Flagger(self.policy, processes=None if many else 1) if due else None
+        many = len(feeds) >= 8 or any(f.type == "jsonl" for f in feeds)
+        flagger = self.flagger = Flagger(self.policy, processes=None if many else 1) if feeds else None
         inflight: deque[tuple[list[_Msg], FlagJob]] = deque()
 
         sources: dict[str, Source] = {}
@@ -154,19 +146,39 @@ class Puller:
         # Not a `with` block: its exit joins every thread, and a source stuck
         # where no timeout reaches (open() on a hung mount or a FIFO) would
         # then hold this pull, and the lock every later cron pull waits on.
-        fetchers = ThreadPoolExecutor(max_workers=max(1, min(self.config.concurrency, len(due) or 1)),
-                                  thread_name_prefix=THREAD_PREFIX)
+        fetchers = ThreadPoolExecutor(max_workers=width, thread_name_prefix=THREAD_PREFIX)
+        hard_stop = time.monotonic()
+
+        def claim_more() -> None:
+            nonlocal hard_stop
+            while unclaimed and len(pending) + slice_ <= width or (unclaimed and not pending):
+                chunk, unclaimed[:] = unclaimed[:slice_], unclaimed[slice_:]
+                claimed = set(self.store.claim_feeds([f.name for f in chunk]))
+                states = self.store.fetch_states([f.name for f in chunk if f.name in claimed])
+                for feed in chunk:
+                    if feed.name not in claimed:
+                        report(PullResult(feed.name, not_modified=True,
+                                          warnings=["skipped: another listen pull is fetching it"]))
+                        continue
+                    state, fetch_after = states[feed.name]
+                    if fetch_after and fetch_after > now:
+                        LOG.info("%s: skipped: rate limited, next fetch allowed in %ds", feed.name, fetch_after - now)
+                        report(PullResult(feed.name, not_modified=True, warnings=[
+                            f"rate limited: next fetch after {time.strftime('%H:%M', time.localtime(fetch_after))}"]))
+                        continue
+                    started[feed.name] = time.monotonic()
+                    results[feed.name] = PullResult(feed.name)
+                    pending.add(feed.name)
+                    hard_stop = max(hard_stop, started[feed.name] + feed.timeout * 3 + min(30.0, max(2.0, feed.timeout)))
+                    # Built here, not in the thread: 64 threads importing a source module at
+                    # once queue on the import lock.
+                    sources[feed.name] = self.make_source(feed, self.clock)
+                    fetchers.submit(self._work, sources[feed.name], feed, state, arrivals, stop)
+
         try:
-            for feed, state in due:
-                started[feed.name] = time.monotonic()
-                results[feed.name] = PullResult(feed.name)
-                # Built here, not in the thread: 64 threads importing a source module at
-                # once queue on the import lock.
-                sources[feed.name] = self.make_source(feed, self.clock)
-                fetchers.submit(self._work, sources[feed.name], feed, state, arrivals, stop)
-            longest = max((f.timeout for f, _ in due), default=0)
-            hard_stop = time.monotonic() + longest * 3 + min(30.0, max(2.0, longest))
+            claim_more()
             while pending:
+                claim_more()
                 left = hard_stop - time.monotonic()
                 arrived: list[_Msg] = []
                 try:
@@ -194,6 +206,9 @@ class Puller:
                     ready.extend(msgs)
                 if ready:
                     finish(ready)
+                    claim_more()
+            for feed in unclaimed:  # only when the pull gave up on a source that ignored every timeout
+                report(PullResult(feed.name, error="not fetched: this pull gave up waiting on another feed"))
         finally:
             stop.set()
             fetchers.shutdown(wait=not pending, cancel_futures=True)

@@ -149,3 +149,24 @@ def test_listen_help_does_not_import_psycopg():
                         "sys.argv=['listen','--help']\ntry:\n cli.main()\nexcept SystemExit: pass\n"
                         "print('psycopg' in sys.modules)"], capture_output=True, text=True, timeout=60)
     assert r.stdout.strip().endswith("False"), r.stdout + r.stderr
+
+
+def test_batched_inserts_keep_every_value_exactly(url):
+    """executemany of a plain INSERT goes as column arrays: numbers, NULLs, quotes and unicode survive."""
+    s = open_store(url)
+    try:
+        rows = [(f"f{i % 3}", "jsonl", f"n{i}", "ann", "ann",
+                 "it's 100% \u202e'; DROP TABLE items; --" if i == 5 else f"t{i}", 1_770_000_000 + i, f"n{i}",
+                 0.1 + i / 3, None if i % 2 else f"https://x/{i}?a=1&b=%20", True if i == 7 else 0, "{}", 0, 0)
+                for i in range(50)]
+        with s._write() as c:
+            c.executemany("INSERT INTO items (feed, network, native_id, author, author_key, text, created_at, thread_id,"
+                          " question_score, url, ours, reasons, first_seen, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?,"
+                          " ?, ?, ?, ?, ?, ?) ON CONFLICT (feed, native_id) DO NOTHING", rows + rows[:3])
+        got = {r[0]: tuple(r[1:]) for r in s.conn.execute(
+            "SELECT native_id, text, created_at, question_score, url, ours FROM items")}
+        assert len(got) == 50
+        for r in rows:
+            assert got[r[2]] == (r[5], r[6], r[8], r[9], int(r[10])), r
+    finally:
+        s.close()

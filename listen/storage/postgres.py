@@ -90,6 +90,26 @@ def _row_factory(cursor: Any) -> Any:
     return lambda values: cls(values)
 
 
+# INSERT INTO t (a, b) VALUES (?, ?) [ON CONFLICT ... DO NOTHING]: rows can go many to a statement
+# (DO UPDATE cannot: a key repeated within one statement would be updated twice).
+_MULTI = re.compile(r"(?s)^\s*INSERT INTO (\w+) \(([\w\s,]+)\) VALUES\s*(\((?:\s*\?\s*,)*\s*\?\s*\))"
+                    r"(\s*(?:ON CONFLICT\b[^;]*\bDO NOTHING)?\s*)$")
+
+
+# Column types whose text form PostgreSQL casts back exactly (the unnest path above).
+_ARRAYABLE = {"bigint", "integer", "smallint", "text", "character varying", "double precision", "real", "numeric"}
+
+
+def _as_text(v: Any) -> str | None:
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return str(int(v))
+    if isinstance(v, float):
+        return repr(v)  # shortest exact form: reads back as the same double
+    return str(v)
+
+
 class _Conn:
     """The part of sqlite3.Connection the SQL store uses, over a psycopg connection."""
 
@@ -104,9 +124,31 @@ class _Conn:
     def executemany(self, sql: str, seq: Iterable[Any]) -> Any:
         cur = self.raw.cursor()
         rows = list(seq)
-        if rows:
-            cur.executemany(translate(sql), rows)
+        if not rows:
+            return cur
+        m = _MULTI.match(sql)
+        if m and not isinstance(rows[0], dict) and len(rows) >= 8:
+            # Many rows, one statement: each column as one array, unnested by the server.
+            # (Row by row costs a round trip each; a VALUES list thousands long costs
+            # psycopg more to build than the server to run.)
+            table, cols = m.group(1), [c.strip() for c in m.group(2).split(",")]
+            types = self._types(table)
+            if all(types.get(c) in _ARRAYABLE for c in cols) and len(rows[0]) == len(cols):
+                arrays = [[_as_text(v) for v in col] for col in zip(*rows)]
+                unnest = ", ".join(f"%s::text[]::{types[c]}[]" for c in cols)
+                cur.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT * FROM unnest({unnest})"
+                            + translate(m.group(4)), arrays)
+                return cur
+        cur.executemany(translate(sql), rows)
         return cur
+
+    def _types(self, table: str) -> dict[str, str]:
+        cache: dict[str, dict[str, str]] = self.__dict__.setdefault("_type_cache", {})
+        if table not in cache:
+            rows = self.raw.execute("SELECT column_name, data_type FROM information_schema.columns"
+                                    " WHERE table_schema = current_schema() AND table_name = %s", (table,)).fetchall()
+            cache[table] = {r[0]: r[1] for r in rows}
+        return cache[table]
 
     @property
     def in_transaction(self) -> bool:
@@ -201,11 +243,36 @@ class PostgresStore(SqliteStore):
             c.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)"
                       " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(schema.VERSION),))
 
+    def save_many(self, batches: list[tuple[str, str, list[dict[str, Any]], Any]], answer_rule: Any,
+                  now: int) -> list[tuple[int, int]]:
+        out = super().save_many(batches, answer_rule, now)
+        self._grown(sum(n for n, _ in out))
+        return out
+
+    def _grown(self, new: int) -> None:
+        """Refresh the planner's statistics once the table has grown by a fifth. Without
+        them a fresh table's IN-list lookups scan a whole feed, and a big first pull
+        grows quadratic (autovacuum's ANALYZE comes, but late)."""
+        self._new = getattr(self, "_new", 0) + new
+        if self._new < 2000:
+            return
+        known = getattr(self, "_known", None)
+        if known is None:
+            with self._errors():
+                known = self._known = int(self.conn.execute(
+                    "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = to_regclass('items')").fetchone()[0])
+        if self._new >= max(2000, known // 5):
+            with self._errors():
+                self.conn.execute("ANALYZE items")
+            self._known = known + self._new
+            self._new = 0
+
     def import_rows(self, rows: list[dict[str, Any]]) -> tuple[int, int]:
         out = super().import_rows(rows)
         # Records kept their ids: move the sequence past them, or the next new item would collide.
         with self._write() as c:
             c.execute(self.dialect.reset_ids)
+        self._grown(out[0])
         return out
 
     def quick_check(self) -> list[str]:
