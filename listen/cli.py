@@ -22,6 +22,7 @@ from listen.errors import Busy, ConfigError, ListenError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from listen.alerts.runner import AlertResult
     from listen.app import Listener
     from listen.models import PullResult
 
@@ -233,11 +234,11 @@ def _pull_with_progress(listener: Listener, feeds: list[str] | None, console: Co
     return results
 
 
-def _alert_reporter(quiet: bool):
+def _alert_reporter(quiet: bool) -> Callable[[AlertResult], None]:
     """How pull reports each alert target: failures on stderr always, the rest unless --quiet."""
     from listen.render import alert_line
 
-    def report(r) -> None:
+    def report(r: AlertResult) -> None:
         if r.error:
             print(f"listen: {alert_line(r)}", file=sys.stderr)
         elif not quiet and r.message is not None:
@@ -255,7 +256,8 @@ def alert(
     Exit status: 0 every target reached (or nothing due); 1 at least one target
     failed (named on stderr; it is retried on the next run); 2 config error.
     """
-    from listen.render import alert_line, dry_run as dry
+    from listen.render import alert_line
+    from listen.render import dry_run as dry
 
     listener = _listener()
     try:
@@ -430,7 +432,7 @@ def feeds(check: bool = typer.Option(False, "--check", help="Try each feed's end
             # The database too: silent page damage is reported here, not read as an empty inbox.
             problems = listener.store.quick_check()
             for p in problems[:20]:
-                print(f"✗ database: {render.inert(p, limit=300, one_line=True)}")
+                print(f"✗ database: {inert(p, limit=300, one_line=True)}")
             bad += bool(problems)
             for name, ok, error in listener.check():
                 if error:

@@ -310,7 +310,8 @@ def parse(data: dict[str, Any], path: Path, db_override: str | None = None) -> C
     for key in ("question_threshold", "negative_threshold"):
         if fl[key] is not None and not 0 <= fl[key] <= 1:
             problems.append(f"flags.{key}: expected a number from 0 to 1, got {fl[key]}")
-    written = data.get("flags") if isinstance(data.get("flags"), dict) else {}
+    given = data.get("flags")
+    written: dict[str, Any] = given if isinstance(given, dict) else {}
     bots = tuple(b for b in (s["identity"]["bots"] or []) if b.strip())
     profiles = {f.name: _feed_flags(i, f, raw_feeds, written, bots, problems)
                 for i, f in enumerate(feeds)}

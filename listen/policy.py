@@ -21,8 +21,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from listen.flags import FLAGS_VERSION, FlagSettings, Verdict, classify
-from listen.flags import learn
+from listen.flags import FLAGS_VERSION, FlagSettings, Verdict, classify, learn
 from listen.kinds import FeedFlags
 from listen.people import comment_type, not_a_person
 

@@ -323,13 +323,13 @@ class Puller:
             if kind == "error":
                 raise FeedError(feed.name, value)
             LOG.info("%s: parsed %d items in a worker process", feed.name, len(value[0]))
-            rows, new_state, warnings = value
-            yield _Msg(feed, rows, state=new_state, done=True, warnings=warnings)
+            parsed, new_state, warnings = value
+            yield _Msg(feed, parsed, state=new_state, done=True, warnings=warnings)
             return
         if not source.streams_items:
             fetched = source.fetch(self.http, state)
-            rows = rows_of(feed, fetched.items, fetched.warnings, self.identity, None, now)
-            yield _Msg(feed, rows, state=fetched.state, done=True, not_modified=fetched.not_modified,
+            whole = rows_of(feed, fetched.items, fetched.warnings, self.identity, None, now)
+            yield _Msg(feed, whole, state=fetched.state, done=True, not_modified=fetched.not_modified,
                        warnings=fetched.warnings)
             return
         fetched = Fetched(state=state)

@@ -253,8 +253,9 @@ def test_quiet_hours_hold_immediate_alerts_until_they_end(tmp_path, receiver, mo
 
 def test_command_target_reads_the_items_on_stdin(tmp_path):
     out = tmp_path / "got.json"
+    copy = "import sys; open(sys.argv[1], 'wb').write(sys.stdin.buffer.read())"
     cfg = setup(tmp_path, f'[[alerts]]\nname = "script"\ntype = "command"\nwhen = ["negative"]\n'
-                          f'command = ["{sys.executable}", "-c", "import sys; open(sys.argv[1], \'wb\').write(sys.stdin.buffer.read())", "{out}"]\n'
+                          f'command = ["{sys.executable}", "-c", "{copy}", "{out}"]\n'
                           '[[alerts]]\nname = "broken"\ntype = "command"\ncommand = ["sh", "-c", "echo nope >&2; exit 3"]\n')
     _, (ok, broken) = pull(cfg)
     got = json.loads(out.read_text())

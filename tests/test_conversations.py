@@ -38,8 +38,8 @@ def listener(tmp_path: Path, feed: dict, names: tuple[str, ...] = ("acme",)) -> 
     return Listener(load_config(write_config(tmp_path / "listen.toml", [feed], names)))
 
 
-def waiting_authors(l: Listener) -> list[str]:
-    return [i.author for i in l.inbox(include_unflagged=True).items]
+def waiting_authors(ltn: Listener) -> list[str]:
+    return [i.author for i in ltn.inbox(include_unflagged=True).items]
 
 
 # --- Reddit --------------------------------------------------------------------
@@ -74,18 +74,18 @@ def test_reddit_answer_under_the_follow_up_answers_the_complaint(tmp_path, serve
         return Reply(body=reddit_listing(*[c for c in (follow_up,) if c["data"]["name"] in wanted]))
 
     server.always("/api/info.json", info)
-    l = listener(tmp_path, {"name": "reddit", "type": "reddit", "query": "acme", "username": "Acme_HQ",
+    ltn = listener(tmp_path, {"name": "reddit", "type": "reddit", "query": "acme", "username": "Acme_HQ",
                             "base_url": server.url}, ("Acme_HQ",))
     try:
-        [result] = l.pull()
+        [result] = ltn.pull()
         assert result.error is None, result.error
         assert [h.query["id"] for h in server.hits("/api/info.json")] == [["t1_fu00001"]]
-        assert waiting_authors(l) == []
+        assert waiting_authors(ltn) == []
         # Stored now: the next pull does not ask again.
-        l.pull()
+        ltn.pull()
         assert len(server.hits("/api/info.json")) == 1
     finally:
-        l.close()
+        ltn.close()
 
 
 def test_reddit_without_the_parent_the_complaint_still_waits(tmp_path, server):
@@ -97,15 +97,15 @@ def test_reddit_without_the_parent_the_complaint_still_waits(tmp_path, server):
     ours = reddit_comment("ou00001", "Acme_HQ", "t1_fu00001", "Fixed in 2.1.1.", NOW - 3600)
     server.always("/search.json", Reply(body=reddit_listing(post)))
     server.always("/user/Acme_HQ/comments.json", Reply(body=reddit_listing(ours)))
-    l = listener(tmp_path, {"name": "reddit", "type": "reddit", "query": "acme", "username": "Acme_HQ",
+    ltn = listener(tmp_path, {"name": "reddit", "type": "reddit", "query": "acme", "username": "Acme_HQ",
                             "base_url": server.url, "max_parents": 0}, ("Acme_HQ",))
     try:
-        [result] = l.pull()
+        [result] = ltn.pull()
         assert result.error is None
         assert server.hits("/api/info.json") == []
-        assert waiting_authors(l) == ["grumpy_dev"]
+        assert waiting_authors(ltn) == ["grumpy_dev"]
     finally:
-        l.close()
+        ltn.close()
 
 
 # --- Hacker News -----------------------------------------------------------------
@@ -136,17 +136,17 @@ def test_hackernews_answer_under_the_follow_up_answers_the_complaint(tmp_path, s
 
     server.always("/api/v1/search_by_date", search)
     server.always("/api/v1/items/43000001", Reply(body=follow_up))
-    l = listener(tmp_path, {"name": "hn", "type": "hackernews", "query": "acme", "username": "acme",
+    ltn = listener(tmp_path, {"name": "hn", "type": "hackernews", "query": "acme", "username": "acme",
                             "base_url": server.url + "/api/v1"})
     try:
-        [result] = l.pull()
+        [result] = ltn.pull()
         assert result.error is None, result.error
         assert len(server.hits("/api/v1/items/43000001")) == 1
-        assert waiting_authors(l) == []
-        stored = l.store.conn.execute("SELECT author, in_reply_to, thread_id FROM items WHERE native_id = '43000001'")
+        assert waiting_authors(ltn) == []
+        stored = ltn.store.conn.execute("SELECT author, in_reply_to, thread_id FROM items WHERE native_id = '43000001'")
         assert [tuple(r) for r in stored] == [("sad_user", "43000000", "43000000")]
     finally:
-        l.close()
+        ltn.close()
 
 
 def test_hackernews_a_deleted_parent_costs_one_lookup_and_no_error(tmp_path, server):
@@ -155,13 +155,13 @@ def test_hackernews_a_deleted_parent_costs_one_lookup_and_no_error(tmp_path, ser
     server.always("/api/v1/search_by_date",
                   lambda r: Reply(body=hn_page(ours) if "author_acme" in r.query["tags"][0] else hn_page()))
     server.always("/api/v1/items/43000001", Reply(404, {"status": 404, "error": "Not Found"}))
-    l = listener(tmp_path, {"name": "hn", "type": "hackernews", "query": "acme", "username": "acme",
+    ltn = listener(tmp_path, {"name": "hn", "type": "hackernews", "query": "acme", "username": "acme",
                             "base_url": server.url + "/api/v1"})
     try:
-        [result] = l.pull()
+        [result] = ltn.pull()
         assert result.error is None and len(server.hits("/api/v1/items/43000001")) == 1
     finally:
-        l.close()
+        ltn.close()
 
 
 # --- Stack Exchange ---------------------------------------------------------------
@@ -222,15 +222,15 @@ def test_stackexchange_answer_under_the_follow_up_answers_the_complaint(tmp_path
     follow_up = se_comment(5001, 79000001, NOW - 2 * 3600, ASKER, "Same on 2.1; is there any workaround?")
     ours = se_comment(5002, 79000001, NOW - 3600, US, "@newbie 2.1.1 fixes it.", reply_to=ASKER)
     se_world(server, se(q), [follow_up, ours], our_comments=se(ours))
-    l = listener(tmp_path, se_feed(server), ("Acme Support",))
+    ltn = listener(tmp_path, se_feed(server), ("Acme Support",))
     try:
-        [result] = l.pull()
+        [result] = ltn.pull()
         assert result.error is None, result.error
-        assert waiting_authors(l) == []
-        rows = dict(l.store.conn.execute("SELECT native_id, in_reply_to FROM items").fetchall())
+        assert waiting_authors(ltn) == []
+        rows = dict(ltn.store.conn.execute("SELECT native_id, in_reply_to FROM items").fetchall())
         assert rows == {"79000001": None, "c5001": "79000001", "c5002": "c5001"}
     finally:
-        l.close()
+        ltn.close()
 
 
 def test_stackexchange_a_question_in_a_comment_under_our_answer_waits(tmp_path, server):
@@ -240,19 +240,19 @@ def test_stackexchange_a_question_in_a_comment_under_our_answer_waits(tmp_path, 
     thanks = se_comment(5101, 79000050, NOW - 3600, ASKER,
                         "Thanks, that works! How do I also export the widget colours?", reply_to=US, on="answer")
     se_world(server, se(q), [thanks], our_answers=se(answer))
-    l = listener(tmp_path, se_feed(server), ("Acme Support",))
+    ltn = listener(tmp_path, se_feed(server), ("Acme Support",))
     try:
-        [result] = l.pull()
+        [result] = ltn.pull()
         assert result.error is None, result.error
-        [item] = l.inbox().items
+        [item] = ltn.inbox().items
         assert (item.native_id, item.author, item.flags) == ("c5101", "newbie", ["question"])
-        assert item.thread_id == l.store.conn.execute(
+        assert item.thread_id == ltn.store.conn.execute(
             "SELECT thread_id FROM items WHERE native_id = '79000001'").fetchone()[0]
         assert item.url == "https://stackoverflow.com/posts/comments/5101"
         asked = [h.path for h in server.requests if h.path.startswith("/2.3/answers/")]
         assert asked == ["/2.3/answers/79000050/comments"]
     finally:
-        l.close()
+        ltn.close()
 
 
 def test_stackexchange_our_answer_to_an_unwatched_question_fetches_it(tmp_path, server):
@@ -261,15 +261,15 @@ def test_stackexchange_our_answer_to_an_unwatched_question_fetches_it(tmp_path, 
     q = se_question(79000009, NOW - 2 * 3600, "Acme crashes on start, why?", "<p>Why does it crash?</p>")
     se_world(server, SE_EMPTY, [], our_answers=se(answer))
     server.always("/2.3/questions/79000009", Reply(body=se(q)))
-    l = listener(tmp_path, se_feed(server), ("Acme Support",))
+    ltn = listener(tmp_path, se_feed(server), ("Acme Support",))
     try:
-        [result] = l.pull()
+        [result] = ltn.pull()
         assert result.error is None, result.error
         assert len(server.hits("/2.3/questions/79000009")) == 1
-        assert l.store.conn.execute("SELECT answered_at IS NOT NULL FROM items WHERE native_id = '79000009'"
+        assert ltn.store.conn.execute("SELECT answered_at IS NOT NULL FROM items WHERE native_id = '79000009'"
                                     ).fetchone()[0] == 1
     finally:
-        l.close()
+        ltn.close()
 
 
 # --- the chase rule ----------------------------------------------------------------
@@ -312,7 +312,6 @@ def test_missing_parents_are_our_replies_parents_not_stored(tmp_path):
 def test_a_version_1_database_gets_the_our_replies_index(tmp_path):
     """Databases made before issue 12 are upgraded in place when opened."""
     from listen.storage import open_store, schema
-
     from tests.helpers import make_v1_database
 
     path = tmp_path / "old.db"
@@ -337,15 +336,15 @@ def test_stackexchange_comments_failing_cost_only_the_comments(tmp_path, server)
     server.under("/2.3/questions/79000001/comments",
                  Reply(404, {"error_id": 404, "error_name": "no_method", "error_message": "no method found"}))
     se_world(server, se(q), [])
-    l = listener(tmp_path, se_feed(server), ("Acme Support",))
+    ltn = listener(tmp_path, se_feed(server), ("Acme Support",))
     try:
-        [result] = l.pull()
+        [result] = ltn.pull()
         assert result.error is None and result.new == 1
         assert any(w.startswith("comments not read this pull: Stack Exchange error 404 no_method")
                    for w in result.warnings), result.warnings
-        assert waiting_authors(l) == ["newbie"]
+        assert waiting_authors(ltn) == ["newbie"]
     finally:
-        l.close()
+        ltn.close()
 
 
 def test_a_failed_parent_lookup_is_a_warning_not_the_feeds_error(tmp_path, server):
@@ -353,12 +352,12 @@ def test_a_failed_parent_lookup_is_a_warning_not_the_feeds_error(tmp_path, serve
     server.always("/search.json", Reply(body=reddit_listing()))
     server.always("/user/Acme_HQ/comments.json", Reply(body=reddit_listing(ours)))
     server.always("/api/info.json", Reply(500, "<html>oops</html>"))
-    l = listener(tmp_path, {"name": "reddit", "type": "reddit", "query": "acme", "username": "Acme_HQ",
+    ltn = listener(tmp_path, {"name": "reddit", "type": "reddit", "query": "acme", "username": "Acme_HQ",
                             "base_url": server.url}, ("Acme_HQ",))
     try:
-        [result] = l.pull()
+        [result] = ltn.pull()
         assert result.error is None and result.new == 1
         assert [w[:48] for w in result.warnings] == ["could not fetch the messages our replies answer:"]
-        assert l.store.feed_statuses()["reddit"].last_error is None  # the feed itself worked
+        assert ltn.store.feed_statuses()["reddit"].last_error is None  # the feed itself worked
     finally:
-        l.close()
+        ltn.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from pathlib import Path
 
@@ -11,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from listen.cli import app
+from listen.config import load
 from listen.errors import ConfigError
 from listen.flags import FlagSettings, classify
-from listen.config import load
 from listen.storage import open_store, schema
 from tests.helpers import jsonl, make_v1_database, write_config
 

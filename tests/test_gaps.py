@@ -87,9 +87,9 @@ def test_a_feed_failing_for_a_day_is_named_at_the_top_of_the_inbox(tmp_path, ser
         {"name": "blog", "type": "jsonl", "url": server.url + "/export.jsonl"},
     ])
     for when in (NOW - 26 * H, NOW - 24 * H, NOW - 60):  # worked, then failing for a day
-        l = Listener(load(cfg), clock=lambda when=when: when)
-        l.pull()
-        l.close()
+        ltn = Listener(load(cfg), clock=lambda when=when: when)
+        ltn.pull()
+        ltn.close()
 
     r = invoke(capsys, "--config", str(cfg), "inbox")
     first = r.stdout.splitlines()[0]

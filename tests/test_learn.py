@@ -8,7 +8,6 @@ from listen.flags import learn
 from listen.kinds import KIND_DEFAULTS, default_kind, feed_flags
 from listen.people import comment_type, not_a_person
 
-
 # -- learn.features ---------------------------------------------------------
 
 @pytest.mark.parametrize("text, present, absent", [

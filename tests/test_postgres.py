@@ -56,7 +56,7 @@ def test_kill_9_at_several_moments_loses_and_doubles_nothing(tmp_path, server, u
     for moment in moments:
         base = {"requests": len(server.requests), "items": pg_count(url)}
         proc = cli("--config", str(cfg), "--db", url, "pull")
-        killed += kill_when(proc, lambda: moment(base))
+        killed += kill_when(proc, lambda moment=moment, base=base: moment(base))
         pg_consistent(url, PER_FEED)
     assert killed >= 2
     r = run("--config", str(cfg), "--db", url, "pull")

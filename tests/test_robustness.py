@@ -21,9 +21,9 @@ import pytest
 
 from listen.app import Listener
 from listen.config import load
-from tests.helpers import listen_here as run
 from listen.models import FetchState
 from listen.waiting import answered_times
+from tests.helpers import listen_here as run
 from tests.helpers import write_config
 from tests.replay import Reply
 from tests.test_crash import ROOT, invoke

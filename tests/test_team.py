@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import threading
-
-import pytest
 
 from listen.storage import open_store, schema
 from tests.helpers import T0, make_v1_database, raw, save

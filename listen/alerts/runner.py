@@ -66,7 +66,10 @@ def _run(alerts: list[AlertConfig], store: Any, waiting: list[Item], now: int, t
          ) -> list[AlertResult]:
     results = []
     claimed = False
-    reply_within: Callable[[str], int] = lambda feed: targets.get(feed, default_target)
+
+    def reply_within(feed: str) -> int:
+        return targets.get(feed, default_target)
+
     for alert in alerts:
         records = store.alert_records(alert.name)
         d = due(alert, waiting, records, now, reply_within)

@@ -109,7 +109,8 @@ def _describe(e: BaseException) -> str:
     if isinstance(e, smtplib.SMTPAuthenticationError):
         return f"the mail server refused the login ({e.smtp_code})"
     if isinstance(e, smtplib.SMTPResponseException):
-        return f"the mail server said {e.smtp_code}: {e.smtp_error.decode('utf-8', 'replace')}"
+        said = e.smtp_error.decode("utf-8", "replace") if isinstance(e.smtp_error, bytes) else str(e.smtp_error)
+        return f"the mail server said {e.smtp_code}: {said}"
     if isinstance(e, smtplib.SMTPRecipientsRefused):
         return "the mail server refused every recipient"
     if isinstance(e, ssl.SSLError):

@@ -168,8 +168,7 @@ def fit(examples: list[Example], l2_bias: float = L2_BIAS, l2_word: float = L2_W
         f1s = [_f1([(margins[i] + cut >= 0, examples[i].label) for i in ix]) for cut in cuts]
         w = SMOOTH
         smooth = [sum(f1s[max(0, j - w):j + w + 1]) / len(f1s[max(0, j - w):j + w + 1]) for j in range(len(cuts))]
-        best = min(range(len(cuts)), key=lambda j: (-round(smooth[j], 9), abs(cuts[j])))
-        best = cuts[best]
+        best = cuts[min(range(len(cuts)), key=lambda j: (-round(smooth[j], 9), abs(cuts[j])))]
         # The feed's whole offset from the shipped threshold, shrunk towards it:
         # with few corrections the user's threshold stays close to the kind's.
         trust = len(ix) / (len(ix) + CUT_PRIOR)

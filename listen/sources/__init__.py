@@ -302,9 +302,9 @@ _LINK = re.compile(r'<([^>]+)>\s*;\s*rel="([^"]+)"')
 
 def next_link(resp: Response) -> str | None:
     """The rel="next" URL of a `Link` header (RFC 8288), as GitHub and Mastodon page."""
-    for url, rel in _LINK.findall(resp.headers.get("link", "")):
+    for url, rel in _LINK.findall(str(resp.headers.get("link", ""))):
         if "next" in rel.split():
-            return url
+            return str(url)
     return None
 
 

@@ -256,7 +256,7 @@ class GitHubSource(Source):
         comments = ((node.get("comments") or {}).get("nodes") or []) if isinstance(node, dict) else []
         before = thread
         for comment in sorted((c for c in comments if isinstance(c, dict)), key=lambda c: str(c.get("createdAt"))):
-            item = self.map_record(lambda c: self._discussion_item(c, f"{thread}/comment/{c['id']}", before, thread,
+            item = self.map_record(lambda c, b=before: self._discussion_item(c, f"{thread}/comment/{c['id']}", b, thread,
                                                                    login, title), comment, "a discussion comment",
                                    self.warnings)
             if item is None:
@@ -265,7 +265,7 @@ class GitHubSource(Source):
             before = prev = item.native_id
             replies = (comment.get("replies") or {}).get("nodes") or []
             for reply in sorted((r for r in replies if isinstance(r, dict)), key=lambda r: str(r.get("createdAt"))):
-                got = self.map_record(lambda r: self._discussion_item(r, f"{thread}/comment/{r['id']}", prev, thread,
+                got = self.map_record(lambda r, prev=prev: self._discussion_item(r, f"{thread}/comment/{r['id']}", prev, thread,
                                                                       login, title), reply, "a discussion reply",
                                       self.warnings)
                 if got is not None:

@@ -47,8 +47,8 @@ _SUBREDDIT = re.compile(r"^[A-Za-z0-9_]{2,21}(\+[A-Za-z0-9_]{2,21})*$")  # "acme
 _USERNAME = re.compile(r"^[A-Za-z0-9_-]{3,20}$")
 _THREAD = re.compile(r"/comments/([a-z0-9]+)(?:/|$)")  # the post's id in a permalink or inbox `context`
 OAUTH_KEYS = ("client_id_env", "client_secret_env", "password_env")
-TOKEN_MARGIN = 60.0
-ALL = "all"  # Reddit's rate limit covers every listing: one wait for the whole feed  # renew a token this long before Reddit says it expires
+TOKEN_MARGIN = 60.0  # renew a token this long before Reddit says it expires
+ALL = "all"  # Reddit's rate limit covers every listing: one wait for the whole feed
 
 
 @dataclass(frozen=True)

@@ -278,7 +278,7 @@ class SqliteStore:
         with self._write() as c:
             # Only feeds holding snoozed items need the wake-up check (most hold none).
             self._snoozy = {r[0] for r in c.execute("SELECT DISTINCT feed FROM items WHERE snoozed_until IS NOT NULL")}
-            for feed, network, rows, state in batches:
+            for feed, network, rows, _state in batches:
                 out.append(self._save(c, feed, network, rows, answer_rule, now) if rows else (0, 0))
             # One statement for the wave's fetch states (a warm pull is mostly this).
             c.executemany(self._SUCCESS, [(feed, network, s.etag, s.last_modified, s.cursor, now, now)
