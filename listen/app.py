@@ -270,6 +270,9 @@ class Listener:
         self.store.save_marks([{"feed": i.feed, "native_id": i.native_id, "marked_at": now,
                                 "question": None if question is None else int(question),
                                 "negative": None if negative is None else int(negative)} for i in items])
+        said = [f"{'' if on else 'not '}{flag}" for flag, on in (("question", question), ("negative", negative))
+                if on is not None]
+        self.store.record_triage([i.id for i in items], "mark", now, actor=self.config.me, detail=", ".join(said))
         self.refresh([int(i.id) for i in items])
         return [self.store.item(i.id) for i in items]
 

@@ -168,6 +168,15 @@ def test_mark_sets_flags_at_once_and_pulls_keep_them(support):
     assert inbox(cfg)["great service today!!"]["flags"] == ["negative"]
 
 
+def test_a_mark_is_in_the_items_history_with_who_made_it(support, monkeypatch):
+    _, cfg = support
+    item = inbox(cfg)["great service today"]
+    monkeypatch.setenv("LISTEN_USER", "kim")
+    assert cli(cfg, "mark", item["id"], "--negative", "--not-question").exit_code == 0
+    shown = cli(cfg, "show", item["id"]).stdout
+    assert "kim mark not question, negative" in shown
+
+
 def test_mark_needs_a_flag_and_a_known_id(support):
     _, cfg = support
     assert cli(cfg, "mark", "1").exit_code == 2
