@@ -10,6 +10,7 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from listen.flags import FlagSettings
 from listen.models import RawItem
@@ -77,13 +78,22 @@ def listen_here(*args: str, cwd: Path | None = None, stdin: str | None = None,
     return subprocess.CompletedProcess(["listen", *args], code, out.getvalue(), err.getvalue())
 
 
-def make_v1_database(path: Path) -> sqlite3.Connection:
-    """A database as the first listen release left it (schema version 1), open, for a test to
-    fill before listen upgrades it."""
+def make_v1_database(path: Path, *setup: tuple[str, tuple[Any, ...]]) -> None:
+    """A database file as the first listen release left it (schema version 1), with each
+    (sql, params) of `setup` run in it: for a test to open and see it upgraded."""
     conn = sqlite3.connect(path)
     for statement in (Path(__file__).parent / "fixtures" / "schema_v1.sql").read_text().split(";"):
         if statement.strip():
             conn.execute(statement)
+    for sql, params in setup:
+        conn.execute(sql, params)
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
-    return conn
+    conn.close()
+
+
+def v1_question(native_id: str, created_at: int, now: int) -> tuple[str, tuple[Any, ...]]:
+    """An open question by ann in feed 'f', as a version-1 database stored it (make_v1_database)."""
+    return ("INSERT INTO items (feed, network, native_id, author, author_key, text, created_at, thread_id,"
+            " first_seen, updated_at, question) VALUES ('f', 'jsonl', ?, 'ann', 'ann', 'hi?', ?, ?, ?, ?, 1)",
+            (native_id, created_at, native_id, now, now))

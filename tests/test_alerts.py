@@ -534,10 +534,7 @@ def test_per_feed_reply_within_is_validated(tmp_path):
 
 def test_a_version_1_database_gets_the_alert_table(tmp_path):
     db = tmp_path / "old.db"
-    c = make_v1_database(db)
-    c.execute("INSERT INTO feeds (name, network) VALUES ('ex', 'jsonl')")
-    c.commit()
-    c.close()
+    make_v1_database(db, ("INSERT INTO feeds (name, network) VALUES ('ex', 'jsonl')", ()))
     from listen.storage import open_store
 
     s = open_store(db)

@@ -315,7 +315,7 @@ def test_a_version_1_database_gets_the_our_replies_index(tmp_path):
     from tests.helpers import make_v1_database
 
     path = tmp_path / "old.db"
-    make_v1_database(path).close()
+    make_v1_database(path)
     store = open_store(path)
     try:
         names = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}

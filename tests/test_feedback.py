@@ -258,10 +258,7 @@ def test_a_bad_mark_in_an_import_names_the_line(tmp_path):
 
 def test_a_version_1_database_gains_the_corrections_table(tmp_path):
     path = tmp_path / "old.db"
-    conn = make_v1_database(path)
-    conn.execute("INSERT INTO meta (key, value) VALUES ('identity', 'x')")
-    conn.commit()
-    conn.close()
+    make_v1_database(path, ("INSERT INTO meta (key, value) VALUES ('identity', 'x')", ()))
     store = open_store(path)
     try:
         assert store.conn.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION >= 4

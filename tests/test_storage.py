@@ -7,7 +7,7 @@ from listen.errors import NotFound, StorageError
 from listen.models import FetchState
 from listen.storage import open_store, schema
 from listen.waiting import Identity, answered_times
-from tests.helpers import T0, make_v1_database, raw, save
+from tests.helpers import T0, make_v1_database, raw, save, v1_question
 
 H = 3600
 
@@ -166,12 +166,7 @@ def test_older_schema_is_upgraded_in_place(tmp_path):
 
 def test_a_version_1_database_gets_every_migration(tmp_path):
     p = tmp_path / "v1.db"
-    c = make_v1_database(p)
-    c.execute("INSERT INTO items (feed, network, native_id, author, author_key, text, created_at, thread_id,"
-              " first_seen, updated_at, question) VALUES ('f', 'jsonl', 'a', 'ann', 'ann', 'hi?', ?, 'a', ?, ?, 1)",
-              (T0 - H, T0, T0))
-    c.commit()
-    c.close()
+    make_v1_database(p, v1_question("a", T0 - H, T0))
     s = open_store(p)
     try:
         assert s.conn.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION

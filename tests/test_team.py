@@ -9,7 +9,7 @@ import sys
 import threading
 
 from listen.storage import open_store, schema
-from tests.helpers import T0, make_v1_database, raw, save
+from tests.helpers import T0, make_v1_database, raw, save, v1_question
 
 H = 3600
 
@@ -117,13 +117,7 @@ def test_the_team_commands(tmp_path, db_target):
 
 def test_a_version_1_database_gains_the_team_columns(tmp_path):
     p = tmp_path / "v1.db"
-    c = make_v1_database(p)
-    c.execute("INSERT INTO items (feed, network, native_id, author, author_key, text, created_at, thread_id,"
-              " first_seen, updated_at, question) VALUES ('f', 'jsonl', 'a', 'ann', 'ann', 'hi?', ?, 'a', ?, ?, 1)",
-              (T0 - H, T0, T0))
-    c.execute("PRAGMA user_version = 1")
-    c.commit()
-    c.close()
+    make_v1_database(p, v1_question("a", T0 - H, T0))
     s = open_store(p)
     try:
         assert s.conn.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION

@@ -85,9 +85,17 @@ class GitHubSource(Source):
         headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
+        # 403 is read here: GitHub says "rate limited" with a 403 and headers Http does not keep.
+        resp = self._answer(lambda: http.get(url, feed=self.feed.name, params=params, headers=headers, ok=(200, 403)))
+        if resp.status == 403:
+            raise self.error(f"HTTP 403 forbidden ({urlsplit(url).path}): {_message(resp)}")
+        return resp.json(self.feed.name), resp
+
+    def _answer(self, send: Callable[[], Response]) -> Response:
+        """GitHub's answer, with a refused token and a rate limit (401, or 403 with its headers)
+        turned into errors. A 403 without a token comes back for the caller to word."""
         try:
-            # 403 is read here: GitHub says "rate limited" with a 403 and headers Http does not keep.
-            resp = http.get(url, feed=self.feed.name, params=params, headers=headers, ok=(200, 403))
+            resp = send()
         except HttpStatusError as e:
             if e.status == 401:
                 raise self._refused(401) from None
@@ -98,8 +106,7 @@ class GitHubSource(Source):
                 raise RateLimited(self.feed.name, 403, wait)
             if self.token:
                 raise self._refused(403)
-            raise self.error(f"HTTP 403 forbidden ({urlsplit(url).path}): {_message(resp)}")
-        return resp.json(self.feed.name), resp
+        return resp
 
     def _refused(self, status: int) -> Exception:
         var = self.feed.get("token_env")
@@ -189,17 +196,9 @@ class GitHubSource(Source):
 
     def _graphql(self, http: Http, query: str, variables: dict[str, Any]) -> dict:
         headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/vnd.github+json"}
-        try:
-            resp = http.request("POST", self.graphql_url, feed=self.feed.name, headers=headers,
-                                json_body={"query": query, "variables": variables}, ok=(200, 403))
-        except HttpStatusError as e:
-            if e.status == 401:
-                raise self._refused(401) from None
-            raise
-        if resp.status == 403:
-            wait = _rate_limit_wait(resp, self.clock())
-            if wait is not None:
-                raise RateLimited(self.feed.name, 403, wait)
+        resp = self._answer(lambda: http.request("POST", self.graphql_url, feed=self.feed.name, headers=headers,
+                                                 json_body={"query": query, "variables": variables}, ok=(200, 403)))
+        if resp.status == 403:  # GraphQL always has a token: a bare 403 is the token's
             raise self._refused(403)
         body = resp.json(self.feed.name)
         data = body.get("data") if isinstance(body, dict) else None
