@@ -180,6 +180,8 @@ def test_a_version_1_database_gets_every_migration(tmp_path):
             want = {r[1] for r in f.execute(f"PRAGMA table_info({table})")}
             have = {r[1] for r in s.conn.execute(f"PRAGMA table_info({table})")}
             assert want == have, table
+        indexes = "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex%'"
+        assert {r[0] for r in s.conn.execute(indexes)} == {r[0] for r in f.execute(indexes)}
         f.close()
     finally:
         s.close()
