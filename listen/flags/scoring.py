@@ -20,7 +20,7 @@ _N_FLOOR_UNLESS_POSITIVE = {"n:insult": 0.6, "n:emoticon": 0.55}
 
 def question(p: float, feats: list[str]) -> float:
     fs = set(feats)
-    if "q:rhetorical" in fs:
+    if "q:rhetorical" in fs or "q:excerpt" in fs:
         return min(p, 0.2)
     for f, floor in _Q_FLOOR.items():
         if f in fs and p < floor:
@@ -48,9 +48,17 @@ NO_EVIDENCE_CAP = 0.45
 NO_EVIDENCE_CONFIDENT = 0.55
 
 
+# A warm text with a single mild negative word in it (n:lone_mild) is not
+# a complaint on that word alone: without another cue it stays below the
+# default threshold, however the n-grams lean.
+LONE_MILD_CAP = 0.4
+
+
 def negative(p: float, feats: list[str], question: bool = False) -> float:
     fs = set(feats)
     evidence = bool(fs & _NEG_EVIDENCE)
+    if "n:lone_mild" in fs and p > LONE_MILD_CAP and not evidence:
+        p = LONE_MILD_CAP
     if question and p > NEUTRAL_QUESTION_CAP and not evidence:
         return NEUTRAL_QUESTION_CAP
     if NO_EVIDENCE_CAP < p < NO_EVIDENCE_CONFIDENT and not evidence and not any(f.startswith("n:negsum") for f in fs):
