@@ -218,6 +218,9 @@ def cues(doc: Doc) -> tuple[list[str], list[str], float]:
             feats.append("n:lone_mild")
     if pos:
         feats.append("n:possum" + str(min(int(pos), 8)))
+        if all(n and s > 0 for _, s, n in vals):
+            # Every tone word is a negated negative: "not bad at all", "no worries".
+            feats.append("n:litotes")
     if vals:
         worst_i, worst, negated = min(vals, key=lambda v: v[1])
         if worst <= -1.0:

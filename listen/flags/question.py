@@ -33,7 +33,11 @@ _SUBJ_WORDS = frozenset(
 )
 _EXCLAIM_AFTER = {
     "what": frozenset("a an".split()),
-    "how": frozenset("cool nice sweet awesome lovely great sad funny cute true weird rude dare lucky".split()),
+    "how": frozenset(
+        "cool nice sweet awesome lovely great sad funny cute true weird rude dare lucky horrible awful terrible "
+        "amazing beautiful wonderful stupid dumb silly strange odd kind boring exciting ironic annoying "
+        "embarrassing fun sexy gross cruel typical brilliant fantastic".split()
+    ),
     "who": frozenset(["knew"]),
 }
 
@@ -47,8 +51,11 @@ def _clause_starts(toks: list[str]):
             continue
         if at_start:
             yield i
-            if w in _FILLER or w.startswith("@"):
-                continue  # the next word may still open the clause
+            if w in _FILLER or w.startswith("@") or not w.isalpha() and any(c.isdigit() for c in w):
+                # The next word may still open the clause. Words with
+                # digits are chat nicks said without '@' ("user104 what did
+                # you want") or numbers, never a question word.
+                continue
             at_start = False
 
 

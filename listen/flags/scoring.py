@@ -49,15 +49,16 @@ NO_EVIDENCE_CONFIDENT = 0.55
 
 
 # A warm text with a single mild negative word in it (n:lone_mild) is not
-# a complaint on that word alone: without another cue it stays below the
-# default threshold, however the n-grams lean.
+# a complaint on that word alone, nor is praise by litotes ("not bad at
+# all", n:litotes): without another cue it stays below the default
+# threshold, however the n-grams lean.
 LONE_MILD_CAP = 0.4
 
 
 def negative(p: float, feats: list[str], question: bool = False) -> float:
     fs = set(feats)
     evidence = bool(fs & _NEG_EVIDENCE)
-    if "n:lone_mild" in fs and p > LONE_MILD_CAP and not evidence:
+    if ("n:lone_mild" in fs or "n:litotes" in fs) and p > LONE_MILD_CAP and not evidence:
         p = LONE_MILD_CAP
     if question and p > NEUTRAL_QUESTION_CAP and not evidence:
         return NEUTRAL_QUESTION_CAP
