@@ -83,11 +83,13 @@ _SITUATION = LazyPattern(
     r"\b(?:scripted|canned|automated|copy[\s-]?(?:and[\s-]?)?paste[d]?)\s+(?:answer|response|reply|replies|responses|message)|"
     r"\bwasted\s+(?:" + _N + r"\s+|my\s+(?:whole\s+)?|our\s+|the\s+whole\s+|a\s+whole\s+)(?:mins?|minutes|hours?|hrs?|days?|mornings?|afternoons?|evenings?|weeks?|time|lunch\s+break)"
 )
+# Each branch of _SITUATION needs one of these; common words that only
+# open a branch ("no", "still") are left out, their partners gate it.
 _SITUATION_TRIGGERS = frozenset(
     "hold line queue queued queueing queuing minutes mins min hours hour hrs hr promised supposed meant "
-    "said told callback call call-back never still days weeks months day week month time sold ran run missed "
-    "transferred bounced redirected passed sent pushed shunted shuffled circles nowhere hung nobody noone no "
-    "body scripted canned automated copy wasted".split()
+    "said told callback call call-back return never waiting days weeks months day week month time sold ran "
+    "run missed transferred bounced redirected passed sent pushed shunted shuffled circles nowhere hung "
+    "nobody noone scripted canned automated copy wasted".split()
 )
 
 
