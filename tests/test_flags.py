@@ -538,10 +538,18 @@ def test_a_lone_mild_word_caps_the_score_only_without_other_evidence():
     [
         "[…] which is why the author argues that what we measure is what we get […]",
         "[...] where she explains how the habits that undermine you start small [...]",
+        "[…] the worst advice I ever took was to answer every email at once […]",
     ],
 )
-def test_a_pingback_excerpt_is_not_a_question(text):
+def test_a_pingback_excerpt_is_neither_question_nor_complaint(text):
     v = classify(text)
     assert not v.question, v
+    assert not v.negative, v
     # The same words with a '?' of their own still count.
     assert classify(text.rstrip("[]….") + "?").question
+
+
+def test_a_comment_cut_short_by_its_feed_is_still_read():
+    # Only the closing '[…]': the feed truncated a real comment.
+    v = classify("Your checkout has been broken for three days and support never called back […]")
+    assert v.negative, v

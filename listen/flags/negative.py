@@ -11,7 +11,7 @@ from __future__ import annotations
 from .lazy import LazyPattern
 
 from .lexicon import NEGATORS, valence
-from .text import MAX_NGRAM_TOKENS, Doc, snippet
+from .text import EXCERPT, MAX_NGRAM_TOKENS, Doc, snippet
 
 _BREAKS = frozenset("? ! . .. ... , ; :".split())
 
@@ -195,6 +195,8 @@ def cues(doc: Doc) -> tuple[list[str], list[str], float]:
             if rx.search(lower if fam != "emoticon" else t, m.end()):
                 feats.append("n:" + fam + "2")
             reasons.append(f"{label}: '{_q(m.group(0))}'")
+    if "[" in t and EXCERPT.search(t):
+        feats.append("n:excerpt")
     toks = doc.tokens
     vals = valence(toks)
     neg = sum(s for _, s, _ in vals if s < 0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .lazy import LazyPattern
 
-from .text import MAX_NGRAM_TOKENS, Doc, snippet
+from .text import EXCERPT, MAX_NGRAM_TOKENS, Doc, snippet
 
 # Clause starts are found on tokens, not with a regex: a question may follow
 # a greeting or filler ("hi all, how do I...") or another sentence.
@@ -101,9 +101,6 @@ _REQUEST_TRIGGERS = frozenset(
 _INTERROBANG = LazyPattern(r"(?:\?+!+|!+\?+)[?!]*")
 # A question inside quotes is a title or a citation, not ours to answer.
 _QUOTED_Q = LazyPattern(r"[\"“«][^\"”»\n]{1,120}\?[\"”»]")
-# A pingback or a quotation: "[...] an excerpt of another page [...]". With
-# no '?' of its own, its wh-words open relative clauses ("which is why").
-_EXCERPT = LazyPattern(r"^\s*\[(?:\.{3}|…)\]|\[(?:\.{3}|…)\]\s*$")
 _SECOND_PERSON = LazyPattern(r"\b(?:you|u|your|ur|yours|y'all|yall|ya|you guys|anyone|anybody|someone|somebody|any1)\b")
 _THIRD_PARTY = LazyPattern(r"\b(?:does|did|is|was|will|has|can)\s+(?:he|she|they|him|her|them)\b")
 _IMPERATIVE_TO_US = LazyPattern(r"\b(?:dm|help|call|email|message|contact|tell|send)\s+me\b|\bplease\b")
@@ -143,7 +140,9 @@ def cues(doc: Doc) -> tuple[list[str], list[str]]:
             reasons.append("asks: ends with '?'")
         else:
             reasons.append("asks: '?' mid-text")
-    if not nq and "[" in t and _EXCERPT.search(t):
+    # With no '?' of its own, an excerpt's wh-words open relative clauses
+    # ("[…] which is why […]").
+    if not nq and "[" in t and EXCERPT.search(t):
         feats.append("q:excerpt")
         reasons.append("not asking: an excerpt '[…]'")
     if nq and "!" in unquoted and _INTERROBANG.search(unquoted):

@@ -57,6 +57,10 @@ LONE_MILD_CAP = 0.4
 
 def negative(p: float, feats: list[str], question: bool = False) -> float:
     fs = set(feats)
+    if "n:excerpt" in fs:
+        # Another page's words quoted back ("[…] excerpt […]"): whatever
+        # their tone, they are not a complaint put to us.
+        return min(p, LONE_MILD_CAP)
     evidence = bool(fs & _NEG_EVIDENCE)
     if ("n:lone_mild" in fs or "n:litotes" in fs) and p > LONE_MILD_CAP and not evidence:
         p = LONE_MILD_CAP
