@@ -553,3 +553,13 @@ def test_a_comment_cut_short_by_its_feed_is_still_read():
     # Only the closing '[…]': the feed truncated a real comment.
     v = classify("Your checkout has been broken for three days and support never called back […]")
     assert v.negative, v
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["your app keeps texting me the same code, why?", "they keep billing me for a plan I cancelled"],
+)
+def test_a_recurring_nuisance_is_a_complaint(text):
+    v = classify(text)
+    assert v.negative, v
+    assert any(r.startswith("complaint:") for r in v.reasons), v.reasons

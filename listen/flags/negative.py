@@ -40,7 +40,7 @@ _COMPLAINT = LazyPattern(
     r"never\s+(?:again|received|got|arrived|came|heard|answered|responded|fixed|showed)|"
     r"(?:keeps?|kept)\s+(?:on\s+)?(?:crashing|freezing|failing|dropping|breaking|logging|getting\s+worse|happening|"
     r"timing\s+out|disconnecting|buffering|lagging|glitching|erroring|hanging|restarting|rebooting|declining|"
-    r"rejecting|charging\s+me|cancell?ing\s+my|kicking\s+me|signing\s+me\s+out|logging\s+me\s+out|asking\s+me\s+to|"
+    r"rejecting|charging\s+me|(?:sending|emailing|texting|calling|ringing|spamming|billing|messaging)\s+me|cancell?ing\s+my|kicking\s+me|signing\s+me\s+out|logging\s+me\s+out|asking\s+me\s+to|"
     r"going\s+down|cutting\s+out|losing\s+(?:connection|signal|my|data|progress|wifi|internet)|(?:deleting|resetting)\s+my)|"
     r"(?:where'?s|where\s+is)\s+my\s+\w+|"
     r"(?:fed\s+up|sick\s+(?:of|and\s+tired)|tired\s+of|had\s+enough|so\s+done\s+with|done\s+with\s+(?:you|this|your))|"
