@@ -461,6 +461,9 @@ def test_a_model_only_flag_names_the_words_it_weighed(monkeypatch):
         "90 minutes in line at the counter to pick up one parcel",
         "the engineer was meant to come on tuesday",
         "five working days late and the tracking page says nothing",
+        "sat at the gate with a 3 hour delay and counting",
+        "our train was delayed by over 40 minutes this morning",
+        "nobody at the desk to explain what happened to the bags",
     ],
 )
 def test_situational_complaints(text):
@@ -483,6 +486,8 @@ def test_situational_complaints(text):
         "we drove around in circles looking at the lights, so fun",
         "my order arrived two days early, great job",
         "we sold out in two hours, thank you all!",
+        "the release was delayed so we could fix the last bugs, thanks for waiting",
+        "no one here to judge, come as you are",
     ],
 )
 def test_near_misses_of_situational_cues(text):

@@ -72,6 +72,9 @@ _SITUATION = LazyPattern(
     r"\bstill\s+waiting\s+(?:for|on)\s+(?:a|the|my|your|our|that|this|an?)\s+(?:\w+\s+)?(?:call|callback|reply|response|answer|email|engineer|technician|refund|delivery|package|parcel|order)|"
     # Delays counted in days: "3 days later", "two weeks and still nothing".
     r"\b" + _N + r"\s+(?:(?:more|whole|full|working|business)\s+)?(?:days?|weeks?|months?)\s+(?:later\s*,?\s*(?:and\s+)?(?:still|no|nothing|not)|(?:late|overdue|behind)\b|and\s+(?:still|no|nothing|counting|not|i\s+still|we\s+still)|without\s+(?:a|an|any|my|our|the)|with\s+no|since\s+(?:i|we)\s+(?:ordered|called|emailed|reported|paid|returned|contacted|booked|sent|applied|bought|submitted|placed|raised|logged|asked))|"
+    # "a 3 hour delay", "delayed by over 40 minutes"
+    r"\b(?:\d+(?:\.\d+)?\s*(?:h|hrs?|hours?|mins?|minutes?|days?)|" + _N + r"\s+(?:hours?|days?|minutes?))\s*(?:-\s*)?(?:long\s+)?delay\b|"
+    r"\bdelayed\s+(?:by\s+|for\s+)?(?:over\s+|almost\s+|nearly\s+|more\s+than\s+|another\s+)?(?:" + _N + r"\s+)?(?:mins?|minutes|hours?|hrs?|days?|weeks?)\b|"
     # A wait so long the thing ran out.
     r"\bby\s+the\s+time\s+(?:\w+\s+){1,8}?(?:sold\s+out|ran\s+out|run\s+out|out\s+of\s+stock|all\s+gone|gone|expired|closed|too\s+late)|"
     r"\b(?:sold|ran|run)\s+out\s+(?:while|before|by\s+the\s+time|because)\s+(?:i|we|you|your|the|they|it)\b|"
@@ -80,6 +83,7 @@ _SITUATION = LazyPattern(
     r"\b(?:transferred|bounced|redirected|passed|sent|pushed|shunted|shuffled)\s+(?:me\s+|us\s+)?(?:around|about|back\s+and\s+forth|between\s+(?:departments|teams|agents|people)|from\s+(?:one|pillar|department)|" + _N + r"\s+times|to\s+(?:yet\s+)?another\s+(?:department|team|agent|person|number))|"
     r"\b(?:sent|send|sending|sends|going|gone|went|go|running|ran|spinning|run)\s+(?:me\s+|us\s+)?(?:round|around)\s+in\s+circles|\bgot\s+(?:me\s+|us\s+)?nowhere|\b(?:led|leads|leading|went|going|gone|getting)\s+nowhere|\bhung\s+up\s+on\s+(?:me|us)|"
     r"\b(?:no\s?one|nobody|no\s+body)\s+(?:there\s+|here\s+)?(?:could|can|was\s+able\s+to|seems\s+(?:able\s+)?to|knows?\s+how\s+to)\s+(?:help|tell|explain|fix|answer|sort)|"
+    r"\b(?:no\s?one|nobody|no\s+body|no\s+staff|not\s+a\s+soul)\s+(?:here|there|around|available|on\s+duty|at\s+the\s+(?:desk|gate|counter))\s+to\s+(?:help|provide|give|answer|explain|tell|assist|deal|sort|serve)|"
     r"\b(?:scripted|canned|automated|copy[\s-]?(?:and[\s-]?)?paste[d]?)\s+(?:answer|response|reply|replies|responses|message)|"
     r"\bwasted\s+(?:" + _N + r"\s+|my\s+(?:whole\s+)?|our\s+|the\s+whole\s+|a\s+whole\s+)(?:mins?|minutes|hours?|hrs?|days?|mornings?|afternoons?|evenings?|weeks?|time|lunch\s+break)"
 )
@@ -89,7 +93,7 @@ _SITUATION_TRIGGERS = frozenset(
     "hold line queue queued queueing queuing minutes mins min hours hour hrs hr promised supposed meant "
     "said told callback call call-back return never waiting days weeks months day week month time sold ran "
     "run missed transferred bounced redirected passed sent pushed shunted shuffled circles nowhere hung "
-    "nobody noone scripted canned automated copy wasted".split()
+    "nobody noone scripted canned automated copy wasted delay delayed staff soul".split()
 )
 
 
