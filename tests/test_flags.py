@@ -440,3 +440,131 @@ def test_a_model_only_flag_names_the_words_it_weighed(monkeypatch):
     # With a cue, the cue is the reason and no word list is added.
     v = classify("my widget arrived broken, unacceptable")
     assert not any(r.startswith("words:") for r in v.reasons), v.reasons
+
+
+# ------------------------------------------------ situational complaints (issue 11)
+# Invented complaints to a brand with no insult and no strongly negative word:
+# only what the wait or the runaround cost. Each was scored below the
+# threshold, with no complaint reason, before the situational cue existed.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "been on hold since 9:15am with your billing team",
+        "in the queue for over an hour at the returns desk",
+        "your agent promised to call me back on monday",
+        "was told someone would call back within 24 hours",
+        "ordered on the 2nd, three weeks later and still no parcel",
+        "two weeks since I returned the jacket, no money yet",
+        "by the time your app loaded the tickets had sold out",
+        "your chat agent sent me around in circles for an hour",
+        "support got me nowhere, same canned reply each time",
+        "90 minutes in line at the counter to pick up one parcel",
+        "the engineer was meant to come on tuesday",
+        "five working days late and the tracking page says nothing",
+        "sat at the gate with a 3 hour delay and counting",
+        "our train was delayed by over 40 minutes this morning",
+        "nobody at the desk to explain what happened to the bags",
+    ],
+)
+def test_situational_complaints(text):
+    from listen.flags import negative as neg
+
+    assert neg._SITUATION.search(prepare(text).lower), text
+    v = classify(text)
+    assert v.negative, v
+    assert any(r.startswith("complaint:") for r in v.reasons), v.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the hold music playlist is actually a banger",
+        "I waited in line for a moment and got my coffee",
+        "three days later we were on the beach in Portugal",
+        "she promised to bring cake tomorrow",
+        "by the time we got there the sun was setting",
+        "we drove around in circles looking at the lights, so fun",
+        "my order arrived two days early, great job",
+        "we sold out in two hours, thank you all!",
+        "the release was delayed so we could fix the last bugs, thanks for waiting",
+        "no one here to judge, come as you are",
+    ],
+)
+def test_near_misses_of_situational_cues(text):
+    from listen.flags import negative as neg
+
+    assert not neg._SITUATION.search(prepare(text).lower), text
+    assert not classify(text).negative
+
+
+# ------------------------------------------------ warm blog comments, pingbacks
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Great post, I love how you name the habits that undermine you.",
+        "Lovely read. I struggled with this for years and your tips really helped, thank you!",
+        "Such a helpful write-up, the bit about stress at work is brilliant.",
+        "Wonderful piece! The chapter on doubt made me smile, so true.",
+    ],
+)
+def test_a_warm_comment_with_one_mild_word_is_not_negative(text):
+    from listen.flags import negative as neg
+
+    feats = neg.cues(prepare(text))[0]
+    assert "n:lone_mild" in feats
+    assert not classify(text).negative
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I hate how you keep changing the layout.",  # not mild
+        "Nice idea, but the app is slow and the sync is broken.",  # two negative words, and a 'but'
+        "ugh",  # not warm
+    ],
+)
+def test_lone_mild_needs_warmth_and_a_single_mild_word(text):
+    from listen.flags import negative as neg
+
+    assert "n:lone_mild" not in neg.cues(prepare(text))[0]
+
+
+def test_a_lone_mild_word_caps_the_score_only_without_other_evidence():
+    from listen.flags import scoring
+
+    assert scoring.negative(0.8, ["n:lone_mild"]) == scoring.LONE_MILD_CAP
+    assert scoring.negative(0.3, ["n:lone_mild"]) == 0.3
+    assert scoring.negative(0.8, ["n:lone_mild", "n:complaint"]) == 0.8
+    assert scoring.negative(0.8, []) == 0.8
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[…] which is why the author argues that what we measure is what we get […]",
+        "[...] where she explains how the habits that undermine you start small [...]",
+        "[…] the worst advice I ever took was to answer every email at once […]",
+    ],
+)
+def test_a_pingback_excerpt_is_neither_question_nor_complaint(text):
+    v = classify(text)
+    assert not v.question, v
+    assert not v.negative, v
+    # The same words with a '?' of their own still count.
+    assert classify(text.rstrip("[]….") + "?").question
+
+
+def test_a_comment_cut_short_by_its_feed_is_still_read():
+    # Only the closing '[…]': the feed truncated a real comment.
+    v = classify("Your checkout has been broken for three days and support never called back […]")
+    assert v.negative, v
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["your app keeps texting me the same code, why?", "they keep billing me for a plan I cancelled"],
+)
+def test_a_recurring_nuisance_is_a_complaint(text):
+    v = classify(text)
+    assert v.negative, v
+    assert any(r.startswith("complaint:") for r in v.reasons), v.reasons

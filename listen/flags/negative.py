@@ -11,7 +11,7 @@ from __future__ import annotations
 from .lazy import LazyPattern
 
 from .lexicon import NEGATORS, valence
-from .text import MAX_NGRAM_TOKENS, Doc, snippet
+from .text import EXCERPT, MAX_NGRAM_TOKENS, Doc, snippet
 
 _BREAKS = frozenset("? ! . .. ... , ; :".split())
 
@@ -40,7 +40,7 @@ _COMPLAINT = LazyPattern(
     r"never\s+(?:again|received|got|arrived|came|heard|answered|responded|fixed|showed)|"
     r"(?:keeps?|kept)\s+(?:on\s+)?(?:crashing|freezing|failing|dropping|breaking|logging|getting\s+worse|happening|"
     r"timing\s+out|disconnecting|buffering|lagging|glitching|erroring|hanging|restarting|rebooting|declining|"
-    r"rejecting|charging\s+me|cancell?ing\s+my|kicking\s+me|signing\s+me\s+out|logging\s+me\s+out|asking\s+me\s+to|"
+    r"rejecting|charging\s+me|(?:sending|emailing|texting|calling|ringing|spamming|billing|messaging)\s+me|cancell?ing\s+my|kicking\s+me|signing\s+me\s+out|logging\s+me\s+out|asking\s+me\s+to|"
     r"going\s+down|cutting\s+out|losing\s+(?:connection|signal|my|data|progress|wifi|internet)|(?:deleting|resetting)\s+my)|"
     r"(?:where'?s|where\s+is)\s+my\s+\w+|"
     r"(?:fed\s+up|sick\s+(?:of|and\s+tired)|tired\s+of|had\s+enough|so\s+done\s+with|done\s+with\s+(?:you|this|your))|"
@@ -54,6 +54,49 @@ _COMPLAINT = LazyPattern(
     r"(?:hasn'?t|haven'?t|has\s+not|have\s+not|didn'?t|did\s+not|never)\s+(?:heard\s+back|arrived|been\s+(?:fixed|resolved|refunded|delivered)|received|recieved|rec'?d|responded|replied|got\s+back)"
     r")",
 )
+# Situational complaints: no insult, no "negative" word, only what it cost
+# the writer. Time lost waiting, a call-back promised and not made, a delay
+# counted in days, a wait so long the thing ran out, help that went in
+# circles. Kept apart from _COMPLAINT so its own trigger words gate it.
+_N = r"(?:\d+\+?|an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|forty|several|many|a\s+few|a\s+couple\s+(?:of\s+)?)"
+_SITUATION = LazyPattern(
+    # "45 minutes on hold", "an hour in the queue", "two hours of waiting"
+    r"\b" + _N + r"\s+(?:(?:more|whole|full|long)\s+)?(?:mins?|minutes|hours?|hrs?)\s+(?:(?:now\s+|already\s+|just\s+)?on\s+hold|in\s+(?:a\s+|the\s+)?(?:line|queue)|(?:of\s+)?(?:waiting|queu\w*))|"
+    # "on hold for 40 minutes", "in line for over an hour", "queued for ages"
+    r"\b(?:on\s+hold|in\s+(?:a\s+|the\s+)?(?:line|queue)|queu(?:e|ed|eing|ing))\s+(?:for\s+|since\s+)(?:over\s+|almost\s+|nearly\s+|more\s+than\s+|about\s+)?(?:" + _N + r"\s+(?:mins?|minutes|hours?|hrs?|days?)|ages|forever|hours|\d+(?::\d\d)?\s*(?:am|pm))|"
+    r"\b(?:stuck|left|kept|put|sat|sitting|standing|stood|waited)\s+(?:me\s+|us\s+)?(?:on\s+hold|in\s+(?:a\s+|the\s+)?(?:line|queue))\b(?!\s+(?:for|at)\s+(?:a\s+)?(?:second|sec|moment|bit|minute))|"
+    # A call-back promised and never made.
+    r"\b(?:promised|supposed|meant|said\s+(?:they|you|he|she|someone|somebody)\s*(?:'d|would|will)|(?:told\s+(?:me|us)|(?:was|were|been|got)\s+told)\s+(?:that\s+)?(?:they|you|he|she|someone|somebody|an?\s+\w+)\s*(?:'d|would|will))\s+(?:to\s+)?(?:call|ring|phone|get\s+back|email|contact|come|send|deliver|fix|sort)|"
+    r"\b(?:never|still\s+no|no|not\s+even\s+a)\s+(?:call[\s-]?back|return\s+call)|"
+    r"\bnever\s+(?:called|rang|phoned|got\s+back|emailed|came|turned\s+up|showed\s+up)\b|"
+    r"\bstill\s+waiting\s+(?:for|on)\s+(?:a|the|my|your|our|that|this|an?)\s+(?:\w+\s+)?(?:call|callback|reply|response|answer|email|engineer|technician|refund|delivery|package|parcel|order)|"
+    # Delays counted in days: "3 days later", "two weeks and still nothing".
+    r"\b" + _N + r"\s+(?:(?:more|whole|full|working|business)\s+)?(?:days?|weeks?|months?)\s+(?:later\s*,?\s*(?:and\s+)?(?:still|no|nothing|not)|(?:late|overdue|behind)\b|and\s+(?:still|no|nothing|counting|not|i\s+still|we\s+still)|without\s+(?:a|an|any|my|our|the)|with\s+no|since\s+(?:i|we)\s+(?:ordered|called|emailed|reported|paid|returned|contacted|booked|sent|applied|bought|submitted|placed|raised|logged|asked))|"
+    # "a 3 hour delay", "delayed by over 40 minutes"
+    r"\b(?:\d+(?:\.\d+)?\s*(?:h|hrs?|hours?|mins?|minutes?|days?)|" + _N + r"\s+(?:hours?|days?|minutes?))\s*(?:-\s*)?(?:long\s+)?delay\b|"
+    r"\bdelayed\s+(?:by\s+|for\s+)?(?:over\s+|almost\s+|nearly\s+|more\s+than\s+|another\s+)?(?:" + _N + r"\s+)?(?:mins?|minutes|hours?|hrs?|days?|weeks?)\b|"
+    # A wait so long the thing ran out.
+    r"\bby\s+the\s+time\s+(?:\w+\s+){1,8}?(?:sold\s+out|ran\s+out|run\s+out|out\s+of\s+stock|all\s+gone|gone|expired|closed|too\s+late)|"
+    r"\b(?:sold|ran|run)\s+out\s+(?:while|before|by\s+the\s+time|because)\s+(?:i|we|you|your|the|they|it)\b|"
+    r"\bmissed\s+(?:my|our)\s+(?:connecting\s+)?(?:flight|connection|train|appointment|slot)|"
+    # Help that led nowhere.
+    r"\b(?:transferred|bounced|redirected|passed|sent|pushed|shunted|shuffled)\s+(?:me\s+|us\s+)?(?:around|about|back\s+and\s+forth|between\s+(?:departments|teams|agents|people)|from\s+(?:one|pillar|department)|" + _N + r"\s+times|to\s+(?:yet\s+)?another\s+(?:department|team|agent|person|number))|"
+    r"\b(?:sent|send|sending|sends|going|gone|went|go|running|ran|spinning|run)\s+(?:me\s+|us\s+)?(?:round|around)\s+in\s+circles|\bgot\s+(?:me\s+|us\s+)?nowhere|\b(?:led|leads|leading|went|going|gone|getting)\s+nowhere|\bhung\s+up\s+on\s+(?:me|us)|"
+    r"\b(?:no\s?one|nobody|no\s+body)\s+(?:there\s+|here\s+)?(?:could|can|was\s+able\s+to|seems\s+(?:able\s+)?to|knows?\s+how\s+to)\s+(?:help|tell|explain|fix|answer|sort)|"
+    r"\b(?:no\s?one|nobody|no\s+body|no\s+staff|not\s+a\s+soul)\s+(?:here|there|around|available|on\s+duty|at\s+the\s+(?:desk|gate|counter))\s+to\s+(?:help|provide|give|answer|explain|tell|assist|deal|sort|serve)|"
+    r"\b(?:scripted|canned|automated|copy[\s-]?(?:and[\s-]?)?paste[d]?)\s+(?:answer|response|reply|replies|responses|message)|"
+    r"\bwasted\s+(?:" + _N + r"\s+|my\s+(?:whole\s+)?|our\s+|the\s+whole\s+|a\s+whole\s+)(?:mins?|minutes|hours?|hrs?|days?|mornings?|afternoons?|evenings?|weeks?|time|lunch\s+break)"
+)
+# Each branch of _SITUATION needs one of these; common words that only
+# open a branch ("no", "still") are left out, their partners gate it.
+_SITUATION_TRIGGERS = frozenset(
+    "hold line queue queued queueing queuing minutes mins min hours hour hrs hr promised supposed meant "
+    "said told callback call call-back return never waiting days weeks months day week month time sold ran "
+    "run missed transferred bounced redirected passed sent pushed shunted shuffled circles nowhere hung "
+    "nobody noone scripted canned automated copy wasted delay delayed staff soul".split()
+)
+
+
 _INSULT = LazyPattern(
     r"\b(?:idiots?|idiotic|stupid|morons?|moronic|dumb(?:ass)?|pathetic|incompetent|useless|worthless|garbage|trash|"
     r"clowns?|liars?|lying|scumbags?|crooks?|thie(?:f|ves)|frauds?|losers?|jerks?|assholes?|a-holes?|bastards?|"
@@ -123,6 +166,12 @@ def _q(s: str, n: int = 4) -> str:
     return snippet(" ".join(s.split()[:n]), 28)
 
 
+# On VADER's -4..+4 scale: "undermine" -1.2 and "struggle" -1.3 are mild,
+# "wrong" -2.1 and "hate" -2.7 are not. A compound of 0.3 or more is clearly warm.
+LONE_MILD_WORD = 2.0
+LONE_MILD_COMPOUND = 0.3
+
+
 def cues(doc: Doc) -> tuple[list[str], list[str], float]:
     """Returns (features, reasons, lexicon compound -1..1)."""
     t = doc.text
@@ -134,6 +183,7 @@ def cues(doc: Doc) -> tuple[list[str], list[str], float]:
     words = doc.words
     for fam, rx, label, gate in (
         ("complaint", _COMPLAINT, "complaint", bool(words & _COMPLAINT_TRIGGERS)),
+        ("complaint", _SITUATION, "complaint", bool(words & _SITUATION_TRIGGERS)),
         ("insult", _INSULT, "hostile", bool(words & _INSULT_TRIGGERS)),
         ("sarcasm", _SARCASM, "sarcasm", bool(words & _SARCASM_TRIGGERS and words & _SARCASM_TAILS)
          or "/s" in t or ("!" in t and "not" in words)),
@@ -149,6 +199,8 @@ def cues(doc: Doc) -> tuple[list[str], list[str], float]:
             if rx.search(lower if fam != "emoticon" else t, m.end()):
                 feats.append("n:" + fam + "2")
             reasons.append(f"{label}: '{_q(m.group(0))}'")
+    if "[" in t and EXCERPT.search(t):
+        feats.append("n:excerpt")
     toks = doc.tokens
     vals = valence(toks)
     neg = sum(s for _, s, _ in vals if s < 0)
@@ -168,8 +220,15 @@ def cues(doc: Doc) -> tuple[list[str], list[str], float]:
             feats.append(f"n:compound>={cut}")
     if neg:
         feats.append("n:negsum" + str(min(int(-neg), 8)))
+        # One mild word against a warm whole ("love how you name the habits
+        # that undermine you") is about something else, not a complaint.
+        if compound >= LONE_MILD_COMPOUND and sum(1 for v in vals if v[1] < 0) == 1 and neg > -LONE_MILD_WORD:
+            feats.append("n:lone_mild")
     if pos:
         feats.append("n:possum" + str(min(int(pos), 8)))
+        if all(n and s > 0 for _, s, n in vals):
+            # Every tone word is a negated negative: "not bad at all", "no worries".
+            feats.append("n:litotes")
     if vals:
         worst_i, worst, negated = min(vals, key=lambda v: v[1])
         if worst <= -1.0:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from .lazy import LazyPattern
 
-from .text import MAX_NGRAM_TOKENS, Doc, snippet
+from .text import EXCERPT, MAX_NGRAM_TOKENS, Doc, snippet
 
 # Clause starts are found on tokens, not with a regex: a question may follow
 # a greeting or filler ("hi all, how do I...") or another sentence.
@@ -34,7 +34,11 @@ _SUBJ_WORDS = frozenset(
 )
 _EXCLAIM_AFTER = {
     "what": frozenset("a an".split()),
-    "how": frozenset("cool nice sweet awesome lovely great sad funny cute true weird rude dare lucky".split()),
+    "how": frozenset(
+        "cool nice sweet awesome lovely great sad funny cute true weird rude dare lucky horrible awful terrible "
+        "amazing beautiful wonderful stupid dumb silly strange odd kind boring exciting ironic annoying "
+        "embarrassing fun sexy gross cruel typical brilliant fantastic".split()
+    ),
     "who": frozenset(["knew"]),
 }
 
@@ -48,8 +52,11 @@ def _clause_starts(toks: list[str]) -> Iterator[int]:
             continue
         if at_start:
             yield i
-            if w in _FILLER or w.startswith("@"):
-                continue  # the next word may still open the clause
+            if w in _FILLER or w.startswith("@") or not w.isalpha() and any(c.isdigit() for c in w):
+                # The next word may still open the clause. Words with
+                # digits are chat nicks said without '@' ("user104 what did
+                # you want") or numbers, never a question word.
+                continue
             at_start = False
 
 
@@ -134,6 +141,11 @@ def cues(doc: Doc) -> tuple[list[str], list[str]]:
             reasons.append("asks: ends with '?'")
         else:
             reasons.append("asks: '?' mid-text")
+    # With no '?' of its own, an excerpt's wh-words open relative clauses
+    # ("[…] which is why […]").
+    if not nq and "[" in t and EXCERPT.search(t):
+        feats.append("q:excerpt")
+        reasons.append("not asking: an excerpt '[…]'")
     if nq and "!" in unquoted and _INTERROBANG.search(unquoted):
         feats.append("q:interrobang")
     m = _RHETORICAL.search(unquoted.lower()) if nq else None

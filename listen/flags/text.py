@@ -23,6 +23,10 @@ _URL = LazyPattern(
     r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|co|ly|me|gl|be|dev|app|social)/\S*",
     re.I,
 )
+# A pingback or a quotation: "[...] an excerpt of another page [...]",
+# someone else's words quoted back, not a remark put to us. Both ends are
+# required: a feed that cuts a long comment short adds only the last one.
+EXCERPT = LazyPattern(r"^\s*\[(?:\.{3}|…)\](?s:.*)\[(?:\.{3}|…)\]\s*$")
 _MENTION = LazyPattern(r"(?<![\w@])@[\w.]+(?:@[\w.-]+)?")
 _CONTROL = LazyPattern(r"[\x00-\x08\x0b-\x1f\x7f]")
 
