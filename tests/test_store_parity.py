@@ -1,0 +1,308 @@
+"""The Store methods added beside the first backend (corrections, alerts, threads), on both backends.
+
+Each contract runs on SQLite and on a real PostgreSQL (`store`/`db_target` in conftest);
+the stats and CLI tests also check that both give the same answers (issue 13)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from listen.storage import open_store
+from tests.conftest import pg_server
+from tests.helpers import T0, jsonl, raw, save, write_config
+
+H = 3600
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# -- alerts: claim before send -------------------------------------------------------
+
+def test_claims_held_by_one_token_are_not_taken_by_another(store):
+    assert store.claim_alerts("team", ["1", "2"], "run-a", T0, stale_before=T0 - 900) == ["1", "2"]
+    assert store.claim_alerts("team", ["2", "3"], "run-b", T0 + 5, stale_before=T0 - 895) == ["3"]
+    assert store.claim_alerts("other", ["1"], "run-b", T0 + 5, stale_before=T0 - 895) == ["1"]  # per target
+    assert store.alert_records("team") == {"1": ("sending", T0), "2": ("sending", T0), "3": ("sending", T0 + 5)}
+    assert store.claim_alerts("team", [], "run-c", T0, stale_before=T0) == []
+
+
+def test_stale_and_failed_claims_are_taken_over_sent_ones_never(store):
+    store.claim_alerts("team", ["dead", "failed", "sent"], "run-a", T0, stale_before=T0 - 900)
+    store.finish_alerts("team", ["failed"], "run-a", "failed", T0 + 1, error="HTTP 503")
+    store.finish_alerts("team", ["sent"], "run-a", "sent", T0 + 1)
+    # Before the dead run's claim is stale only the failed key is retried.
+    assert store.claim_alerts("team", ["dead", "failed", "sent"], "run-b", T0 + 60, stale_before=T0 - 840) == ["failed"]
+    # Later the dead run's claim is taken over too; a sent key stays sent.
+    assert store.claim_alerts("team", ["dead", "sent"], "run-c", T0 + 1000, stale_before=T0 + 100) == ["dead"]
+    assert store.alert_records("team") == {"dead": ("sending", T0 + 1000), "failed": ("sending", T0 + 60),
+                                           "sent": ("sent", T0)}
+    attempts = dict(store.conn.execute("SELECT key, attempts FROM alert_sends WHERE alert = 'team'").fetchall())
+    assert attempts == {"dead": 2, "failed": 2, "sent": 1}
+    # Finishing with another run's token changes nothing.
+    store.finish_alerts("team", ["dead"], "run-a", "sent", T0 + 1001)
+    assert store.alert_records("team")["dead"] == ("sending", T0 + 1000)
+    store.finish_alerts("team", ["dead"], "run-c", "sent", T0 + 1001)
+    assert store.alert_records("team")["dead"] == ("sent", T0 + 1000)
+
+
+def test_forget_keeps_what_was_sent_and_prune_drops_old_records(store):
+    store.claim_alerts("team", ["a", "b", "c"], "run", T0, stale_before=T0 - 900)
+    store.finish_alerts("team", ["a"], "run", "sent", T0)
+    store.finish_alerts("team", ["b"], "run", "failed", T0, error="refused")
+    store.forget_alerts("team", ["a", "b", "c"])
+    store.forget_alerts("team", [])
+    assert store.alert_records("team") == {"a": ("sent", T0)}
+    store.claim_alerts("team", ["new"], "run", T0 + 500, stale_before=T0)
+    assert store.prune_alerts(T0 + 100) == 1
+    assert store.alert_records("team") == {"new": ("sending", T0 + 500)}
+
+
+def test_runs_claiming_at_once_each_hold_each_key_once(db_target):
+    keys = [str(i) for i in range(40)]
+    held: dict[str, set[str]] = {}
+    errors: list[BaseException] = []
+
+    def run(token: str) -> None:
+        s = open_store(db_target)
+        try:
+            got: set[str] = set()
+            for i in range(0, len(keys), 4):  # overlapping small claims, as several pulls would make
+                got.update(s.claim_alerts("team", keys[i:i + 8], token, T0, stale_before=T0 - 900))
+            held[token] = got
+        except BaseException as e:  # reported by the assertion below
+            errors.append(e)
+        finally:
+            s.close()
+
+    open_store(db_target).close()  # the schema exists before the runs race
+    runs = [threading.Thread(target=run, args=(f"run-{n}",)) for n in range(3)]
+    for t in runs:
+        t.start()
+    for t in runs:
+        t.join()
+    assert not errors, errors
+    claimed = [k for got in held.values() for k in got]
+    assert sorted(claimed, key=int) == keys  # every key held, none by two runs
+    s = open_store(db_target)
+    owners = {r[0]: (r[1], r[2]) for r in s.conn.execute("SELECT key, claim, state FROM alert_sends").fetchall()}
+    s.close()
+    assert all(owners[k] == (token, "sending") for token, got in held.items() for k in got)
+
+
+# -- corrections and learning --------------------------------------------------------
+
+def test_marks_upsert_and_a_flag_left_none_keeps_the_earlier_mark(store):
+    save(store, "help", [raw("m1", "ann", "the invoice is wrong", T0 - H)])
+    store.save_marks([{"feed": "help", "native_id": "m1", "question": None, "negative": 1, "marked_at": T0},
+                      {"feed": "help", "native_id": "later", "question": 1, "negative": None, "marked_at": T0 + 1}])
+    store.save_marks([{"feed": "help", "native_id": "m1", "question": 0, "negative": None, "marked_at": T0 + 2}])
+    got = store.corrections()
+    item_id = int(store.inbox(T0, max_age=86400, include_unflagged=True)[0].id)
+    assert got == [
+        {"feed": "help", "native_id": "later", "question": 1, "negative": None, "marked_at": T0 + 1,
+         "id": None, "network": None, "author": None, "text": None},  # marked before its item arrived
+        {"feed": "help", "native_id": "m1", "question": 0, "negative": 1, "marked_at": T0 + 2,
+         "id": item_id, "network": "jsonl", "author": "ann", "text": "the invoice is wrong"},
+    ]
+
+
+def test_items_for_flagging_reads_what_the_policy_needs(store):
+    save(store, "help", [raw(f"m{i}", f"u{i}", f"text {i}", T0 - i) for i in range(3)])
+    ids = {i.native_id: int(i.id) for i in store.inbox(T0, max_age=86400, include_unflagged=True)}
+    got = sorted(store.items_for_flagging([ids["m0"], ids["m1"], 999_999]), key=lambda r: r["native_id"])
+    assert [(r["id"], r["native_id"], r["author"], r["text"], r["feed"], r["network"]) for r in got] == [
+        (ids["m0"], "m0", "u0", "text 0", "help", "jsonl"), (ids["m1"], "m1", "u1", "text 1", "help", "jsonl")]
+    assert set(got[0]) == {"id", "feed", "network", "native_id", "author", "author_name", "text", "raw"}
+    assert store.items_for_flagging([]) == []
+
+
+def test_meta_round_trip(store):
+    assert store.meta_get("learn:model") is None
+    store.meta_set("learn:model", '{"w": 0.5, "100%": "?:x"}')  # placeholders and % in a value are text
+    store.meta_set("learn:model", '{"w": 0.25, "100%": "?:x"}')
+    assert store.meta_get("learn:model") == '{"w": 0.25, "100%": "?:x"}'
+    assert store.meta_get("schema_version") is None or store.meta_get("schema_version").isdigit()
+
+
+# -- threads: parents to fetch -------------------------------------------------------
+
+def test_missing_parents_newest_first(store):
+    save(store, "f", [raw("here", "ann", "question?", T0 - 10 * H),
+                      raw("r-old", "acme", "answer", T0 - 5 * H, reply="gone-old"),
+                      raw("r-new", "acme", "answer", T0 - H, reply="gone-new"),
+                      raw("r-mid", "acme", "answer", T0 - 3 * H, reply="gone-mid"),
+                      raw("r-here", "acme", "answer", T0 - 2 * H, reply="here"),  # its parent is stored
+                      raw("them", "bob", "not ours", T0 - H, reply="gone-theirs")])  # not our reply
+    save(store, "g", [raw("r-g", "acme", "answer", T0, reply="gone-g")])
+    assert store.missing_parents("f", since=0, limit=10) == ["gone-new", "gone-mid", "gone-old"]
+    assert store.missing_parents("f", since=T0 - 4 * H, limit=10) == ["gone-new", "gone-mid"]
+    assert store.missing_parents("f", since=0, limit=1) == ["gone-new"]
+    assert store.missing_parents("f", since=0, limit=0) == []
+    assert store.missing_parents("g", since=0, limit=10) == ["gone-g"]
+
+
+# -- stats: the same figures from both backends ----------------------------------------
+
+def _history(store) -> None:
+    save(store, "blog", [raw("q1", "ann", "How do I export my data?", T0 - 30 * H),
+                         raw("q2", "bob", "Why is this so broken? Awful.", T0 - 20 * H),
+                         raw("p1", "cy", "Nice post", T0 - 10 * H),
+                         raw("q3", "dee", "Where is the invoice?", T0 - 2 * H)])
+    save(store, "blog", [raw("r1", "acme", "Settings > Export", T0 - 25 * H, reply="q1"),
+                         raw("r2", "acme", "Sorry, fixed now", T0 - 5 * H, reply="q2"),
+                         raw("b1", "acme", "New release!", T0 - 9 * H)])
+    save(store, "forum", [raw("f1", "eve", "Is there an API?", T0 - 50 * H),
+                          raw("f2", "fay", "Can I self-host?", T0 - 3 * H)])
+    save(store, "forum", [raw("fr1", "acme", "Yes: docs/api", T0 - 49 * H, reply="f1")])
+
+
+def test_stats_with_reply_targets_are_the_same_on_both_backends(tmp_path):
+    lite = open_store(str(tmp_path / "a.db"))
+    pg = open_store(pg_server().new_database())
+    try:
+        for s in (lite, pg):
+            _history(s)
+        for targets in (None, {"blog": 4 * H}, {"blog": 4 * H, "forum": 2 * H}):
+            want = lite.stats(T0, since=T0 - 7 * 86400, reply_within=6 * H, reply_targets=targets)
+            got = pg.stats(T0, since=T0 - 7 * 86400, reply_within=6 * H, reply_targets=targets)
+            assert got == want, targets
+            assert want["overall"]["mentions"] >= 6 and want["overall"]["answered"] == 3
+        assert lite.stats(T0, since=T0 - 86400, feeds=["forum"]) == pg.stats(T0, since=T0 - 86400, feeds=["forum"])
+    finally:
+        lite.close()
+        pg.close()
+
+
+# -- the commands, end to end, on each backend ------------------------------------------
+
+INVOICE = [
+    "The invoice for March still shows the old plan",
+    "My invoice lists two seats, we have one",
+    "the invoice amount looks off this month",
+    "invoice still says the old VAT number",
+    "the new invoice has the old company name on it",
+    "the invoice total still includes the seat we removed",
+    "the invoice for May shows the discount twice, then removes it",
+    "invoice sent to the old email address again",
+    "the invoice PDF still lists our old address",
+]
+OTHERS = ["thanks, that fixed it", "great service today", "love the new dashboard"]
+
+
+def cli(cfg: Path, db: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    e = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run([sys.executable, "-m", "listen", "--config", str(cfg), "--db", db, *args],
+                          capture_output=True, text=True, env=e, timeout=120)
+
+
+def test_mark_then_reflag_changes_another_mentions_flag(tmp_path, db_target):
+    now = int(time.time())
+    jsonl(tmp_path / "m.jsonl", [{"id": f"m{i}", "author": f"user{i}", "text": t, "created_at": now - 3600 - i * 60}
+                                 for i, t in enumerate(INVOICE + OTHERS)])
+    cfg = write_config(tmp_path / "listen.toml", [{"name": "help", "type": "jsonl", "path": "m.jsonl",
+                                                   "negative_threshold": 0.5}])
+    assert cli(cfg, db_target, "pull").returncode == 0
+
+    def inbox() -> dict[str, dict]:
+        r = cli(cfg, db_target, "inbox", "--json", "--all")
+        assert r.returncode == 0, r.stderr
+        return {x["text"]: x for x in json.loads(r.stdout)}
+
+    before = inbox()
+    held_out = INVOICE[-1]
+    assert "negative" not in before[held_out]["flags"]
+    r = cli(cfg, db_target, "mark", *[before[t]["id"] for t in INVOICE[:-1]], "--negative")
+    assert r.returncode == 0, r.stderr
+    assert cli(cfg, db_target, "mark", before[OTHERS[0]]["id"], before[OTHERS[2]]["id"], "--not-negative").returncode == 0
+    assert "negative" not in inbox()[held_out]["flags"]  # marking changes the marked items only
+    r = cli(cfg, db_target, "reflag")
+    assert r.returncode == 0 and r.stdout.startswith("re-flagged"), r.stderr
+    after = inbox()
+    assert "negative" in after[held_out]["flags"]
+    assert any("learned from your corrections" in x for x in after[held_out]["reasons"])
+    assert "negative" not in after["great service today"]["flags"]
+    report = json.loads(cli(cfg, db_target, "flags", "--json").stdout)
+    assert len(report["corrections"]) == len(INVOICE) + 1
+
+
+class _Receiver:
+    def __init__(self) -> None:
+        self.bodies: list[dict] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                receiver.bodies.append(json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0))))
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+
+
+@pytest.fixture
+def receiver():
+    r = _Receiver()
+    yield r
+    r.server.shutdown()
+
+
+def test_alert_sends_once(tmp_path, db_target, receiver):
+    now = int(time.time())
+    jsonl(tmp_path / "m.jsonl", [
+        {"id": "q1", "author": "ann", "text": "How do I export my data?", "created_at": now - 3 * H},
+        {"id": "n1", "author": "bob", "text": "Your app is broken and nobody answers. Terrible.", "created_at": now - H},
+        {"id": "ok", "author": "cat", "text": "Lovely post, thanks", "created_at": now - H}])
+    cfg = tmp_path / "listen.toml"
+    cfg.write_text('[identity]\nnames = ["acme"]\n\n[[feeds]]\nname = "ex"\ntype = "jsonl"\npath = "m.jsonl"\n\n'
+                   '[[alerts]]\nname = "team"\ntype = "webhook"\nurl_env = "HOOK"\n')
+    assert cli(cfg, db_target, "pull", env={"HOOK": ""}).returncode == 0
+    r = cli(cfg, db_target, "alert", env={"HOOK": receiver.url})
+    assert r.returncode == 0 and "alert team: sent 2 items" in r.stdout, r.stdout + r.stderr
+    r = cli(cfg, db_target, "alert", env={"HOOK": receiver.url})
+    assert r.returncode == 0 and "alert team: nothing due" in r.stdout, r.stdout + r.stderr
+    assert len(receiver.bodies) == 1
+    assert sorted(i["author"] for i in receiver.bodies[0]["items"]) == ["ann", "bob"]
+    s = open_store(db_target)
+    try:
+        assert {v[0] for v in s.alert_records("team").values()} == {"sent"} and len(s.alert_records("team")) == 2
+    finally:
+        s.close()
+
+
+# -- an older PostgreSQL database gets the new tables ---------------------------------------
+
+def test_an_older_postgres_schema_gets_every_later_migration():
+    url = pg_server().new_database()
+    s = open_store(url)
+    # As the postgres branch left it: schema 2, before the parent index, corrections and alerts.
+    with s._write() as c:
+        c.execute("DROP TABLE corrections")
+        c.execute("DROP TABLE alert_sends")
+        c.execute("DROP INDEX items_our_replies")
+        c.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    s.close()
+    s = open_store(url)
+    try:
+        assert {"corrections", "alert_sends"} <= set(s.tables())
+        assert s.conn.execute("SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema()"
+                                " AND indexname = 'items_our_replies'").fetchone()[0] == 1
+        s.save_marks([{"feed": "f", "native_id": "x", "question": 1, "negative": None, "marked_at": T0}])
+        assert s.claim_alerts("team", ["1"], "run", T0, stale_before=T0 - 900) == ["1"]
+    finally:
+        s.close()
