@@ -26,7 +26,11 @@ POSTGRES = Dialect("postgresql", greatest="GREATEST", least="LEAST", unindexed="
                    reset_ids="SELECT setval(pg_get_serial_sequence('items', 'id'),"
                              " GREATEST((SELECT max(id) FROM items), 1))",
                    tables_sql="SELECT table_name FROM information_schema.tables"
-                              " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'")
+                              " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+                   primary_key_sql="SELECT a.attname FROM pg_index i"
+                                   " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)"
+                                   " WHERE i.indrelid = CAST(? AS regclass) AND i.indisprimary"
+                                   " ORDER BY array_position(CAST(i.indkey AS int2[]), a.attnum)")
 SCHEMA_LOCK = 7_406_391  # pg_advisory_xact_lock key: one process creates or upgrades the schema
 
 
@@ -132,7 +136,7 @@ def open_postgres(url: str, password_env: str | None = None) -> PostgresStore:
 class PostgresStore(SqliteStore):
     dialect = POSTGRES
 
-    def __init__(self, url: str, password_env: str | None = None):  # noqa: D107 - no super(): no file to open
+    def __init__(self, url: str, password_env: str | None = None):  # no super(): no file to open
         self.path = redact(url)
         try:
             import psycopg
@@ -150,7 +154,9 @@ class PostgresStore(SqliteStore):
                                   application_name="listen", **kwargs)
         except psycopg.Error as e:
             raise StorageError(f"{self.path}: cannot connect: {self._message(e)}") from None
-        self.conn = _Conn(raw)  # type: ignore[assignment]
+        self._raw: Any = raw  # the psycopg connection itself, for what sqlite3's API cannot say
+        self._claimed: set[str] = set()
+        self.conn = _Conn(raw)  # type: ignore[assignment]  # sqlite3's API over psycopg: what the shared SQL calls
         with self._errors():
             self._migrate()
 
@@ -175,7 +181,7 @@ class PostgresStore(SqliteStore):
 
     @contextmanager
     def _write(self) -> Iterator[Any]:
-        with self._errors(), self.conn.raw.transaction():
+        with self._errors(), self._raw.transaction():
             yield self.conn
 
     def _migrate(self) -> None:
@@ -221,17 +227,17 @@ class PostgresStore(SqliteStore):
         if not names:
             return []
         with self._errors():
-            rows = self.conn.raw.execute(
+            rows = self._raw.execute(
                 "SELECT name FROM unnest(%s::text[]) AS name"
                 " WHERE pg_try_advisory_lock(hashtext('listen feed ' || name))", (names,)).fetchall()
         got = [r[0] for r in rows]
-        self._claimed = getattr(self, "_claimed", set()) | set(got)
+        self._claimed |= set(got)
         return got
 
     def release_feeds(self) -> None:
-        claimed = getattr(self, "_claimed", set())
+        claimed = self._claimed
         if claimed:
             with self._errors():
-                self.conn.raw.execute("SELECT pg_advisory_unlock(hashtext('listen feed ' || name))"
+                self._raw.execute("SELECT pg_advisory_unlock(hashtext('listen feed ' || name))"
                                       " FROM unnest(%s::text[]) AS name", (sorted(claimed),))
         self._claimed = set()

@@ -44,6 +44,8 @@ class Dialect:
     index_hint: bool = True  # INDEXED BY
     reset_ids: str = ""  # after inserting explicit ids: move the id sequence past them
     tables_sql: str = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    # A table's primary key columns, in key order; one `?`: the table (listen migrate upserts by it)
+    primary_key_sql: str = "SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk"
 
     def items_by(self, index: str) -> str:
         return f"items INDEXED BY {index}" if self.index_hint else "items"
