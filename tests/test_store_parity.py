@@ -306,3 +306,38 @@ def test_an_older_postgres_schema_gets_every_later_migration():
         assert s.claim_alerts("team", ["1"], "run", T0, stale_before=T0 - 900) == ["1"]
     finally:
         s.close()
+
+
+# -- text order: by code point on both, whatever PostgreSQL's collation ------------------
+
+@pytest.fixture(scope="module")
+def icu_url():
+    """A PostgreSQL database whose default collation is ICU's en-US (a -> B -> c), as many servers are."""
+    import psycopg
+
+    server = pg_server()
+    name = f"listen_icu_{os.getpid()}"
+    try:
+        with psycopg.connect(server.url(), autocommit=True) as c:
+            c.execute(f"CREATE DATABASE {name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C'")
+    except psycopg.Error as e:
+        pytest.skip(f"this PostgreSQL cannot make an ICU database: {e}")
+    return server.url(name)
+
+
+def test_text_order_is_the_same_under_another_collation(tmp_path, icu_url):
+    lite, pg = open_store(str(tmp_path / "a.db")), open_store(icu_url)
+    try:
+        assert [r[0] for r in pg.conn.execute("SELECT x FROM (VALUES ('B'), ('a')) v (x) ORDER BY x")] == ["a", "B"]
+        for s in (lite, pg):
+            save(s, "F", [raw(f"r{p}", "acme", "answer", T0, reply=p) for p in ("B", "a", "_z", "c")])
+            s.save_marks([{"feed": f, "native_id": n, "question": 1, "negative": None, "marked_at": T0}
+                          for f in ("b", "A") for n in ("x", "W", "_y")])
+        want = ["B", "_z", "a", "c"]  # code point order, as SQLite's BINARY collation sorts
+        assert lite.missing_parents("F", 0, 10) == pg.missing_parents("F", 0, 10) == want
+        assert [(c["feed"], c["native_id"]) for c in pg.corrections()] == \
+            [(c["feed"], c["native_id"]) for c in lite.corrections()] == \
+            [("A", "W"), ("A", "_y"), ("A", "x"), ("b", "W"), ("b", "_y"), ("b", "x")]
+    finally:
+        lite.close()
+        pg.close()

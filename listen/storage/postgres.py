@@ -27,6 +27,7 @@ POSTGRES = Dialect("postgresql", greatest="GREATEST", least="LEAST", unindexed="
                              " GREATEST((SELECT max(id) FROM items), 1))",
                    tables_sql="SELECT table_name FROM information_schema.tables"
                               " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+                   bytewise=' COLLATE "C"',
                    primary_key_sql="SELECT a.attname FROM pg_index i"
                                    " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)"
                                    " WHERE i.indrelid = CAST(? AS regclass) AND i.indisprimary"

@@ -44,6 +44,9 @@ class Dialect:
     index_hint: bool = True  # INDEXED BY
     reset_ids: str = ""  # after inserting explicit ids: move the id sequence past them
     tables_sql: str = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    # After a text ORDER BY term: sort by code point, as SQLite's BINARY does, whatever the
+    # database's collation (a PostgreSQL made with en_US puts "a" before "B", and "_z" first)
+    bytewise: str = ""
     # A table's primary key columns, in key order; one `?`: the table (listen migrate upserts by it)
     primary_key_sql: str = "SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk"
 
@@ -611,7 +614,7 @@ class SqliteStore:
                 "SELECT o.in_reply_to, max(o.created_at) AS latest FROM items o"
                 " WHERE o.feed = ? AND o.ours = 1 AND o.in_reply_to IS NOT NULL AND o.created_at >= ?"
                 " AND NOT EXISTS (SELECT 1 FROM items p WHERE p.feed = o.feed AND p.native_id = o.in_reply_to)"
-                " GROUP BY o.in_reply_to ORDER BY latest DESC, o.in_reply_to LIMIT ?",
+                f" GROUP BY o.in_reply_to ORDER BY latest DESC, o.in_reply_to{self.dialect.bytewise} LIMIT ?",
                 (feed, since, limit)).fetchall()
         return [r[0] for r in rows]
 
@@ -636,7 +639,7 @@ class SqliteStore:
             rows = self.conn.execute(
                 "SELECT c.feed, c.native_id, c.question, c.negative, c.marked_at, i.id, i.network, i.author,"
                 " i.text FROM corrections c LEFT JOIN items i ON i.feed = c.feed AND i.native_id = c.native_id"
-                " ORDER BY c.marked_at, c.feed, c.native_id").fetchall()
+                f" ORDER BY c.marked_at, c.feed{self.dialect.bytewise}, c.native_id{self.dialect.bytewise}").fetchall()
         return [dict(r) for r in rows]
 
     def items_for_flagging(self, ids: list[int]) -> list[dict[str, Any]]:
