@@ -341,3 +341,28 @@ def test_text_order_is_the_same_under_another_collation(tmp_path, icu_url):
     finally:
         lite.close()
         pg.close()
+
+
+def test_export_and_import_keep_corrections_on_each_backend(tmp_path, db_target):
+    lite = str(tmp_path / "a.db")
+    s = open_store(lite)
+    save(s, "help", [raw("m1", "ann", "the invoice is wrong", T0 - H), raw("m2", "bob", "great service", T0 - H),
+                     raw("m3", "cy", "where is it?", T0 - H)])
+    s.save_marks([{"feed": "help", "native_id": "m1", "question": None, "negative": 1, "marked_at": T0},
+                  {"feed": "help", "native_id": "m2", "question": 0, "negative": 0, "marked_at": T0}])
+    s.close()
+    cfg = write_config(tmp_path / "listen.toml", [{"name": "help", "type": "jsonl", "path": "m.jsonl"}])
+    out = cli(cfg, lite, "export", "--format", "jsonl")
+    assert out.returncode == 0, out.stderr
+    (tmp_path / "export.jsonl").write_text(out.stdout)
+    r = cli(cfg, db_target, "import", str(tmp_path / "export.jsonl"))
+    assert r.returncode == 0, r.stderr
+    again = cli(cfg, db_target, "export", "--format", "jsonl").stdout
+
+    def marks(text: str) -> dict[str, tuple]:
+        return {x["native_id"]: (x["marked_question"], x["marked_negative"]) for x in map(json.loads, text.splitlines())}
+
+    assert marks(again) == marks(out.stdout) == {"m1": (None, True), "m2": (False, False), "m3": (None, None)}
+    report = json.loads(cli(cfg, db_target, "flags", "--json").stdout)
+    assert sorted((c["text"], c["negative"]) for c in report["corrections"]) == [("great service", False),
+                                                                                 ("the invoice is wrong", True)]
