@@ -154,3 +154,28 @@ def test_changed_marks_and_alert_records_copy_over_the_older_ones_both_ways(tmp_
     assert migrate(lite, pg)["corrections"] == 1
     assert snapshot(pg)["corrections"] == snapshot(lite)["corrections"]
     assert all(n == 0 for n in migrate(lite, pg).values())
+
+
+def test_alert_records_follow_their_items_new_ids_in_a_used_target(tmp_path):
+    """Alert records are keyed by item id: in a target whose ids are taken, a record must
+    name the same item there, or that item is alerted twice and another never."""
+    pg = pg_server().new_database()
+    p = open_store(pg)
+    save(p, "other", [raw(f"o{i}", "zed", "Is this on?", T0 - i) for i in range(6)])  # takes ids 1..6
+    p.close()
+    lite = str(tmp_path / "a.db")
+    s = open_store(lite)
+    fill(s)
+    before = {r["native_id"]: str(r["id"]) for r in s.iter_items()}
+    s.claim_alerts("team", ["999"], "run-1", T0 + 8, stale_before=T0)  # an item since deleted: nothing to name
+    s.close()
+
+    migrate(lite, pg)
+    p = open_store(pg)
+    after = {r["native_id"]: str(r["id"]) for r in p.iter_items() if r["feed"] != "other"}
+    records = p.alert_records("team")
+    p.close()
+    assert after["q1"] != before["q1"]  # the target had that id: the item got another
+    assert records == {after["q1"]: ("sent", T0 + 6), after["f1"]: ("failed", T0 + 6),
+                       "digest:2026-02-02": ("sent", T0 + 6)}
+    assert all(n == 0 for n in migrate(lite, pg).values())

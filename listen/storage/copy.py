@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 BATCH = 5000
 CORE = ("items", "feeds", "meta")
 SKIP_META = ("schema_version",)  # each database keeps its own; open-markers (open:...) are per file
+# Text columns that hold an item's id (besides every item_id): alert records are keyed by
+# the item they sent (or by 'digest:<day>', kept as it is). They follow their item's new id.
+ITEM_ID_TEXT = {"alert_sends": "key"}
 
 
 def _columns(store: SqliteStore, table: str) -> list[str]:
@@ -109,6 +112,7 @@ def _copy_hanging(src: SqliteStore, dst: SqliteStore, c: Any, table: str, ids: d
     if not cols:
         return 0
     key = cols.index("item_id") if "item_id" in cols else None
+    text_key = cols.index(ITEM_ID_TEXT[table]) if ITEM_ID_TEXT.get(table) in cols else None
     pk = [k for k in _primary_key(dst, table) if k != "id"]
     natural = bool(pk) and all(k in cols for k in pk)
     have = {tuple(r) for r in c.execute(f"SELECT {', '.join(cols)} FROM {table}")}
@@ -119,6 +123,10 @@ def _copy_hanging(src: SqliteStore, dst: SqliteStore, c: Any, table: str, ids: d
             if row[key] not in ids:
                 continue  # an orphan (its item is gone): nothing to hang it on
             row[key] = ids[row[key]]
+        if text_key is not None and str(row[text_key]).isdigit():
+            if int(row[text_key]) not in ids:
+                continue
+            row[text_key] = str(ids[int(row[text_key])])
         t = tuple(row)
         if t not in have:
             have.add(t)
