@@ -236,11 +236,13 @@ def test_mark_then_reflag_changes_another_mentions_flag(tmp_path, db_target):
 class _Receiver:
     def __init__(self) -> None:
         self.bodies: list[dict] = []
+        self.delay = 0.0
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 receiver.bodies.append(json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0))))
+                time.sleep(receiver.delay)
                 self.send_response(200)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
@@ -262,7 +264,7 @@ def receiver():
     r.server.shutdown()
 
 
-def test_alert_sends_once(tmp_path, db_target, receiver):
+def _alerting(tmp_path: Path) -> Path:
     now = int(time.time())
     jsonl(tmp_path / "m.jsonl", [
         {"id": "q1", "author": "ann", "text": "How do I export my data?", "created_at": now - 3 * H},
@@ -271,6 +273,11 @@ def test_alert_sends_once(tmp_path, db_target, receiver):
     cfg = tmp_path / "listen.toml"
     cfg.write_text('[identity]\nnames = ["acme"]\n\n[[feeds]]\nname = "ex"\ntype = "jsonl"\npath = "m.jsonl"\n\n'
                    '[[alerts]]\nname = "team"\ntype = "webhook"\nurl_env = "HOOK"\n')
+    return cfg
+
+
+def test_alert_sends_once(tmp_path, db_target, receiver):
+    cfg = _alerting(tmp_path)
     assert cli(cfg, db_target, "pull", env={"HOOK": ""}).returncode == 0
     r = cli(cfg, db_target, "alert", env={"HOOK": receiver.url})
     assert r.returncode == 0 and "alert team: sent 2 items" in r.stdout, r.stdout + r.stderr
@@ -281,6 +288,26 @@ def test_alert_sends_once(tmp_path, db_target, receiver):
     s = open_store(db_target)
     try:
         assert {v[0] for v in s.alert_records("team").values()} == {"sent"} and len(s.alert_records("team")) == 2
+    finally:
+        s.close()
+
+
+def test_overlapping_runs_send_each_item_once(tmp_path, db_target, receiver):
+    cfg = _alerting(tmp_path)
+    assert cli(cfg, db_target, "pull", env={"HOOK": ""}).returncode == 0
+    receiver.delay = 0.5  # each send is slow: the runs overlap while one is in flight
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(ROOT), "HOOK": receiver.url}
+    procs = [subprocess.Popen([sys.executable, "-m", "listen", "--config", str(cfg), "--db", db_target, cmd],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+             for cmd in ("alert", "pull", "alert", "alert")]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    ids = [i["id"] for b in receiver.bodies for i in b["items"]]
+    assert sorted(ids) == sorted(set(ids)) and len(ids) == 2
+    s = open_store(db_target)
+    try:
+        assert sorted(v[0] for v in s.alert_records("team").values()) == ["sent", "sent"]
     finally:
         s.close()
 
