@@ -393,3 +393,43 @@ def test_export_and_import_keep_corrections_on_each_backend(tmp_path, db_target)
     report = json.loads(cli(cfg, db_target, "flags", "--json").stdout)
     assert sorted((c["text"], c["negative"]) for c in report["corrections"]) == [("great service", False),
                                                                                  ("the invoice is wrong", True)]
+
+
+def test_a_pull_fetches_the_parent_our_reply_answers(tmp_path, server, db_target):
+    """Issue 12's Reddit story (tests/test_conversations.py) with the database on each backend."""
+    import copy
+
+    from listen.app import Listener
+    from listen.config import load
+    from tests.replay import Reply, Seen
+    from tests.test_conversations import fixture, reddit_comment, reddit_listing
+
+    now = int(time.time())
+    post = copy.deepcopy(fixture("reddit/search_new.json")["data"]["children"][0])
+    post["data"].update(id="cmp0001", name="t3_cmp0001", author="grumpy_dev", title="Acme export is broken",
+                        selftext="Acme export has been broken for a week. Does anyone at Acme even read this?",
+                        selftext_html=None, created_utc=float(now - 3 * H), created=float(now - 3 * H),
+                        permalink="/r/acme/comments/cmp0001/acme_export_is_broken/")
+    follow_up = reddit_comment("fu00001", "grumpy_dev", "t3_cmp0001", "Still broken on 2.1. Any news?", now - 2 * H)
+    ours = reddit_comment("ou00001", "Acme_HQ", "t1_fu00001", "Fixed in 2.1.1, sorry for the wait.", now - H)
+    server.always("/search.json", Reply(body=reddit_listing(post)))
+    server.always("/user/Acme_HQ/comments.json", Reply(body=reddit_listing(ours)))
+
+    def info(r: Seen) -> Reply:
+        wanted = r.query["id"][0].split(",")
+        return Reply(body=reddit_listing(*[c for c in (follow_up,) if c["data"]["name"] in wanted]))
+
+    server.always("/api/info.json", info)
+    cfg = write_config(tmp_path / "listen.toml", [{"name": "reddit", "type": "reddit", "query": "acme",
+                                                   "username": "Acme_HQ", "base_url": server.url}], ("Acme_HQ",))
+    lst = Listener(load(cfg, db_override=db_target))
+    try:
+        [result] = lst.pull()
+        assert result.error is None, result.error
+        assert [h.query["id"] for h in server.hits("/api/info.json")] == [["t1_fu00001"]]
+        assert [i.author for i in lst.inbox(include_unflagged=True).items] == []
+        assert lst.store.missing_parents("reddit", 0, 10) == []  # the parent is stored
+        lst.pull()
+        assert len(server.hits("/api/info.json")) == 1  # stored now: not asked again
+    finally:
+        lst.close()
