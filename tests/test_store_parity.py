@@ -433,3 +433,39 @@ def test_a_pull_fetches_the_parent_our_reply_answers(tmp_path, server, db_target
         assert len(server.hits("/api/info.json")) == 1  # stored now: not asked again
     finally:
         lst.close()
+
+
+def test_runs_claiming_or_marking_the_same_keys_in_opposite_orders_never_deadlock(db_target):
+    """PostgreSQL locks each row as a claim or mark writes it: two runs writing the same
+    keys in opposite orders would wait on each other, and one would fail with a deadlock."""
+    open_store(db_target).close()
+    keys = [str(i) for i in range(200)]
+    errors: list[BaseException] = []
+    held: dict[str, set[tuple[str, str]]] = {}
+    start = threading.Barrier(2)
+
+    def run(token: str, order: list[str]) -> None:
+        s = open_store(db_target)
+        try:
+            got: set[tuple[str, str]] = set()
+            start.wait()
+            for n in range(5):
+                got.update((f"team{n}", k) for k in s.claim_alerts(f"team{n}", order, token, T0, stale_before=T0 - 900))
+                s.save_marks([{"feed": "f", "native_id": k, "question": 1, "negative": None, "marked_at": T0 + n}
+                              for k in order])
+            held[token] = got
+        except BaseException as e:  # reported by the assertion below
+            errors.append(e)
+        finally:
+            s.close()
+
+    runs = [threading.Thread(target=run, args=("up", keys)), threading.Thread(target=run, args=("down", keys[::-1]))]
+    for t in runs:
+        t.start()
+    for t in runs:
+        t.join()
+    assert not errors, errors
+    assert not held["up"] & held["down"] and len(held["up"] | held["down"]) == 5 * len(keys)
+    s = open_store(db_target)
+    assert len(s.corrections()) == len(keys)
+    s.close()

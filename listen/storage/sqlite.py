@@ -624,6 +624,7 @@ class SqliteStore:
     def save_marks(self, marks: list[dict[str, Any]]) -> None:
         """Upsert corrections (feed, native_id, question, negative, marked_at); a flag
         left None keeps what an earlier mark said about it."""
+        ordered = sorted(marks, key=lambda m: (m["feed"], m["native_id"]))  # one lock order (see claim_alerts)
         with self._write() as c:
             c.executemany(
                 "INSERT INTO corrections (feed, native_id, question, negative, marked_at)"
@@ -631,7 +632,7 @@ class SqliteStore:
                 " ON CONFLICT (feed, native_id) DO UPDATE SET"
                 " question = coalesce(excluded.question, corrections.question),"
                 " negative = coalesce(excluded.negative, corrections.negative),"
-                " marked_at = excluded.marked_at", marks)
+                " marked_at = excluded.marked_at", ordered)
 
     def corrections(self) -> list[dict[str, Any]]:
         """Every correction with its item's id, network, author and text (None when the item is not stored)."""
@@ -692,7 +693,9 @@ class SqliteStore:
                 " claimed_at = excluded.claimed_at, attempts = alert_sends.attempts + 1"
                 " WHERE alert_sends.state = 'failed'"
                 " OR (alert_sends.state = 'sending' AND alert_sends.claimed_at < ?)",
-                [(alert, k, token, now, stale_before) for k in keys])
+                # In key order, as every writer of alert_sends goes: PostgreSQL locks each row
+                # as it is written, and two runs taking rows in opposite orders deadlock.
+                [(alert, k, token, now, stale_before) for k in sorted(keys)])
             held: set[str] = set()
             for part in _chunks(keys):
                 held.update(r[0] for r in c.execute(
@@ -707,7 +710,7 @@ class SqliteStore:
             c.executemany(
                 "UPDATE alert_sends SET state = ?, sent_at = ?, last_error = ?"
                 " WHERE alert = ? AND key = ? AND claim = ?",
-                [(state, now if state == "sent" else None, error, alert, k, token) for k in keys])
+                [(state, now if state == "sent" else None, error, alert, k, token) for k in sorted(keys)])
 
     def forget_alerts(self, alert: str, keys: list[str]) -> None:
         """Drop pending (failed, or claimed by a dead run) records: their items no longer wait."""
@@ -715,7 +718,7 @@ class SqliteStore:
             return
         with self._write() as c:
             c.executemany("DELETE FROM alert_sends WHERE alert = ? AND key = ? AND state <> 'sent'",
-                          [(alert, k) for k in keys])
+                          [(alert, k) for k in sorted(keys)])
 
     def prune_alerts(self, before: int) -> int:
         """Forget records claimed before `before`: their items have left the inbox's window."""
