@@ -469,3 +469,34 @@ def test_runs_claiming_or_marking_the_same_keys_in_opposite_orders_never_deadloc
     s = open_store(db_target)
     assert len(s.corrections()) == len(keys)
     s.close()
+
+
+def test_flag_refreshes_in_opposite_orders_never_deadlock(db_target):
+    """`listen mark` re-flags its items while a pull re-flags others: same rows, any order."""
+    s = open_store(db_target)
+    save(s, "f", [raw(f"m{i}", f"u{i}", "where is the invoice?", T0 - i) for i in range(200)])
+    rows = s.items_for_flagging([int(i.id) for i in s.inbox(T0, max_age=86400, include_unflagged=True)])
+    s.close()
+    assert [r["id"] for r in rows] == sorted(r["id"] for r in rows) and len(rows) == 200
+    flags = {"question": 1, "negative": 0, "addressed": 0, "question_score": 0.9, "negative_score": 0.1,
+             "reasons": "[]", "flags_version": "test"}
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def run(order: list[dict]) -> None:
+        st = open_store(db_target)
+        try:
+            start.wait()
+            for _ in range(5):
+                st.update_flags([{"id": r["id"], **flags} for r in order])
+        except BaseException as e:  # reported by the assertion below
+            errors.append(e)
+        finally:
+            st.close()
+
+    runs = [threading.Thread(target=run, args=(rows,)), threading.Thread(target=run, args=(rows[::-1],))]
+    for t in runs:
+        t.start()
+    for t in runs:
+        t.join()
+    assert not errors, errors

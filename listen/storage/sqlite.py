@@ -411,8 +411,10 @@ class SqliteStore:
             yield [(r[0], r[1]) for r in rows]
 
     def update_flags(self, updates: list[dict[str, Any]]) -> None:
+        # By id, the order every flag writer takes rows in: PostgreSQL would deadlock two in opposite orders.
+        ordered = sorted(updates, key=lambda u: int(u["id"]))
         with self._write() as c:
-            c.executemany(f"UPDATE items SET {', '.join(f'{k} = :{k}' for k in FLAG_COLUMNS)} WHERE id = :id", updates)
+            c.executemany(f"UPDATE items SET {', '.join(f'{k} = :{k}' for k in FLAG_COLUMNS)} WHERE id = :id", ordered)
 
     def import_rows(self, rows: list[dict[str, Any]]) -> tuple[int, int]:
         """Restore exported items as they were, in one transaction (listen.importer). Returns (new, updated).
@@ -644,13 +646,14 @@ class SqliteStore:
         return [dict(r) for r in rows]
 
     def items_for_flagging(self, ids: list[int]) -> list[dict[str, Any]]:
-        """What the flag policy reads of stored items: id, feed, network, native_id, author, author_name, text, raw."""
+        """What the flag policy reads of stored items: id, feed, network, native_id, author, author_name, text, raw.
+        In id order within each chunk of ids, on either backend."""
         out: list[dict[str, Any]] = []
         with self._errors():
             for part in _chunks(ids):
                 out += [dict(r) for r in self.conn.execute(
                     "SELECT id, feed, network, native_id, author, author_name, text, raw FROM items"
-                    f" WHERE id IN ({','.join('?' * len(part))})", part)]
+                    f" WHERE id IN ({','.join('?' * len(part))}) ORDER BY id", part)]
         return out
 
     def meta_get(self, key: str) -> str | None:
