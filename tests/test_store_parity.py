@@ -18,7 +18,7 @@ import pytest
 
 from listen.storage import open_store
 from tests.conftest import pg_server
-from tests.helpers import T0, jsonl, raw, save, write_config
+from tests.helpers import T0, jsonl, listen_here, raw, save, write_config
 
 H = 3600
 ROOT = Path(__file__).resolve().parents[1]
@@ -198,9 +198,7 @@ OTHERS = ["thanks, that fixed it", "great service today", "love the new dashboar
 
 
 def cli(cfg: Path, db: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    e = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "PYTHONPATH": str(ROOT), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "listen", "--config", str(cfg), "--db", db, *args],
-                          capture_output=True, text=True, env=e, timeout=120)
+    return listen_here("--config", str(cfg), "--db", db, *args, env={"COLUMNS": "200", **(env or {})})
 
 
 def test_mark_then_reflag_changes_another_mentions_flag(tmp_path, db_target):
@@ -292,6 +290,7 @@ def test_alert_sends_once(tmp_path, db_target, receiver):
         s.close()
 
 
+@pytest.mark.slow
 def test_overlapping_runs_send_each_item_once(tmp_path, db_target, receiver):
     cfg = _alerting(tmp_path)
     assert cli(cfg, db_target, "pull", env={"HOOK": ""}).returncode == 0
