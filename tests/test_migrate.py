@@ -116,8 +116,10 @@ def test_the_migrate_command(tmp_path):
 
     r = run()
     assert r.returncode == 0 and "4 new items" in r.stdout, r.stderr
+    assert "2 new corrections" in r.stdout and "3 new alert_sends" in r.stdout, r.stdout
     r = run()
     assert r.returncode == 0 and "0 new items" in r.stdout and "0 new triage_log" in r.stdout, r.stdout
+    assert "0 new corrections" in r.stdout and "0 new alert_sends" in r.stdout, r.stdout
     assert snapshot(pg) == snapshot(str(lite))
 
 
