@@ -74,7 +74,7 @@ def translate(sql: str) -> str:
     return _PLACEHOLDER.sub(sub, sql)
 
 
-class _RowBase(tuple):  # type: ignore[type-arg]
+class _RowBase(tuple):  # type: ignore[type-arg]  # rows of any width and types, like sqlite3.Row
     """A row like sqlite3.Row: r[0], r["name"], dict(r)."""
 
     __slots__ = ()
@@ -137,7 +137,7 @@ def open_postgres(url: str, password_env: str | None = None) -> PostgresStore:
 class PostgresStore(SqliteStore):
     dialect = POSTGRES
 
-    def __init__(self, url: str, password_env: str | None = None):  # no super(): no file to open
+    def __init__(self, url: str, password_env: str | None = None):  # not super(): there is no file to open
         self.path = redact(url)
         try:
             import psycopg
@@ -155,9 +155,8 @@ class PostgresStore(SqliteStore):
                                   application_name="listen", **kwargs)
         except psycopg.Error as e:
             raise StorageError(f"{self.path}: cannot connect: {self._message(e)}") from None
-        self._raw: Any = raw  # the psycopg connection itself, for what sqlite3's API cannot say
-        self._claimed: set[str] = set()
-        self.conn = _Conn(raw)  # type: ignore[assignment]  # sqlite3's API over psycopg: what the shared SQL calls
+        self.pg: Any = raw  # psycopg's own connection, for what only PostgreSQL does
+        self.conn = _Conn(raw)  # type: ignore[assignment]  # _Conn is the sqlite3.Connection the SQL uses
         with self._errors():
             self._migrate()
 
@@ -182,7 +181,7 @@ class PostgresStore(SqliteStore):
 
     @contextmanager
     def _write(self) -> Iterator[Any]:
-        with self._errors(), self._raw.transaction():
+        with self._errors(), self.pg.transaction():
             yield self.conn
 
     def _migrate(self) -> None:
@@ -228,17 +227,17 @@ class PostgresStore(SqliteStore):
         if not names:
             return []
         with self._errors():
-            rows = self._raw.execute(
+            rows = self.pg.execute(
                 "SELECT name FROM unnest(%s::text[]) AS name"
                 " WHERE pg_try_advisory_lock(hashtext('listen feed ' || name))", (names,)).fetchall()
         got = [r[0] for r in rows]
-        self._claimed |= set(got)
+        self._claimed: set[str] = getattr(self, "_claimed", set()) | set(got)
         return got
 
     def release_feeds(self) -> None:
-        claimed = self._claimed
+        claimed: set[str] = getattr(self, "_claimed", set())
         if claimed:
             with self._errors():
-                self._raw.execute("SELECT pg_advisory_unlock(hashtext('listen feed ' || name))"
+                self.pg.execute("SELECT pg_advisory_unlock(hashtext('listen feed ' || name))"
                                       " FROM unnest(%s::text[]) AS name", (sorted(claimed),))
         self._claimed = set()
