@@ -137,7 +137,7 @@ def open_postgres(url: str, password_env: str | None = None) -> PostgresStore:
 class PostgresStore(SqliteStore):
     dialect = POSTGRES
 
-    def __init__(self, url: str, password_env: str | None = None):  # not super(): there is no file to open
+    def __init__(self, url: str, password_env: str | None = None):
         self.path = redact(url)
         try:
             import psycopg
