@@ -499,3 +499,33 @@ def test_flag_refreshes_in_opposite_orders_never_deadlock(db_target):
     for t in runs:
         t.join()
     assert not errors, errors
+
+
+def test_a_mark_made_while_a_pull_runs_is_not_undone_by_it(tmp_path, db_target, monkeypatch):
+    """tests/test_feedback.py's race, on each backend: the pull's rows were flagged before the mark."""
+    from listen.app import Listener
+    from listen.config import load
+    from listen.pull import Puller
+
+    now = int(time.time())
+    old = {"id": "1", "author": "ann", "text": "great service today", "created_at": now - 30 * 86400}
+    jsonl(tmp_path / "m.jsonl", [old])
+    cfg = write_config(tmp_path / "listen.toml", [{"name": "help", "type": "jsonl", "path": "m.jsonl"}])
+    assert cli(cfg, db_target, "pull").returncode == 0
+    jsonl(tmp_path / "m.jsonl", [{**old, "text": "great service today, thanks"}])  # an edit: the pull rewrites it
+    listener = Listener(load(cfg, db_override=db_target))
+    (item,) = listener.store.iter_items()
+    original = Puller.run
+
+    def run_with_a_mark_in_between(self, *args, **kwargs):
+        listener.mark([str(item["id"])], negative=True)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Puller, "run", run_with_a_mark_in_between)
+    try:
+        listener.pull()
+    finally:
+        listener.close()
+    (rec,) = [json.loads(line) for line in cli(cfg, db_target, "export").stdout.splitlines()]
+    assert rec["text"] == "great service today, thanks"
+    assert rec["flags"] == ["negative"] and rec["reasons"][0] == "marked by you"
