@@ -27,6 +27,11 @@ def everything(store) -> dict:
             "SELECT item_id, action, coalesce(detail, ''), coalesce(actor, ''), at FROM triage_log")),
         "feeds": sorted(tuple(r) for r in c.execute(
             "SELECT name, network, etag, last_modified, cursor, last_success, last_error FROM feeds")),
+        "corrections": sorted(tuple(r) for r in c.execute(
+            "SELECT feed, native_id, question, negative, marked_at FROM corrections")),
+        "alerts": sorted(tuple(r) for r in c.execute(
+            "SELECT alert, key, state, claim, claimed_at, sent_at, attempts, last_error FROM alert_sends")),
+        "meta": sorted(tuple(r) for r in c.execute("SELECT key, value FROM meta WHERE key LIKE 'learn%'")),
     }
 
 
@@ -41,6 +46,12 @@ def fill(store) -> None:
     store.set_state([ids["q2"]], "done", T0 + 1, actor="sam")
     store.set_state([ids["f1"]], "open", T0 + 2, snoozed_until=T0 + 86400, actor=None)
     store.record_failure("forum", "jsonl", "HTTP 500", T0 + 3)
+    store.save_marks([{"feed": "blog", "native_id": "q2", "question": None, "negative": 1, "marked_at": T0 + 4},
+                      {"feed": "forum", "native_id": "not-yet", "question": 1, "negative": 0, "marked_at": T0 + 5}])
+    store.claim_alerts("team", [ids["q1"], ids["f1"], "digest:2026-02-02"], "run-1", T0 + 6, stale_before=T0 - 900)
+    store.finish_alerts("team", [ids["q1"], "digest:2026-02-02"], "run-1", "sent", T0 + 7)
+    store.finish_alerts("team", [ids["f1"]], "run-1", "failed", T0 + 7, error="HTTP 503")
+    store.meta_set("learn:test", '{"w": 1}')
 
 
 def migrate(src, dst) -> dict[str, int]:
@@ -71,6 +82,7 @@ def test_sqlite_to_postgres_and_back(tmp_path):
     pg = pg_server().new_database()
     first = migrate(lite, pg)
     assert first["items"] == 4 and first["triage_log"] == 3 and first["item_edits"] == 1 and first["feeds"] == 2
+    assert first["corrections"] == 2 and first["alert_sends"] == 3
     assert snapshot(pg) == want  # ids included: an empty target keeps them
     second = migrate(lite, pg)
     assert all(n == 0 for n in second.values()), second
@@ -86,6 +98,7 @@ def test_sqlite_to_postgres_and_back(tmp_path):
     assert migrate(pg, back)["items"] == 0
     got = snapshot(back)
     assert len(got["items"]) == 5 and got["history"] == want["history"] and got["edits"] == want["edits"]
+    assert got["corrections"] == want["corrections"] and got["alerts"] == want["alerts"] and got["meta"] == want["meta"]
 
 
 def test_the_migrate_command(tmp_path):
@@ -103,6 +116,68 @@ def test_the_migrate_command(tmp_path):
 
     r = run()
     assert r.returncode == 0 and "4 new items" in r.stdout, r.stderr
+    assert "2 new corrections" in r.stdout and "3 new alert_sends" in r.stdout, r.stdout
     r = run()
     assert r.returncode == 0 and "0 new items" in r.stdout and "0 new triage_log" in r.stdout, r.stdout
+    assert "0 new corrections" in r.stdout and "0 new alert_sends" in r.stdout, r.stdout
     assert snapshot(pg) == snapshot(str(lite))
+
+
+def test_changed_marks_and_alert_records_copy_over_the_older_ones_both_ways(tmp_path):
+    """A second migrate after work on the source: the source's newer mark and alert state win,
+    in either direction, and a third run writes nothing."""
+    lite = str(tmp_path / "a.db")
+    s = open_store(lite)
+    fill(s)
+    s.close()
+    pg = pg_server().new_database()
+    migrate(lite, pg)
+
+    p = open_store(pg)
+    ids = {r["native_id"]: str(r["id"]) for r in p.iter_items()}
+    p.save_marks([{"feed": "blog", "native_id": "q2", "question": 1, "negative": None, "marked_at": T0 + 50}])
+    p.claim_alerts("team", [ids["f1"]], "run-2", T0 + 60, stale_before=T0)  # the failed send retried...
+    p.finish_alerts("team", [ids["f1"]], "run-2", "sent", T0 + 61)  # ...and sent
+    p.meta_set("learn:test", '{"w": 2}')
+    p.close()
+    want = snapshot(pg)
+    assert ("blog", "q2", 1, 1, T0 + 50) in want["corrections"]
+
+    counts = migrate(pg, lite)
+    assert counts["corrections"] == 1 and counts["alert_sends"] == 1, counts
+    got = snapshot(lite)
+    assert got["corrections"] == want["corrections"] and got["alerts"] == want["alerts"] and got["meta"] == want["meta"]
+    assert all(n == 0 for n in migrate(pg, lite).values())
+
+    # And back the other way after a change on SQLite.
+    s = open_store(lite)
+    s.save_marks([{"feed": "forum", "native_id": "not-yet", "question": 0, "negative": None, "marked_at": T0 + 70}])
+    s.close()
+    assert migrate(lite, pg)["corrections"] == 1
+    assert snapshot(pg)["corrections"] == snapshot(lite)["corrections"]
+    assert all(n == 0 for n in migrate(lite, pg).values())
+
+
+def test_alert_records_follow_their_items_new_ids_in_a_used_target(tmp_path):
+    """Alert records are keyed by item id: in a target whose ids are taken, a record must
+    name the same item there, or that item is alerted twice and another never."""
+    pg = pg_server().new_database()
+    p = open_store(pg)
+    save(p, "other", [raw(f"o{i}", "zed", "Is this on?", T0 - i) for i in range(6)])  # takes ids 1..6
+    p.close()
+    lite = str(tmp_path / "a.db")
+    s = open_store(lite)
+    fill(s)
+    before = {r["native_id"]: str(r["id"]) for r in s.iter_items()}
+    s.claim_alerts("team", ["999"], "run-1", T0 + 8, stale_before=T0)  # an item since deleted: nothing to name
+    s.close()
+
+    migrate(lite, pg)
+    p = open_store(pg)
+    after = {r["native_id"]: str(r["id"]) for r in p.iter_items() if r["feed"] != "other"}
+    records = p.alert_records("team")
+    p.close()
+    assert after["q1"] != before["q1"]  # the target had that id: the item got another
+    assert records == {after["q1"]: ("sent", T0 + 6), after["f1"]: ("failed", T0 + 6),
+                       "digest:2026-02-02": ("sent", T0 + 6)}
+    assert all(n == 0 for n in migrate(lite, pg).values())

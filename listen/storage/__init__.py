@@ -10,7 +10,8 @@ from typing import Any, Iterator, Protocol
 
 from listen.models import FeedStatus, FetchState, Item
 
-from listen.storage.sqlite import AnswerRule, SqliteStore, open_store
+from listen.storage.sqlite import SqliteStore, open_store
+from listen.threads import AnswerRule
 from listen.waiting import DEFAULT_MAX_AGE, DEFAULT_REPLY_WITHIN, Identity
 
 __all__ = ["Store", "SqliteStore", "open_store"]

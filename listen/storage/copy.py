@@ -2,9 +2,9 @@
 
 Both ends are SQL stores (storage/sqlite.py), so this speaks the shared,
 portable SQL. Idempotent by construction: items are upserted by their natural
-key (feed, native id), feeds by name, meta by key; the tables that hang off an
-item (edits, triage history, and whatever later versions add, such as
-corrections) get the target's item ids and only the rows the target lacks.
+key (feed, native id), feeds by name, meta by key; the other tables by their
+primary key when it is a natural one (corrections, alert records) and otherwise
+(edits, triage history) only the rows the target lacks, with the target's item ids.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 BATCH = 5000
 CORE = ("items", "feeds", "meta")
 SKIP_META = ("schema_version",)  # each database keeps its own; open-markers (open:...) are per file
+# Text columns that hold an item's id (besides every item_id): alert records are keyed by
+# the item they sent (or by 'digest:<day>', kept as it is). They follow their item's new id.
+ITEM_ID_TEXT = {"alert_sends": "key"}
 
 
 def _columns(store: SqliteStore, table: str) -> list[str]:
@@ -92,13 +95,26 @@ def _target_ids(c: Any, by_feed: dict[str, list[tuple[int, str]]]) -> dict[tuple
     return out
 
 
+def _primary_key(store: SqliteStore, table: str) -> list[str]:
+    return [r[0] for r in store.conn.execute(store.dialect.primary_key_sql, (table,))]
+
+
 def _copy_hanging(src: SqliteStore, dst: SqliteStore, c: Any, table: str, ids: dict[int, int]) -> int:
-    """Rows of a table beside items (edits, history, corrections...): those the target lacks."""
+    """Rows of a table beside items (edits, history, corrections, alert records...) that the
+    target lacks, or holds differently. Returns how many were written.
+
+    A table keyed by something natural (corrections by feed and native id, alert records by
+    target and key) is upserted by that key: the source's row wins, as its items do, so a
+    second migrate after more work on the source brings the newer mark or send state. A
+    table of rows with a surrogate id (edits, history) gets the rows it lacks."""
     dst_cols = set(_columns(dst, table))
     cols = [k for k in _columns(src, table) if k != "id" and k in dst_cols]
     if not cols:
         return 0
     key = cols.index("item_id") if "item_id" in cols else None
+    text_key = cols.index(ITEM_ID_TEXT[table]) if ITEM_ID_TEXT.get(table) in cols else None
+    pk = [k for k in _primary_key(dst, table) if k != "id"]
+    natural = bool(pk) and all(k in cols for k in pk)
     have = {tuple(r) for r in c.execute(f"SELECT {', '.join(cols)} FROM {table}")}
     add = []
     for r in src.conn.execute(f"SELECT {', '.join(cols)} FROM {table}"):
@@ -107,11 +123,20 @@ def _copy_hanging(src: SqliteStore, dst: SqliteStore, c: Any, table: str, ids: d
             if row[key] not in ids:
                 continue  # an orphan (its item is gone): nothing to hang it on
             row[key] = ids[row[key]]
+        if text_key is not None and str(row[text_key]).isdigit():
+            if int(row[text_key]) not in ids:
+                continue
+            row[text_key] = str(ids[int(row[text_key])])
         t = tuple(row)
         if t not in have:
             have.add(t)
             add.append(t)
-    c.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", add)
+    sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+    if natural:
+        rest = [k for k in cols if k not in pk]
+        sql += f" ON CONFLICT ({', '.join(pk)}) DO " + (
+            f"UPDATE SET {', '.join(f'{k} = excluded.{k}' for k in rest)}" if rest else "NOTHING")
+    c.executemany(sql, add)
     return len(add)
 
 

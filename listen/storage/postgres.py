@@ -26,7 +26,12 @@ POSTGRES = Dialect("postgresql", greatest="GREATEST", least="LEAST", unindexed="
                    reset_ids="SELECT setval(pg_get_serial_sequence('items', 'id'),"
                              " GREATEST((SELECT max(id) FROM items), 1))",
                    tables_sql="SELECT table_name FROM information_schema.tables"
-                              " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'")
+                              " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+                   bytewise=' COLLATE "C"',
+                   primary_key_sql="SELECT a.attname FROM pg_index i"
+                                   " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)"
+                                   " WHERE i.indrelid = CAST(? AS regclass) AND i.indisprimary"
+                                   " ORDER BY array_position(CAST(i.indkey AS int2[]), a.attnum)")
 SCHEMA_LOCK = 7_406_391  # pg_advisory_xact_lock key: one process creates or upgrades the schema
 
 
@@ -69,7 +74,7 @@ def translate(sql: str) -> str:
     return _PLACEHOLDER.sub(sub, sql)
 
 
-class _RowBase(tuple):  # type: ignore[type-arg]
+class _RowBase(tuple):  # type: ignore[type-arg]  # rows of any width and types, like sqlite3.Row
     """A row like sqlite3.Row: r[0], r["name"], dict(r)."""
 
     __slots__ = ()
@@ -192,7 +197,8 @@ class PostgresStore(SqliteStore):
                                   application_name="listen", **kwargs)
         except psycopg.Error as e:
             raise StorageError(f"{self.path}: cannot connect: {self._message(e)}") from None
-        self.conn = _Conn(raw)  # type: ignore[assignment]
+        self.pg: Any = raw  # psycopg's own connection, for what only PostgreSQL does
+        self.conn = _Conn(raw)  # type: ignore[assignment]  # _Conn is the sqlite3.Connection the SQL uses
         with self._errors():
             self._migrate()
 
@@ -217,7 +223,7 @@ class PostgresStore(SqliteStore):
 
     @contextmanager
     def _write(self) -> Iterator[Any]:
-        with self._errors(), self.conn.raw.transaction():
+        with self._errors(), self.pg.transaction():
             yield self.conn
 
     def _migrate(self) -> None:
@@ -288,17 +294,17 @@ class PostgresStore(SqliteStore):
         if not names:
             return []
         with self._errors():
-            rows = self.conn.raw.execute(
+            rows = self.pg.execute(
                 "SELECT name FROM unnest(%s::text[]) AS name"
                 " WHERE pg_try_advisory_lock(hashtext('listen feed ' || name))", (names,)).fetchall()
         got = [r[0] for r in rows]
-        self._claimed = getattr(self, "_claimed", set()) | set(got)
+        self._claimed: set[str] = getattr(self, "_claimed", set()) | set(got)
         return got
 
     def release_feeds(self) -> None:
-        claimed = getattr(self, "_claimed", set())
+        claimed: set[str] = getattr(self, "_claimed", set())
         if claimed:
             with self._errors():
-                self.conn.raw.execute("SELECT pg_advisory_unlock(hashtext('listen feed ' || name))"
+                self.pg.execute("SELECT pg_advisory_unlock(hashtext('listen feed ' || name))"
                                       " FROM unnest(%s::text[]) AS name", (sorted(claimed),))
         self._claimed = set()

@@ -44,6 +44,11 @@ class Dialect:
     index_hint: bool = True  # INDEXED BY
     reset_ids: str = ""  # after inserting explicit ids: move the id sequence past them
     tables_sql: str = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    # After a text ORDER BY term: sort by code point, as SQLite's BINARY does, whatever the
+    # database's collation (a PostgreSQL made with en_US puts "a" before "B", and "_z" first)
+    bytewise: str = ""
+    # A table's primary key columns, in key order; one `?`: the table (listen migrate upserts by it)
+    primary_key_sql: str = "SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk"
 
     def items_by(self, index: str) -> str:
         return f"items INDEXED BY {index}" if self.index_hint else "items"
@@ -418,8 +423,10 @@ class SqliteStore:
             yield [(r[0], r[1]) for r in rows]
 
     def update_flags(self, updates: list[dict[str, Any]]) -> None:
+        # By id, the order every flag writer takes rows in: PostgreSQL would deadlock two in opposite orders.
+        ordered = sorted(updates, key=lambda u: int(u["id"]))
         with self._write() as c:
-            c.executemany(f"UPDATE items SET {', '.join(f'{k} = :{k}' for k in FLAG_COLUMNS)} WHERE id = :id", updates)
+            c.executemany(f"UPDATE items SET {', '.join(f'{k} = :{k}' for k in FLAG_COLUMNS)} WHERE id = :id", ordered)
 
     def import_rows(self, rows: list[dict[str, Any]]) -> tuple[int, int]:
         """Restore exported items as they were, in one transaction (listen.importer). Returns (new, updated).
@@ -621,7 +628,7 @@ class SqliteStore:
                 "SELECT o.in_reply_to, max(o.created_at) AS latest FROM items o"
                 " WHERE o.feed = ? AND o.ours = 1 AND o.in_reply_to IS NOT NULL AND o.created_at >= ?"
                 " AND NOT EXISTS (SELECT 1 FROM items p WHERE p.feed = o.feed AND p.native_id = o.in_reply_to)"
-                " GROUP BY o.in_reply_to ORDER BY latest DESC, o.in_reply_to LIMIT ?",
+                f" GROUP BY o.in_reply_to ORDER BY latest DESC, o.in_reply_to{self.dialect.bytewise} LIMIT ?",
                 (feed, since, limit)).fetchall()
         return [r[0] for r in rows]
 
@@ -631,6 +638,7 @@ class SqliteStore:
     def save_marks(self, marks: list[dict[str, Any]]) -> None:
         """Upsert corrections (feed, native_id, question, negative, marked_at); a flag
         left None keeps what an earlier mark said about it."""
+        ordered = sorted(marks, key=lambda m: (m["feed"], m["native_id"]))  # one lock order (see claim_alerts)
         with self._write() as c:
             c.executemany(
                 "INSERT INTO corrections (feed, native_id, question, negative, marked_at)"
@@ -638,7 +646,7 @@ class SqliteStore:
                 " ON CONFLICT (feed, native_id) DO UPDATE SET"
                 " question = coalesce(excluded.question, corrections.question),"
                 " negative = coalesce(excluded.negative, corrections.negative),"
-                " marked_at = excluded.marked_at", marks)
+                " marked_at = excluded.marked_at", ordered)
 
     def corrections(self) -> list[dict[str, Any]]:
         """Every correction with its item's id, network, author and text (None when the item is not stored)."""
@@ -646,17 +654,18 @@ class SqliteStore:
             rows = self.conn.execute(
                 "SELECT c.feed, c.native_id, c.question, c.negative, c.marked_at, i.id, i.network, i.author,"
                 " i.text FROM corrections c LEFT JOIN items i ON i.feed = c.feed AND i.native_id = c.native_id"
-                " ORDER BY c.marked_at, c.feed, c.native_id").fetchall()
+                f" ORDER BY c.marked_at, c.feed{self.dialect.bytewise}, c.native_id{self.dialect.bytewise}").fetchall()
         return [dict(r) for r in rows]
 
     def items_for_flagging(self, ids: list[int]) -> list[dict[str, Any]]:
-        """What the flag policy reads of stored items: id, feed, network, native_id, author, author_name, text, raw."""
+        """What the flag policy reads of stored items: id, feed, network, native_id, author, author_name, text, raw.
+        In id order within each chunk of ids, on either backend."""
         out: list[dict[str, Any]] = []
         with self._errors():
             for part in _chunks(ids):
                 out += [dict(r) for r in self.conn.execute(
                     "SELECT id, feed, network, native_id, author, author_name, text, raw FROM items"
-                    f" WHERE id IN ({','.join('?' * len(part))})", part)]
+                    f" WHERE id IN ({','.join('?' * len(part))}) ORDER BY id", part)]
         return out
 
     def meta_get(self, key: str) -> str | None:
@@ -699,7 +708,9 @@ class SqliteStore:
                 " claimed_at = excluded.claimed_at, attempts = alert_sends.attempts + 1"
                 " WHERE alert_sends.state = 'failed'"
                 " OR (alert_sends.state = 'sending' AND alert_sends.claimed_at < ?)",
-                [(alert, k, token, now, stale_before) for k in keys])
+                # In key order, as every writer of alert_sends goes: PostgreSQL locks each row
+                # as it is written, and two runs taking rows in opposite orders deadlock.
+                [(alert, k, token, now, stale_before) for k in sorted(keys)])
             held: set[str] = set()
             for part in _chunks(keys):
                 held.update(r[0] for r in c.execute(
@@ -714,7 +725,7 @@ class SqliteStore:
             c.executemany(
                 "UPDATE alert_sends SET state = ?, sent_at = ?, last_error = ?"
                 " WHERE alert = ? AND key = ? AND claim = ?",
-                [(state, now if state == "sent" else None, error, alert, k, token) for k in keys])
+                [(state, now if state == "sent" else None, error, alert, k, token) for k in sorted(keys)])
 
     def forget_alerts(self, alert: str, keys: list[str]) -> None:
         """Drop pending (failed, or claimed by a dead run) records: their items no longer wait."""
@@ -722,7 +733,7 @@ class SqliteStore:
             return
         with self._write() as c:
             c.executemany("DELETE FROM alert_sends WHERE alert = ? AND key = ? AND state <> 'sent'",
-                          [(alert, k) for k in keys])
+                          [(alert, k) for k in sorted(keys)])
 
     def prune_alerts(self, before: int) -> int:
         """Forget records claimed before `before`: their items have left the inbox's window."""
