@@ -339,8 +339,16 @@ def main() -> int:
         base = [vader(t) for t, _ in sel] if vader else None
         row("negative", name, "all (not trained on)" if name == "twcs" else "held-out", gold, ours, base, "VADER")
 
-    # per kind of feed, at the default thresholds unless the row says otherwise
+    # per kind of feed, at that kind's default thresholds (listen/kinds.py) unless the row says otherwise
     from listen.flags import FlagSettings
+    from listen.kinds import KIND_DEFAULTS, FeedFlags
+    from listen.policy import FlagPolicy
+
+    def as_kind(kind: str, negative: float | None = None):
+        d = KIND_DEFAULTS[kind]
+        n = d.negative_threshold if negative is None else negative
+        policy = FlagPolicy(FlagSettings(), {"feed": FeedFlags(kind, d.question_threshold, n)})
+        return lambda text: policy.verdict(text, "feed")
 
     general = held_sets["tweeteval"] + held_sets["semeval"]
     gold = [y for _, y in general]
@@ -349,18 +357,21 @@ def main() -> int:
     kinds = [("network mentions", "F1 if 1/3 were negative", f"{f1_at_share(gold, ours, 1 / 3):.3f}")]
     support = held_sets["twcs"]
     sq = dict(load_twcs_questions(data))
-    for th in (None, 0.4, 0.3):
-        st = FlagSettings() if th is None else FlagSettings(negative_threshold=th)
-        vs = [classify(t, st) for t, _ in support]
+    for th in (None, 0.4, 0.5):
+        flag = as_kind("support", th)
+        vs = [flag(t) for t, _ in support]
         gold = [y for _, y in support]
-        label = "twcs, default" if th is None else f"twcs, negative_threshold {th}"
+        label = (f"twcs, kind default {KIND_DEFAULTS['support'].negative_threshold}" if th is None
+                 else f"twcs, negative_threshold {th}")
         row("negative", "support channel", label, gold, [int(v.negative) for v in vs], None, "")
         reach = sum(1 for v, (_, y) in zip(vs, support) if y and (v.negative or v.question)) / max(1, sum(gold))
         kinds.append(("support channel", f"complaints in the inbox (either flag), {label}", f"{reach:.1%}"))
+    support_flag = as_kind("support")
     row("question", "support channel", "twcs", [sq[t] for t, _ in support],
-        [int(classify(t).question) for t, _ in support], None, "")
+        [int(support_flag(t).question) for t, _ in support], None, "")
     blog = BLOG_COMMENTS
-    bv = [classify(t) for t, *_ in blog]
+    blog_flag = as_kind("blog")
+    bv = [blog_flag(t) for t, *_ in blog]
     row("negative", "blog comments", "invented, n=%d" % len(blog), [n for _, _, n, _ in blog],
         [int(v.negative) for v in bv], None, "")
     row("question", "blog comments", "invented, n=%d" % len(blog), [q for _, q, _, _ in blog],
