@@ -22,6 +22,7 @@ import json
 import re
 import time
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
@@ -255,22 +256,24 @@ class GitHubSource(Source):
         comments = ((node.get("comments") or {}).get("nodes") or []) if isinstance(node, dict) else []
         before = thread
         for comment in sorted((c for c in comments if isinstance(c, dict)), key=lambda c: str(c.get("createdAt"))):
-            item = self.map_record(lambda c, b=before: self._discussion_item(c, f"{thread}/comment/{c['id']}", b, thread,
-                                                                   login, title), comment, "a discussion comment",
-                                   self.warnings)
+            item = self.map_record(partial(self._comment_item, reply_to=before, thread=thread, login=login, title=title),
+                                   comment, "a discussion comment", self.warnings)
             if item is None:
                 continue
             out.append(item)
             before = prev = item.native_id
             replies = (comment.get("replies") or {}).get("nodes") or []
             for reply in sorted((r for r in replies if isinstance(r, dict)), key=lambda r: str(r.get("createdAt"))):
-                got = self.map_record(lambda r, prev=prev: self._discussion_item(r, f"{thread}/comment/{r['id']}", prev, thread,
-                                                                      login, title), reply, "a discussion reply",
-                                      self.warnings)
+                got = self.map_record(partial(self._comment_item, reply_to=prev, thread=thread, login=login, title=title),
+                                      reply, "a discussion reply", self.warnings)
                 if got is not None:
                     out.append(got)
                     prev = got.native_id
         return out
+
+    def _comment_item(self, obj: dict, *, reply_to: str, thread: str, login: str | None, title: str | None) -> RawItem:
+        """A discussion comment or reply: its id lives under the discussion's."""
+        return self._discussion_item(obj, f"{thread}/comment/{obj['id']}", reply_to, thread, login, title)
 
     def _discussion_item(self, obj: dict, native: str, reply_to: str | None, thread: str | None,
                          login: str | None, title: str | None = None) -> RawItem:
