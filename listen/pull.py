@@ -37,6 +37,12 @@ LOG = log.get("pull")
 BATCH = 2000  # items per transaction when a source streams
 THREAD_PREFIX = "listen-pull"
 ROOM = 6  # full batches in memory at once, per pull
+QUEUED = 256  # messages waiting for the writer; a worker thread holds at most one more
+# Arrivals are gathered this long into one write transaction. One commit per wave
+# of arrivals made a warm pull of 2,000 feeds 568 transactions; each statement
+# gives up the GIL and waits for it back behind 128 busy threads.
+GATHER = 0.05
+GATHERED = 512  # messages per transaction at most
 
 
 @dataclass
@@ -104,7 +110,7 @@ class Puller:
                 on_result(r)
 
         # Bounded: a fast source waits for the writer (big batches also wait for `room`).
-        arrivals: queue.Queue[_Msg] = queue.Queue(maxsize=64)
+        arrivals: queue.Queue[_Msg] = queue.Queue(maxsize=QUEUED)
         stop = self.stopping = threading.Event()
         pending: set[str] = set()
         # Worker processes pay off only when there is much to flag: many feeds, or a
@@ -183,8 +189,7 @@ class Puller:
                 arrived: list[_Msg] = []
                 try:
                     arrived.append(arrivals.get(timeout=0.02 if inflight else max(0.1, left)))
-                    while len(arrived) < 64:  # whatever else has arrived: flagged and written together
-                        arrived.append(arrivals.get_nowait())
+                    self._gather(arrivals, arrived, len(pending))
                 except queue.Empty:
                     if not arrived and not inflight and left <= 0:
                         for name in pending:  # a source that ignored every timeout
@@ -215,6 +220,27 @@ class Puller:
             if flagger is not None:
                 flagger.close()
         return [results[f.name] for f in feeds]
+
+    @staticmethod
+    def _gather(arrivals: queue.Queue[_Msg], arrived: list[_Msg], pending: int) -> None:
+        """Add to `arrived` what arrives within GATHER of the first message, to be
+        flagged and written together. Stops early when every pending feed is in,
+        or a streamed batch is (it holds a slot of `room`: write it now)."""
+        until = time.monotonic() + GATHER
+        done = sum(m.done for m in arrived)
+        while len(arrived) < GATHERED and done < pending and not arrived[-1].held:
+            try:
+                msg = arrivals.get_nowait()
+            except queue.Empty:
+                wait = until - time.monotonic()
+                if wait <= 0:
+                    return
+                try:
+                    msg = arrivals.get(timeout=wait)
+                except queue.Empty:
+                    return
+            arrived.append(msg)
+            done += msg.done
 
     def _fail(self, feed: str, error: str, fetch_after: int | None) -> None:
         network = next((f.type for f in self.config.feeds if f.name == feed), "unknown")
