@@ -125,9 +125,16 @@ class Puller:
 
         hard_stop = 0.0
 
+        # Feeds whose last message is in but not yet written: their threads are free,
+        # so they do not count against `width` (a slot must not idle while the
+        # writer gathers a transaction).
+        fetched = 0
+
         def finish(msgs: list[_Msg]) -> None:
+            nonlocal fetched
             self._store_group(msgs, results)
             for msg in msgs:
+                fetched -= msg.done
                 if msg.held:
                     self.room.release()
                 if msg.done and results[msg.feed.name].error is None:
@@ -157,7 +164,7 @@ class Puller:
 
         def claim_more() -> None:
             nonlocal hard_stop
-            while unclaimed and len(pending) + slice_ <= width or (unclaimed and not pending):
+            while unclaimed and len(pending) - fetched + slice_ <= width or (unclaimed and not pending):
                 chunk, unclaimed[:] = unclaimed[:slice_], unclaimed[slice_:]
                 claimed = set(self.store.claim_feeds([f.name for f in chunk]))
                 states = self.store.fetch_states([f.name for f in chunk if f.name in claimed])
@@ -181,6 +188,29 @@ class Puller:
                     sources[feed.name] = self.make_source(feed, self.clock)
                     fetchers.submit(self._work, sources[feed.name], feed, state, arrivals, stop)
 
+        def gather(arrived: list[_Msg]) -> None:
+            """Add to `arrived` what arrives within GATHER of the first message, to be
+            flagged and written together, claiming more feeds as threads come free.
+            Stops early when every pending feed is in, or a streamed batch is (it
+            holds a slot of `room`: write it now)."""
+            nonlocal fetched
+            until = time.monotonic() + GATHER
+            fetched += arrived[0].done
+            while len(arrived) < GATHERED and fetched < len(pending) and not arrived[-1].held:
+                try:
+                    msg = arrivals.get_nowait()
+                except queue.Empty:
+                    claim_more()
+                    wait = until - time.monotonic()
+                    if wait <= 0:
+                        return
+                    try:
+                        msg = arrivals.get(timeout=wait)
+                    except queue.Empty:
+                        return
+                arrived.append(msg)
+                fetched += msg.done
+
         try:
             claim_more()
             while pending:
@@ -189,7 +219,7 @@ class Puller:
                 arrived: list[_Msg] = []
                 try:
                     arrived.append(arrivals.get(timeout=0.02 if inflight else max(0.1, left)))
-                    self._gather(arrivals, arrived, len(pending))
+                    gather(arrived)
                 except queue.Empty:
                     if not arrived and not inflight and left <= 0:
                         for name in pending:  # a source that ignored every timeout
@@ -220,27 +250,6 @@ class Puller:
             if flagger is not None:
                 flagger.close()
         return [results[f.name] for f in feeds]
-
-    @staticmethod
-    def _gather(arrivals: queue.Queue[_Msg], arrived: list[_Msg], pending: int) -> None:
-        """Add to `arrived` what arrives within GATHER of the first message, to be
-        flagged and written together. Stops early when every pending feed is in,
-        or a streamed batch is (it holds a slot of `room`: write it now)."""
-        until = time.monotonic() + GATHER
-        done = sum(m.done for m in arrived)
-        while len(arrived) < GATHERED and done < pending and not arrived[-1].held:
-            try:
-                msg = arrivals.get_nowait()
-            except queue.Empty:
-                wait = until - time.monotonic()
-                if wait <= 0:
-                    return
-                try:
-                    msg = arrivals.get(timeout=wait)
-                except queue.Empty:
-                    return
-            arrived.append(msg)
-            done += msg.done
 
     def _fail(self, feed: str, error: str, fetch_after: int | None) -> None:
         network = next((f.type for f in self.config.feeds if f.name == feed), "unknown")
