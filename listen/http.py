@@ -354,7 +354,7 @@ class Http:
                 raise FeedError(feed, f"timed out fetching {safe}") from None
             except (OSError, ssl.SSLError) as e:
                 raise FeedError(feed, f"cannot fetch {safe}: ConnectError: {_short(e)}") from None
-            conn.sock.settimeout(max(0.001, min(self.timeout, deadline - time.monotonic())))
+            _read_timeout(conn.sock, self.timeout, deadline)
             try:
                 conn.putrequest("GET", target, skip_accept_encoding=True)
                 sent = {"User-Agent": USER_AGENT, "Accept": "*/*", "Accept-Encoding": "gzip, deflate", **headers}
@@ -406,8 +406,8 @@ class Http:
                     chunks.append(piece)
                 if time.monotonic() > deadline:
                     raise FeedError(feed, f"timed out reading {safe}")
-                if conn.sock is not None:  # each read waits no longer than the deadline leaves
-                    conn.sock.settimeout(max(0.001, min(self.timeout, deadline - time.monotonic())))
+                if conn.sock is not None:
+                    _read_timeout(conn.sock, self.timeout, deadline)
             if decoder is not None:
                 try:
                     tail = decoder.flush()
@@ -475,6 +475,15 @@ class _Deflate:
 
     def flush(self) -> bytes:
         return self._d.flush()
+
+
+def _read_timeout(sock: Any, timeout: float, deadline: float) -> None:
+    """Each read waits no longer than the timeout, nor past the deadline. Set only when
+    it changes: settimeout gives up the GIL, and getting it back behind 256 busy
+    threads cost more than the request's own CPU."""
+    wanted = max(0.001, min(timeout, deadline - time.monotonic()))
+    if sock.gettimeout() != wanted:
+        sock.settimeout(wanted)
 
 
 def _plain_url(url: str) -> tuple[str, str, int, str] | None:
