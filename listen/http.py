@@ -49,6 +49,7 @@ class _NotPlain(Exception):
 
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
+KEPT = 2  # kept-alive plain connections per thread, to the hosts it used last
 
 
 class HttpStatusError(FeedError):
@@ -315,10 +316,16 @@ class Http:
         if conns is None:
             conns = self._local.conns = {}
         key = (scheme, host, port)
-        conn = conns.get(key)
-        if conn is not None and conn.sock is not None:
-            return conn
-        if conn is None:
+        conn = conns.pop(key, None)
+        if conn is None and len(conns) >= KEPT:
+            # Feeds on many hosts must not leave every thread holding a socket to each
+            # (256 threads x 2,000 hosts would outrun a 1,024-descriptor limit).
+            conns.pop(next(iter(conns))).close()
+        if conn is not None:
+            conns[key] = conn  # the most recently used last
+            if conn.sock is not None:
+                return conn
+        else:
             if scheme == "https":
                 conn = http.client.HTTPSConnection(host, port, timeout=connect_timeout, context=self._ssl)
             else:

@@ -51,3 +51,20 @@ def test_a_deflate_bomb_is_cut_off_at_the_cap(server):
     server.add("/f", Reply(200, zlib.compress(b"\0" * 5_000_000), {"Content-Encoding": "deflate"}))
     with Http(sleep=lambda s: None, max_size=100_000) as http, pytest.raises(FeedError, match="cap"):
         http.get(server.url + "/f", feed="blog")
+
+
+def test_a_thread_keeps_sockets_to_its_last_two_hosts_only(server):
+    from listen.http import KEPT
+    from tests.replay import ReplayServer
+
+    others = [ReplayServer().start() for _ in range(2)]
+    try:
+        for s in (server, *others):
+            s.always("/f", Reply(200, BODY))
+        with Http(sleep=lambda s: None) as http:
+            for s in (server, *others, server):
+                assert http.get(s.url + "/f", feed="blog").content == BODY
+            assert sum(c.sock is not None for c in http._conns) == KEPT == 2
+    finally:
+        for s in others:
+            s.stop()
