@@ -64,7 +64,7 @@ SECTIONS: dict[str, dict[str, Option]] = {
     "http": {
         "timeout": Option(str, "connect/read timeout per request", default="20s", duration=True),
         "max_size": Option(str, "largest response body accepted, e.g. 20MB", default="20MB"),
-        "concurrency": Option(int, "feeds fetched at once", default=128, minimum=1),
+        "concurrency": Option(int, "feeds fetched at once", default=256, minimum=1),
     },
 }
 
@@ -125,7 +125,7 @@ class Config:
     flags: FlagSettings = field(default_factory=FlagSettings)
     http_timeout: float = 20.0
     max_size: int = 20 * 1024 * 1024
-    concurrency: int = 128
+    concurrency: int = 256
     warnings: list[str] = field(default_factory=list)  # shown on stderr by every command, --quiet or not
     # Each feed's kind and thresholds (listen/kinds.py), by feed name.
     feed_flags: dict[str, FeedFlags] = field(default_factory=dict)

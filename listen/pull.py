@@ -37,6 +37,12 @@ LOG = log.get("pull")
 BATCH = 2000  # items per transaction when a source streams
 THREAD_PREFIX = "listen-pull"
 ROOM = 6  # full batches in memory at once, per pull
+QUEUED = 256  # messages waiting for the writer; a worker thread holds at most one more
+# Arrivals are gathered this long into one write transaction. One commit per wave
+# of arrivals made a warm pull of 2,000 feeds 568 transactions; each statement
+# gives up the GIL and waits for it back behind 128 busy threads.
+GATHER = 0.05
+GATHERED = 512  # messages per transaction at most
 
 
 @dataclass
@@ -104,7 +110,7 @@ class Puller:
                 on_result(r)
 
         # Bounded: a fast source waits for the writer (big batches also wait for `room`).
-        arrivals: queue.Queue[_Msg] = queue.Queue(maxsize=64)
+        arrivals: queue.Queue[_Msg] = queue.Queue(maxsize=QUEUED)
         stop = self.stopping = threading.Event()
         pending: set[str] = set()
         # Worker processes pay off only when there is much to flag: many feeds, or a
@@ -119,9 +125,16 @@ class Puller:
 
         hard_stop = 0.0
 
+        # Feeds whose last message is in but not yet written: their threads are free,
+        # so they do not count against `width` (a slot must not idle while the
+        # writer gathers a transaction).
+        fetched = 0
+
         def finish(msgs: list[_Msg]) -> None:
+            nonlocal fetched
             self._store_group(msgs, results)
             for msg in msgs:
+                fetched -= msg.done
                 if msg.held:
                     self.room.release()
                 if msg.done and results[msg.feed.name].error is None:
@@ -151,7 +164,7 @@ class Puller:
 
         def claim_more() -> None:
             nonlocal hard_stop
-            while unclaimed and len(pending) + slice_ <= width or (unclaimed and not pending):
+            while unclaimed and len(pending) - fetched + slice_ <= width or (unclaimed and not pending):
                 chunk, unclaimed[:] = unclaimed[:slice_], unclaimed[slice_:]
                 claimed = set(self.store.claim_feeds([f.name for f in chunk]))
                 states = self.store.fetch_states([f.name for f in chunk if f.name in claimed])
@@ -175,6 +188,29 @@ class Puller:
                     sources[feed.name] = self.make_source(feed, self.clock)
                     fetchers.submit(self._work, sources[feed.name], feed, state, arrivals, stop)
 
+        def gather(arrived: list[_Msg]) -> None:
+            """Add to `arrived` what arrives within GATHER of the first message, to be
+            flagged and written together, claiming more feeds as threads come free.
+            Stops early when every pending feed is in, or a streamed batch is (it
+            holds a slot of `room`: write it now)."""
+            nonlocal fetched
+            until = time.monotonic() + GATHER
+            fetched += arrived[0].done
+            while len(arrived) < GATHERED and fetched < len(pending) and not arrived[-1].held:
+                try:
+                    msg = arrivals.get_nowait()
+                except queue.Empty:
+                    claim_more()
+                    wait = until - time.monotonic()
+                    if wait <= 0:
+                        return
+                    try:
+                        msg = arrivals.get(timeout=wait)
+                    except queue.Empty:
+                        return
+                arrived.append(msg)
+                fetched += msg.done
+
         try:
             claim_more()
             while pending:
@@ -183,8 +219,7 @@ class Puller:
                 arrived: list[_Msg] = []
                 try:
                     arrived.append(arrivals.get(timeout=0.02 if inflight else max(0.1, left)))
-                    while len(arrived) < 64:  # whatever else has arrived: flagged and written together
-                        arrived.append(arrivals.get_nowait())
+                    gather(arrived)
                 except queue.Empty:
                     if not arrived and not inflight and left <= 0:
                         for name in pending:  # a source that ignored every timeout

@@ -285,8 +285,10 @@ class SqliteStore:
         small feeds), each with its own fetch state: still all or nothing."""
         out = []
         with self._write() as c:
-            # Only feeds holding snoozed items need the wake-up check (most hold none).
-            self._snoozy = {r[0] for r in c.execute("SELECT DISTINCT feed FROM items WHERE snoozed_until IS NOT NULL")}
+            # Only feeds holding snoozed items need the wake-up check (most hold none);
+            # a wave of fetch states alone (a warm pull) wakes nothing.
+            if any(rows for _, _, rows, _ in batches):
+                self._snoozy = {r[0] for r in c.execute("SELECT DISTINCT feed FROM items WHERE snoozed_until IS NOT NULL")}
             for feed, network, rows, _state in batches:
                 out.append(self._save(c, feed, network, rows, answer_rule, now) if rows else (0, 0))
             # One statement for the wave's fetch states (a warm pull is mostly this).
