@@ -230,3 +230,30 @@ def test_a_big_batch_with_digits_as_text_takes_the_array_path(url, monkeypatch):
         assert got == {f"n{i}": 1_770_000_000 + i for i in range(200)}
     finally:
         s.close()
+
+
+def test_many_updates_by_key_go_as_one_statement_and_the_last_value_wins(url, monkeypatch):
+    """executemany of `UPDATE t SET ... WHERE k = ?` is one UPDATE joined to column arrays: NULLs,
+    quotes and unicode survive, untouched rows stay, a key given twice ends with its last values."""
+    s = open_store(url)
+    try:
+        with s._write() as c:
+            c.executemany("INSERT INTO items (feed, network, native_id, author, author_key, text, created_at,"
+                          " thread_id, reasons, first_seen, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          [("f", "jsonl", f"n{i}", "ann", "ann", "t", 100 + i, f"n{i}", "{}", 0, 0) for i in range(30)])
+        ids = [r[0] for r in s.conn.execute("SELECT id FROM items ORDER BY id")]
+        from listen.storage import postgres
+
+        used: list[bool] = []
+        real = postgres._Conn._update_from_arrays
+        monkeypatch.setattr(postgres._Conn, "_update_from_arrays", lambda self, *a: used.append(real(self, *a)) or used[-1])
+        changes = [(None if i % 3 == 0 else 1000 + i, "it's é 🎉\t" if i % 2 else None, ids[i]) for i in range(20)]
+        changes.append((7, "last", ids[4]))
+        with s._write() as c:
+            c.executemany("UPDATE items SET answered_at = ?, assignee = ? WHERE id = ?", changes)
+        assert used == [True]
+        got = {r[0]: (r[1], r[2]) for r in s.conn.execute("SELECT id, answered_at, assignee FROM items")}
+        want = {i: (None, None) for i in ids} | {k: (a, b) for a, b, k in changes}
+        assert got == want
+    finally:
+        s.close()
