@@ -257,3 +257,38 @@ def test_many_updates_by_key_go_as_one_statement_and_the_last_value_wins(url, mo
         assert got == want
     finally:
         s.close()
+
+
+@pytest.mark.parametrize("sql, params, want_sql, want_params", [
+    ("SELECT a FROM t WHERE f = ? AND x IN (?,?,?)", (0, 1, 2, 3), "SELECT a FROM t WHERE f = ? AND x = ANY(?)", [0, [1, 2, 3]]),
+    ("SELECT a FROM t WHERE x IN ( ? ) AND y = ?", ("a", "b"), "SELECT a FROM t WHERE x = ANY(?) AND y = ?", [["a"], "b"]),
+    ("SELECT a FROM t WHERE x NOT IN (?, ?) AND y IN (?,?)", (1, 2, 3, 4),
+     "SELECT a FROM t WHERE x NOT IN (?, ?) AND y = ANY(?)", [1, 2, [3, 4]]),
+    ("SELECT 'IN (?)' FROM t WHERE y = ?", ("z",), "SELECT 'IN (?)' FROM t WHERE y = ?", ("z",)),
+])
+def test_in_lists_go_as_one_array(sql, params, want_sql, want_params):
+    from listen.storage.postgres import _regroup, as_any
+
+    got_sql, groups = as_any(sql)
+    assert got_sql == want_sql
+    assert (_regroup(params, groups) if groups else params) == want_params
+
+
+def test_in_lists_as_arrays_find_what_in_lists_find(url):
+    s = open_store(url)
+    try:
+        with s._write() as c:
+            c.executemany("INSERT INTO items (feed, network, native_id, author, author_key, text, created_at,"
+                          " thread_id, in_reply_to, reasons, first_seen, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          [("f", "jsonl", f"n{i}", "a", "a", "t", i, f"n{i}", None if i % 2 else f"n{i - 1}", "{}", 0, 0)
+                           for i in range(40)])
+        ids = [r[0] for r in s.conn.execute("SELECT id FROM items WHERE native_id IN (?, ?, ?) ORDER BY id",
+                                            ("n3", "n5", "nope"))]
+        assert len(ids) == 2
+        # Even items reply to the odd one before them; ids and texts in one query, NOT IN left as written.
+        got = s.conn.execute("SELECT native_id FROM items WHERE feed = ? AND in_reply_to IN (?, ?, ?)"
+                             " AND native_id NOT IN (?) AND id NOT IN (?, ?) ORDER BY id",
+                             ("f", "n1", "n3", "n5", "n6", *ids)).fetchall()
+        assert [r[0] for r in got] == ["n2", "n4"]
+    finally:
+        s.close()
