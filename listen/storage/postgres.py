@@ -130,10 +130,14 @@ class _RowBase(tuple):  # type: ignore[type-arg]  # rows of any width and types,
         return list(self._index)
 
 
+@lru_cache(maxsize=256)
+def _row_class(names: tuple[str, ...]) -> type[_RowBase]:
+    # One class per column list, not per query: a pull runs the same few thousand times.
+    return type("Row", (_RowBase,), {"__slots__": (), "_index": {n: i for i, n in enumerate(names)}})
+
+
 def _row_factory(cursor: Any) -> Any:
-    desc = cursor.description or []
-    cls = type("Row", (_RowBase,), {"__slots__": (), "_index": {d.name: i for i, d in enumerate(desc)}})
-    return lambda values: cls(values)
+    return _row_class(tuple(d.name for d in cursor.description or []))
 
 
 # INSERT INTO t (a, b) VALUES (?, ?) [ON CONFLICT ... DO NOTHING]: rows can go many to a statement
