@@ -337,6 +337,10 @@ class PostgresStore(SqliteStore):
 
     @contextmanager
     def _write(self) -> Iterator[Any]:
+        # synchronous_commit stays as the server has it. Turned off here, a server crash could
+        # drop the last transactions a pull was told were stored, cursor and items together:
+        # consistent, but only safe for sources that can be read again (a rotated jsonl, stdin,
+        # or an API whose cursor acknowledges cannot), and listen cannot tell which it is.
         with self._errors(), self.pg.transaction():
             yield self.conn
 
