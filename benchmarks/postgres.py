@@ -40,6 +40,14 @@ def jsonl_feed(src: Path) -> str:
     return f'[[feeds]]\nname = "big"\ntype = "jsonl"\npath = "{src.name}"\ntimeout = "2h"\n'
 
 
+def server_cpu(pg: PgServer) -> float:
+    """CPU seconds of the cluster's processes that have exited (backends, reaped by the postmaster)."""
+    assert pg.dir is not None
+    pid = (pg.dir / "data" / "postmaster.pid").read_text().split()[0]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")  # cutime, cstime
+
+
 def bench_ingest_and_inbox(pg: PgServer, n: int, work: Path, what: set[str]) -> None:
     small, big = work / "m10k.jsonl", work / f"m{n}.jsonl"
     generate_jsonl(small, 10_000)
@@ -47,10 +55,16 @@ def bench_ingest_and_inbox(pg: PgServer, n: int, work: Path, what: set[str]) -> 
     small_cfg = pg_config(work, pg.new_database(), jsonl_feed(small), "small.toml")
     big_cfg = pg_config(work, pg.new_database(), jsonl_feed(big), "big.toml")
     listen("--config", str(small_cfg), "pull", "--quiet")
+    # CPU as well as wall: on a shared machine the wall clock measures the neighbours too.
+    cpu0, server0, load = os.times(), server_cpu(pg), os.getloadavg()[0]
     wall, rss, res = listen("--config", str(big_cfg), "pull", "--quiet")
+    time.sleep(0.5)  # the backend exits after the client: let the postmaster reap it
+    cpu1, server1 = os.times(), server_cpu(pg)
     assert res.returncode == 0, res.stderr.decode()
     if "ingest" in what:
-        row(f"ingest into PostgreSQL, jsonl of {n:,}", f"{n / wall:,.0f} mentions/s ({wall:.1f} s), peak {rss / 1024:.0f} MB",
+        cpu = cpu1.children_user + cpu1.children_system - cpu0.children_user - cpu0.children_system
+        row(f"ingest into PostgreSQL, jsonl of {n:,}", f"{n / wall:,.0f} mentions/s ({wall:.1f} s), peak {rss / 1024:.0f} MB;"
+            f" CPU: listen {cpu:.1f} s, PostgreSQL {server1 - server0:.1f} s; load {load:.1f}",
             ">= 10,000/s", n / wall >= 10_000)
     if "inbox" in what:
         times = {}
