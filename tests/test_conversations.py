@@ -58,14 +58,17 @@ def reddit_comment(cid: str, author: str, parent: str, body: str, t: int) -> dic
     return child
 
 
-def test_reddit_answer_under_the_follow_up_answers_the_complaint(tmp_path, server):
+def serve_reddit_follow_up(server, now: int) -> None:
+    """The story on Reddit: grumpy_dev posts a complaint (3h ago) and follows it up under
+    their own post (2h ago); we, Acme_HQ, answer the follow-up (1h ago). Search finds the
+    post, our comments are ours; the follow-up is served only by /api/info."""
     post = copy.deepcopy(fixture("reddit/search_new.json")["data"]["children"][0])
     post["data"].update(id="cmp0001", name="t3_cmp0001", author="grumpy_dev", title="Acme export is broken",
                         selftext="Acme export has been broken for a week. Does anyone at Acme even read this?",
-                        selftext_html=None, created_utc=float(NOW - 3 * 3600), created=float(NOW - 3 * 3600),
+                        selftext_html=None, created_utc=float(now - 3 * 3600), created=float(now - 3 * 3600),
                         permalink="/r/acme/comments/cmp0001/acme_export_is_broken/")
-    follow_up = reddit_comment("fu00001", "grumpy_dev", "t3_cmp0001", "Still broken on 2.1. Any news?", NOW - 2 * 3600)
-    ours = reddit_comment("ou00001", "Acme_HQ", "t1_fu00001", "Fixed in 2.1.1, sorry for the wait.", NOW - 3600)
+    follow_up = reddit_comment("fu00001", "grumpy_dev", "t3_cmp0001", "Still broken on 2.1. Any news?", now - 2 * 3600)
+    ours = reddit_comment("ou00001", "Acme_HQ", "t1_fu00001", "Fixed in 2.1.1, sorry for the wait.", now - 3600)
     server.always("/search.json", Reply(body=reddit_listing(post)))
     server.always("/user/Acme_HQ/comments.json", Reply(body=reddit_listing(ours)))
 
@@ -74,6 +77,10 @@ def test_reddit_answer_under_the_follow_up_answers_the_complaint(tmp_path, serve
         return Reply(body=reddit_listing(*[c for c in (follow_up,) if c["data"]["name"] in wanted]))
 
     server.always("/api/info.json", info)
+
+
+def test_reddit_answer_under_the_follow_up_answers_the_complaint(tmp_path, server):
+    serve_reddit_follow_up(server, NOW)
     ltn = listener(tmp_path, {"name": "reddit", "type": "reddit", "query": "acme", "username": "Acme_HQ",
                             "base_url": server.url}, ("Acme_HQ",))
     try:

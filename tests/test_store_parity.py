@@ -19,6 +19,7 @@ import pytest
 from listen.storage import open_store
 from tests.conftest import pg_server
 from tests.helpers import T0, jsonl, listen_here, raw, save, write_config
+from tests.test_feedback import INVOICE  # plain complaints the kinds' thresholds let pass
 
 H = 3600
 ROOT = Path(__file__).resolve().parents[1]
@@ -183,17 +184,7 @@ def test_stats_with_reply_targets_are_the_same_on_both_backends(tmp_path):
 
 # -- the commands, end to end, on each backend ------------------------------------------
 
-INVOICE = [
-    "The invoice for March still shows the old plan",
-    "My invoice lists two seats, we have one",
-    "the invoice amount looks off this month",
-    "invoice still says the old VAT number",
-    "the new invoice has the old company name on it",
-    "the invoice total still includes the seat we removed",
-    "the invoice for May shows the discount twice, then removes it",
-    "invoice sent to the old email address again",
-    "the invoice PDF still lists our old address",
-]
+
 OTHERS = ["thanks, that fixed it", "great service today", "love the new dashboard"]
 
 
@@ -396,29 +387,13 @@ def test_export_and_import_keep_corrections_on_each_backend(tmp_path, db_target)
 
 def test_a_pull_fetches_the_parent_our_reply_answers(tmp_path, server, db_target):
     """Issue 12's Reddit story (tests/test_conversations.py) with the database on each backend."""
-    import copy
 
     from listen.app import Listener
     from listen.config import load
-    from tests.replay import Reply, Seen
-    from tests.test_conversations import fixture, reddit_comment, reddit_listing
+    from tests.test_conversations import serve_reddit_follow_up
 
     now = int(time.time())
-    post = copy.deepcopy(fixture("reddit/search_new.json")["data"]["children"][0])
-    post["data"].update(id="cmp0001", name="t3_cmp0001", author="grumpy_dev", title="Acme export is broken",
-                        selftext="Acme export has been broken for a week. Does anyone at Acme even read this?",
-                        selftext_html=None, created_utc=float(now - 3 * H), created=float(now - 3 * H),
-                        permalink="/r/acme/comments/cmp0001/acme_export_is_broken/")
-    follow_up = reddit_comment("fu00001", "grumpy_dev", "t3_cmp0001", "Still broken on 2.1. Any news?", now - 2 * H)
-    ours = reddit_comment("ou00001", "Acme_HQ", "t1_fu00001", "Fixed in 2.1.1, sorry for the wait.", now - H)
-    server.always("/search.json", Reply(body=reddit_listing(post)))
-    server.always("/user/Acme_HQ/comments.json", Reply(body=reddit_listing(ours)))
-
-    def info(r: Seen) -> Reply:
-        wanted = r.query["id"][0].split(",")
-        return Reply(body=reddit_listing(*[c for c in (follow_up,) if c["data"]["name"] in wanted]))
-
-    server.always("/api/info.json", info)
+    serve_reddit_follow_up(server, now)
     cfg = write_config(tmp_path / "listen.toml", [{"name": "reddit", "type": "reddit", "query": "acme",
                                                    "username": "Acme_HQ", "base_url": server.url}], ("Acme_HQ",))
     lst = Listener(load(cfg, db_override=db_target))
