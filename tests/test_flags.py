@@ -617,3 +617,22 @@ def test_a_recurring_nuisance_is_a_complaint(text):
     v = classify(text)
     assert v.negative, v
     assert any(r.startswith("complaint:") for r in v.reasons), v.reasons
+
+
+@pytest.mark.parametrize(
+    "p, feats, expected",
+    [
+        # "anyone ..." / "can you ..." alone no longer lifts a low score:
+        # in chat it opens statements too ("anyone can learn this").
+        (0.3, ["q:ask"], 0.3),
+        # a help request and a clause closed by '?' still do
+        (0.3, ["q:request"], 0.7),
+        (0.3, ["q:ask", "q:clause?"], 0.7),
+        (0.3, ["q:wh_aux"], 0.6),
+        (0.9, ["q:ask", "q:rhetorical"], 0.2),
+    ],
+)
+def test_question_cue_floors(p, feats, expected):
+    from listen.flags import scoring
+
+    assert scoring.question(p, feats) == pytest.approx(expected)
