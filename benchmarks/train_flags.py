@@ -225,7 +225,8 @@ EXTRA_WEIGHTS = {"vader": 0.3, "emotion": 0.3, "npsq": 0.3, "offensive": 0.1}
 # shipped (cv_as_shipped; 0.904 before): interjections opening a clause, a
 # nick as an inverted subject, bare "how X" / "why yes" / "where ever" as
 # not asking, comparisons and said-of-someone phrases not asks or requests
-# 0.911; no floor for "q:ask" 0.916, kept (twcs and blog rows unchanged).
+# 0.911; no floor for "q:ask" 0.916, kept (twcs and blog rows unchanged);
+# roll calls ("anyone from ohio", "any nurses around") as asks 0.917, kept.
 # Not kept: dropping the wh_aux floor too (0.918) fails support-style
 # questions without '?' ("hey all, what time does the stream start");
 # dropping every floor (0.921) loses a quarter of the twcs questions (help

@@ -124,6 +124,10 @@ def _qcues(text: str) -> list[str]:
         ("she sings better than anyone else", "", "q:ask"),
         ("I never cared what anyone else says about my garden", "", "q:ask"),
         ("anyone else been to the new bakery", "q:ask", ""),
+        # a roll call is put to the room
+        ("anyone from ohio", "q:ask", ""),
+        ("any nurses around tonight", "q:ask", ""),
+        ("any chess people online", "q:ask", ""),
         # said of someone, or an infinitive: not a request to us
         ("if you send me the photos I'll frame them", "", "q:request"),
         ("he wants to call me tonight", "", "q:request"),

@@ -90,7 +90,9 @@ def _clause_starts(toks: list[str]) -> Iterator[int]:
 # makes long alternations several times slower.
 _ASK = LazyPattern(
     # "more than anyone else", "what anybody thinks": a comparison, not an ask.
-    r"\b(?<!than )(?<!what )(?<!like )(any\s?(?:one|body|1)\s+(?:know|knows|here|have|has|got|else|tried|seen|wanna|want|can)|"
+    r"\b(?<!than )(?<!what )(?<!like )(any\s?(?:one|body|1)\s+(?:know|knows|here|have|has|got|else|tried|seen|wanna|want|can|from|around|online)|"
+    # "any ladies here", "any Texas people online": a roll call, put to the room.
+    r"any\s+\w+(?:\s+people)?\s+(?:here|around|online|in\s+here)\b|"
     r"(?:does|do|did|has|can|could|would)\s+any\s?(?:one|body)|"
     r"(?:can|could|would|will)\s+(?:some\s?(?:one|body)|you|u)\s+(?:please\s+|pls\s+|plz\s+)?\w+|"
     r"any\s+(?:solution|solutions|idea|ideas|tips?|advice|help|update|updates|news|word|fix|eta|suggestions?|recommendations?|thoughts)|"
