@@ -116,6 +116,22 @@ def export(name, bias, weights, meta):
     print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB, {len(weights)} weights)")
 
 
+def cv_as_shipped(rows, C, t, folds) -> float:
+    """F1 over the training sessions, each predicted by a model fitted on the
+    others exactly as shipped: weights pruned, the bias shifted to `t`, then
+    the cue floors and caps of scoring.question. This is the figure question
+    cues are judged by; the held-out sessions are scored only once, after."""
+    fd = [qfeats(x) for x, _, _ in rows]
+    y = np.array([l for _, l, _ in rows])
+    pred = np.zeros(len(y), dtype=int)
+    for tr, te in folds:
+        vec = DictVectorizer()
+        X = vec.fit_transform([fd[i] for i in tr])
+        bias, weights = to_weights("q:", vec, fit(X, y[tr], C), X, t)
+        pred[te] = predict(bias, weights, [fd[i] for i in te], scoring.question)
+    return bench.prf(list(y), list(pred))[2]
+
+
 def train_question(data: Path):
     rows = bench.load_nps(data)
     train = [r for r in rows if r[2] not in bench.NPS_HELDOUT]
@@ -132,12 +148,14 @@ def train_question(data: Path):
         if best is None or f > best[2]:
             best = (C, t, f)
     C, t, f = best
+    cv_shipped = cv_as_shipped(train, C, t, folds)
+    print(f"question leave-one-session-out F1 as shipped (pruned weights, cue floors): {cv_shipped:.3f}")
     m = fit(X, y, C)
     bias, weights = to_weights("q:", vec, m, X, t)
     yh = [l for _, l, _ in held]
     P, R, F = bench.prf(yh, predict(bias, weights, [qfeats(x) for x, _, _ in held], scoring.question))
     print(f"question held-out sessions: P {P:.3f} R {R:.3f} F1 {F:.3f}")
-    meta = {"C": C, "threshold": round(t, 2), "cv_f1": round(f, 4),
+    meta = {"C": C, "threshold": round(t, 2), "cv_f1": round(f, 4), "cv_f1_as_shipped": round(cv_shipped, 4),
             "heldout": {"nps_chat (3 sessions)": {"P": P, "R": R, "F1": F}}}
     vec = DictVectorizer()
     X = vec.fit_transform([qfeats(x) for x, _, _ in rows])
@@ -203,6 +221,19 @@ EXTRA_WEIGHTS = {"vader": 0.3, "emotion": 0.3, "npsq": 0.3, "offensive": 0.1}
 # feature ("wanna chat? pm me") 0.888, not kept: NPS labels those posts as
 # questions in some sessions and not in others; the opening word crossed
 # with "has a '?'" 0.883, not kept.
+# 2.4, judged by leave-one-session-out CV over the 7 training sessions as
+# shipped (cv_as_shipped; 0.904 before): interjections opening a clause, a
+# nick as an inverted subject, bare "how X" / "why yes" / "where ever" as
+# not asking, comparisons and said-of-someone phrases not asks or requests
+# 0.911; no floor for "q:ask" 0.916, kept (twcs and blog rows unchanged);
+# roll calls ("anyone from ohio", "any nurses around") as asks 0.917, kept.
+# Not kept: dropping the wh_aux floor too (0.918) fails support-style
+# questions without '?' ("hey all, what time does the stream start");
+# dropping every floor (0.921) loses a quarter of the twcs questions (help
+# requests); applying floors only when the model gives p >= 0.05 or 0.1
+# (twcs 0.923 -> 0.833); choosing the threshold on the floored scores
+# rather than the raw ones (the same t); "can you believe" not an ask
+# (0.917, no change). Held-out: 0.885 -> 0.889.
 
 
 def extra_rows(data: Path, nps_sessions=None) -> dict[str, list[tuple[str, int]]]:

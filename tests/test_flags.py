@@ -91,6 +91,59 @@ def test_statement_is_not_a_question():
     assert not classify("Thanks for the update, it works now").question
 
 
+# Chat lines that look like questions to the cues but ask nothing (or the
+# reverse). Cue-level, so they hold whatever the trained weights are.
+def _qcues(text: str) -> list[str]:
+    from listen.flags import question as qmod
+
+    return qmod.cues(prepare(text))[0]
+
+
+@pytest.mark.parametrize(
+    "text, present, absent",
+    [
+        # an interjection before the question word still opens the clause
+        ("omg which train did you take", "q:wh", ""),
+        ("aww why's that", "q:wh", ""),
+        ("hiya how are you today", "q:wh", ""),
+        # a name can be the subject of an inverted question
+        ("is @dana back yet", "q:inversion_start", ""),
+        ("is user77 back yet", "q:inversion_start", ""),
+        ("did 3-14-user9 leave already", "q:inversion_start", ""),
+        ("is 3 enough", "", "q:inversion"),
+        # "how" + one word, no '?': an exclamation
+        ("how rude, pat", "q:exclamative", "q:wh"),
+        ("how thoughtful user12 :)", "q:exclamative", "q:wh"),
+        ("how come", "q:wh", "q:exclamative"),
+        ("how bright?", "q:wh", "q:exclamative"),
+        # surprise and free relatives
+        ("why yes I have", "q:exclamative", "q:wh"),
+        ("why thank you kindly", "q:exclamative", "q:wh"),
+        ("where ever you move I will visit", "q:exclamative", "q:wh"),
+        # comparisons with "anyone" ask nothing
+        ("she sings better than anyone else", "", "q:ask"),
+        ("I never cared what anyone else says about my garden", "", "q:ask"),
+        ("anyone else been to the new bakery", "q:ask", ""),
+        # a roll call is put to the room
+        ("anyone from ohio", "q:ask", ""),
+        ("any nurses around tonight", "q:ask", ""),
+        ("any chess people online", "q:ask", ""),
+        # said of someone, or an infinitive: not a request to us
+        ("if you send me the photos I'll frame them", "", "q:request"),
+        ("he wants to call me tonight", "", "q:request"),
+        ("you need help, seriously", "", "q:request"),
+        ("please send me the invoice", "q:request", ""),
+        ("I need help with my bill", "q:request", ""),
+    ],
+)
+def test_chat_cues_that_ask_and_that_do_not(text, present, absent):
+    feats = _qcues(text)
+    if present:
+        assert present in feats, feats
+    if absent:
+        assert absent not in feats, feats
+
+
 def test_addressed_to_us_vs_third_party():
     assert classify("can you send me the invoice again?").addressed_to_us
     v = classify("does he still work at the bakery?")
@@ -568,3 +621,22 @@ def test_a_recurring_nuisance_is_a_complaint(text):
     v = classify(text)
     assert v.negative, v
     assert any(r.startswith("complaint:") for r in v.reasons), v.reasons
+
+
+@pytest.mark.parametrize(
+    "p, feats, expected",
+    [
+        # "anyone ..." / "can you ..." alone no longer lifts a low score:
+        # in chat it opens statements too ("anyone can learn this").
+        (0.3, ["q:ask"], 0.3),
+        # a help request and a clause closed by '?' still do
+        (0.3, ["q:request"], 0.7),
+        (0.3, ["q:ask", "q:clause?"], 0.7),
+        (0.3, ["q:wh_aux"], 0.6),
+        (0.9, ["q:ask", "q:rhetorical"], 0.2),
+    ],
+)
+def test_question_cue_floors(p, feats, expected):
+    from listen.flags import scoring
+
+    assert scoring.question(p, feats) == pytest.approx(expected)

@@ -17,11 +17,14 @@ from .text import EXCERPT, MAX_NGRAM_TOKENS, Doc, snippet
 _BOUNDARY = frozenset(". , ; : ? ! .. ... -".split())
 _FILLER = frozenset(
     "hi hey hello so ok okay btw also and but lol guys all folks question q quick "
-    "um uh hmm well yo oh ah sorry pls please".split()
+    "um uh hmm well yo oh ah sorry pls please "
+    # Interjections open a chat line before its question ("omg which one", "aw
+    # why's that"); elongations arrive squeezed to two letters ("ohhhh" -> "ohh").
+    "hiya heya howdy aw aww omg wow ohh ooh haha hehe lmao lmfao rofl ugh damn dang".split()
 )
 _WH_WORDS = frozenset(
     "how what why when where who whom whose which whats what's hows how's wheres "
-    "where's whos who's wat wut wht whats whatcha wtf".split()
+    "where's whos who's wat wut wht whats whatcha wtf whys why's whens when's".split()
 )
 _AUX_WORDS = frozenset(
     "can could would will wud is are r do does did have has should may might am was "
@@ -40,7 +43,30 @@ _EXCLAIM_AFTER = {
         "embarrassing fun sexy gross cruel typical brilliant fantastic".split()
     ),
     "who": frozenset(["knew"]),
+    # "why yes I do", "why thank you": surprise, not a reason asked for.
+    "why": frozenset("yes thank thanks hello".split()),
 }
+# "where ever you go", "what ever you want": a free relative, not a question.
+_EVER = "ever"
+# "how" with one word and no '?' is an exclamation ("how mean", "how novel")
+# unless that word asks for an amount, a way or a reason.
+_HOW_ASKS = frozenset("come so about many much long old far often big tall soon".split())
+
+
+def _bare_how(toks: list[str], i: int) -> bool:
+    """'how' + one word closing the clause without '?' (nicks may follow)."""
+    if toks[i] != "how" or i + 1 >= len(toks):
+        return False
+    nxt = toks[i + 1]
+    if not nxt.isalpha() or nxt in _HOW_ASKS or nxt in _AUX_WORDS or nxt in _SUBJ_WORDS:
+        return False
+    for w in toks[i + 2 : i + 40]:
+        if w[:1] == "?":
+            return False
+        if w in _BOUNDARY or w[:1] in ".!" or _is_nick(w) or not any(c.isalpha() for c in w):
+            continue  # a nick, a number, an emoticon
+        return False
+    return True
 
 
 def _clause_starts(toks: list[str]) -> Iterator[int]:
@@ -63,7 +89,10 @@ def _clause_starts(toks: list[str]) -> Iterator[int]:
 # Patterns are lower case and run on the lower-cased text: re.IGNORECASE
 # makes long alternations several times slower.
 _ASK = LazyPattern(
-    r"\b(any\s?(?:one|body|1)\s+(?:know|knows|here|have|has|got|else|tried|seen|wanna|want|can)|"
+    # "more than anyone else", "what anybody thinks": a comparison, not an ask.
+    r"\b(?<!than )(?<!what )(?<!like )(any\s?(?:one|body|1)\s+(?:know|knows|here|have|has|got|else|tried|seen|wanna|want|can|from|around|online)|"
+    # "any ladies here", "any Texas people online": a roll call, put to the room.
+    r"any\s+\w+(?:\s+people)?\s+(?:here|around|online|in\s+here)\b|"
     r"(?:does|do|did|has|can|could|would)\s+any\s?(?:one|body)|"
     r"(?:can|could|would|will)\s+(?:some\s?(?:one|body)|you|u)\s+(?:please\s+|pls\s+|plz\s+)?\w+|"
     r"any\s+(?:solution|solutions|idea|ideas|tips?|advice|help|update|updates|news|word|fix|eta|suggestions?|recommendations?|thoughts)|"
@@ -76,9 +105,11 @@ _ASK = LazyPattern(
 )
 _REQUEST = LazyPattern(
     r"(?:\b(?:please|pls|plz|pleeease|kindly)\s+(?:help|advise|assist|fix|reply|respond|call|dm|send|check|look|explain|tell|contact|get\s+back|let\s+me)\b|"
-    r"\b(?:help|assist|advise|call|dm|message|email|contact|text)\s+me\b|"
-    r"\bhelp\s*!|^\s*help\b|\bsos\b|\bneed\s+(?:help|assistance|support|an?\s+answer)\b|"
-    r"\b(?:can|could)\s+i\s+get\b|\bsend\s+me\b|\bany\s+help\b|\bhelp\s+(?:please|pls|plz)\b)",
+    # "if he wants to call me", "as soon as you send me yours": said of
+    # someone, not asked of us.
+    r"\b(?<!to )(?<!you )(?<!u )(?:help|assist|advise|call|dm|message|email|contact|text)\s+me\b|"
+    r"\bhelp\s*!|^\s*help\b|\bsos\b|\b(?<!you )(?<!u )need\s+(?:help|assistance|support|an?\s+answer)\b|"
+    r"\b(?:can|could)\s+i\s+get\b|\b(?<!to )(?<!you )(?<!u )send\s+me\b|\bany\s+help\b|\bhelp\s+(?:please|pls|plz)\b)",
 )
 _RHETORICAL = LazyPattern(
     r"\b(?:who\s+(?:does|would|even|cares|says|knew|the\s+hell|tf)|why\s+(?:would\s+any|on\s+earth|the\s+hell|tf)|"
@@ -105,6 +136,21 @@ _QUOTED_Q = LazyPattern(r"[\"“«][^\"”»\n]{1,120}\?[\"”»]")
 _SECOND_PERSON = LazyPattern(r"\b(?:you|u|your|ur|yours|y'all|yall|ya|you guys|anyone|anybody|someone|somebody|any1)\b")
 _THIRD_PARTY = LazyPattern(r"\b(?:does|did|is|was|will|has|can)\s+(?:he|she|they|him|her|them)\b")
 _IMPERATIVE_TO_US = LazyPattern(r"\b(?:dm|help|call|email|message|contact|tell|send)\s+me\b|\bplease\b")
+
+
+def _is_nick(w: str) -> bool:
+    """A mention ('@user') or a chat nick said without '@' ("user104"): a
+    name, so it can be the subject of "is user104 back yet"."""
+    return w[:1] == "@" or (not w.isalpha() and w.isalnum() and not w.isdigit())
+
+
+def _nick_at(toks: list[str], j: int) -> bool:
+    """Does a nick start at toks[j]? Numbers joined to it by dashes come
+    first as tokens of their own ("10-19-20sUser68" -> 10, 19, 20suser68)."""
+    for w in toks[j : j + 4]:
+        if not w.isdigit():
+            return _is_nick(w)
+    return False
 
 
 def _ends_with_question_mark(toks: list[str], i: int) -> bool:
@@ -162,7 +208,7 @@ def cues(doc: Doc) -> tuple[list[str], list[str]]:
             w = toks[i]
             nxt = toks[i + 1] if i + 1 < len(toks) else ""
             if not wh_done and w in _WH_WORDS:
-                if nxt in _EXCLAIM_AFTER.get(w, ()):
+                if nxt in _EXCLAIM_AFTER.get(w, ()) or (nxt == _EVER and not nq) or _bare_how(toks, i):
                     feats.append("q:exclamative")
                 else:
                     wh_done = True
@@ -176,7 +222,7 @@ def cues(doc: Doc) -> tuple[list[str], list[str]]:
                     reasons.append(f"asks: '{_words(' '.join(toks[i:i + 3]), 3)}'")
                     if nq and _ends_with_question_mark(toks, i):
                         feats.append("q:clause?")
-            elif not inv_done and w in _AUX_WORDS and nxt in _SUBJ_WORDS:
+            elif not inv_done and w in _AUX_WORDS and (nxt in _SUBJ_WORDS or _nick_at(toks, i + 1)):
                 inv_done = True
                 feats.append("q:inversion")
                 if i == first_content:
