@@ -107,6 +107,7 @@ def test_a_feed_held_by_another_puller_is_skipped(url):
 
 
 def test_the_password_never_shows(monkeypatch):
+    pg_server()  # psycopg must be installed for a connection to be tried at all
     monkeypatch.setenv("LISTEN_TEST_PGPASS", "s3cret-pass")
     with pytest.raises(StorageError) as e:
         open_store("postgresql://bob:s3cret-pass@127.0.0.1:1/nowhere?connect_timeout=2")
