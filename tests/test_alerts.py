@@ -59,7 +59,7 @@ class Receiver:
         self.server.daemon_threads = True
         # A killed client leaves a broken pipe behind: not a traceback on another test's stderr.
         self.server.handle_error = lambda request, address: None  # type: ignore[method-assign]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_port}"
 
     def bodies(self, path_part: str = "") -> list[dict]:
