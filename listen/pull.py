@@ -343,7 +343,8 @@ class Puller:
                 return
             left = self.http.deadline_left() or feed.timeout
             try:
-                kind, value = workers.apply_async(parse_in_worker, (feed, got, self.identity, self.policy,
+                # The pool already holds the policy (forked with it): not sent again with each feed.
+                kind, value = workers.apply_async(parse_in_worker, (feed, got, self.identity, None,
                                                                   now)).get(timeout=max(1.0, left))
             except multiprocessing.TimeoutError:
                 raise FeedError(feed.name, "timed out parsing the feed") from None

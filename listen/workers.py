@@ -50,11 +50,18 @@ def describe_bug(e: BaseException, feed: FeedConfig) -> str:
             " (`listen --debug pull` shows the traceback)")
 
 
-def parse_in_worker(feed: FeedConfig, got: Download, identity: Identity, policy: FlagPolicy,
+def parse_in_worker(feed: FeedConfig, got: Download, identity: Identity, policy: FlagPolicy | None,
                      now: int) -> tuple[str, Any]:
     """In a worker process: parse a download and flag its items. Errors come back as
     values, since a FeedError does not survive pickling with its feed name; a bug
-    comes back with its traceback as text, for the parent to log."""
+    comes back with its traceback as text, for the parent to log.
+
+    `policy` None: the one the pool was forked with (Flagger). Sending it with every
+    feed pickled each feed's thresholds for every feed: 100 KB and 4 ms of CPU per
+    feed at 2,000 feeds, a pull's cost growing with the square of its feeds."""
+    if policy is None:
+        assert _FORKED_POLICY is not None  # None is passed only to a pool Flagger forked
+        policy = _FORKED_POLICY
     try:
         fetched = make_source(feed).parse_download(got)
         rows = rows_of(feed, fetched.items, fetched.warnings, identity, None, now)
