@@ -313,34 +313,6 @@ def test_a_wordpress_pingback_in_a_comment_feed_never_waits(tmp_path):
     assert classify(ping[0]["text"]).question
 
 
-def test_a_mark_made_while_a_pull_runs_is_not_undone_by_it(tmp_path, monkeypatch):
-    from listen.app import Listener
-    from listen.pull import Puller
-
-    # A month old: past the window each pull re-flags, so only the mark itself can restore it.
-    old = {"id": "1", "author": "ann", "text": "great service today", "created_at": NOW - 30 * 86400}
-    jsonl(tmp_path / "m.jsonl", [old])
-    cfg = write_config(tmp_path / "listen.toml", [{"name": "help", "type": "jsonl", "path": "m.jsonl"}])
-    assert cli(cfg, "pull").exit_code == 0
-    jsonl(tmp_path / "m.jsonl", [{**old, "text": "great service today, thanks"}])  # an edit: the pull rewrites it
-    listener = Listener.open(str(cfg))
-    original = Puller.run
-
-    def run_with_a_mark_in_between(self, *args, **kwargs):
-        # The policy was taken before this mark: the rows this pull writes do not know it.
-        listener.mark(["1"], negative=True)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(Puller, "run", run_with_a_mark_in_between)
-    try:
-        listener.pull()
-    finally:
-        listener.close()
-    (rec,) = [json.loads(line) for line in cli(cfg, "export").stdout.splitlines()]
-    assert rec["text"] == "great service today, thanks"
-    assert rec["flags"] == ["negative"] and rec["reasons"][0] == "marked by you"
-
-
 def test_listen_flags_before_any_correction_and_with_hostile_text(tmp_path):
     jsonl(tmp_path / "m.jsonl", [{"id": "1", "author": "eve", "created_at": NOW - 60,
                                   "text": "\u001b]0;pwned\u0007 why is this \u001b[2J broken?"}])

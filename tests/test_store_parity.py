@@ -476,29 +476,31 @@ def test_flag_refreshes_in_opposite_orders_never_deadlock(db_target):
     assert not errors, errors
 
 
-def test_a_mark_made_while_a_pull_runs_is_not_undone_by_it(tmp_path, db_target, monkeypatch):
-    """tests/test_feedback.py's race, on each backend: the pull's rows were flagged before the mark."""
+def test_a_mark_made_while_a_pull_runs_is_not_undone_by_it(tmp_path, db_target, fake_source):
+    """A mark made while a pull runs: the rows that pull writes were flagged before it."""
+    from datetime import datetime, timezone
+
     from listen.app import Listener
     from listen.config import load
-    from listen.pull import Puller
+    from listen.models import Fetched, FetchState, RawItem
+    from tests.fakes import fake_feed
 
-    now = int(time.time())
-    old = {"id": "1", "author": "ann", "text": "great service today", "created_at": now - 30 * 86400}
-    jsonl(tmp_path / "m.jsonl", [old])
-    cfg = write_config(tmp_path / "listen.toml", [{"name": "help", "type": "jsonl", "path": "m.jsonl"}])
-    assert cli(cfg, db_target, "pull").returncode == 0
-    jsonl(tmp_path / "m.jsonl", [{**old, "text": "great service today, thanks"}])  # an edit: the pull rewrites it
+    # A month old: past the window each pull re-flags, so only the mark itself can restore it.
+    when = datetime.fromtimestamp(int(time.time()) - 30 * 86400, timezone.utc)
+    cfg = write_config(tmp_path / "listen.toml", [fake_feed("help", [RawItem("1", "ann", "great service today", when)])])
     listener = Listener(load(cfg, db_override=db_target))
-    (item,) = listener.store.iter_items()
-    original = Puller.run
-
-    def run_with_a_mark_in_between(self, *args, **kwargs):
-        listener.mark([str(item["id"])], negative=True)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(Puller, "run", run_with_a_mark_in_between)
     try:
         listener.pull()
+        (stored,) = listener.store.iter_items()
+
+        def edited_while_someone_marks_it(state: FetchState) -> Fetched:
+            listener.mark([str(stored["id"])], negative=True)
+            # An edit: the pull rewrites the row, with flags from the policy it took before the mark.
+            return Fetched(items=[RawItem("1", "ann", "great service today, thanks", when)], state=FetchState("2"))
+
+        fake_source.scripts["help"] = edited_while_someone_marks_it
+        [result] = listener.pull()
+        assert result.error is None and result.updated == 1
     finally:
         listener.close()
     (rec,) = [json.loads(line) for line in cli(cfg, db_target, "export").stdout.splitlines()]
