@@ -142,6 +142,18 @@ _PREFIXED_NS = frozenset(ns.strip("{}") for ns in (
 ))
 
 
+def _keep(got: dict[str, ET.Element], name: str | None, child: ET.Element, where: str) -> None:
+    """File `child` under the field it fills. An element the fast path does not read must
+    be one feedparser would not read either; a second element for the same field is
+    doubt (feedparser keeps one of them, and which one is its business)."""
+    if name is None:
+        _check_unknown(child)
+    elif name in got:
+        raise _Doubt(f"two <{_local(str(child.tag))}> {where}")
+    else:
+        got[name] = child
+
+
 def _check_unknown(el: ET.Element) -> None:
     """Raise _Doubt when feedparser could read `el`, or anything in it, into a field we keep."""
     for d in el.iter():
@@ -349,13 +361,7 @@ def _rss(root: ET.Element, url: str) -> Doc:
             if len(child) and any(_local(d.tag) in ("item", "entry") for d in child.iter() if isinstance(d.tag, str)):
                 raise _Doubt(f"an item inside <{_local(tag)}>")
             continue
-        name = _RSS_CHANNEL.get(tag)
-        if name is None:
-            _check_unknown(child)
-        elif name in seen:
-            raise _Doubt(f"two <{_local(tag)}> in the channel")
-        else:
-            seen[name] = child
+        _keep(seen, _RSS_CHANNEL.get(tag), child, "in the channel")
     title = _leaf(seen["title"]) if "title" in seen else ""
     updated = _first_date(*(_leaf(seen[k]) for k in ("updated", "published") if k in seen))
     return Doc(title or None, updated, [_rss_item(it, base) for it in items])
@@ -370,14 +376,10 @@ def _rss_item(it: ET.Element, base: str) -> Entry:
         if not isinstance(tag, str) or tag in _RSS_ITEM_IGNORED:
             continue
         name = _RSS_ITEM.get(tag)
-        if name is None:
-            _check_unknown(child)
-        elif name == "atom_link":
+        if name == "atom_link":
             links.append(child)
-        elif name in got:
-            raise _Doubt(f"two <{_local(tag)}> (or equivalents) in an item")
         else:
-            got[name] = child
+            _keep(got, name, child, "(or equivalents) in an item")
     guid = got.get("guid")
     ident = None
     link = None
@@ -460,13 +462,7 @@ def _atom(root: ET.Element, url: str) -> Doc:
             continue
         if not isinstance(tag, str) or tag in _ATOM_IGNORED or tag in _ATOM_FEED_IGNORED:
             continue
-        name = _ATOM_FEED.get(tag)
-        if name is None:
-            _check_unknown(child)
-        elif name in seen:
-            raise _Doubt(f"two <{_local(tag)}> in the feed")
-        else:
-            seen[name] = child
+        _keep(seen, _ATOM_FEED.get(tag), child, "in the feed")
     title = _leaf(seen["title"], ("type",)) if "title" in seen else ""
     if title and seen["title"].get("type") == "html":
         title = html.unescape(title)
@@ -488,13 +484,7 @@ def _atom_entry(e: ET.Element, base: str) -> Entry:
             continue
         if not isinstance(tag, str) or tag in _ATOM_IGNORED:
             continue
-        name = _ATOM_ENTRY.get(tag)
-        if name is None:
-            _check_unknown(child)
-        elif name in got:
-            raise _Doubt(f"two <{_local(tag)}> in an entry")
-        else:
-            got[name] = child
+        _keep(got, _ATOM_ENTRY.get(tag), child, "in an entry")
     ident = None
     if "id" in got:
         id_el = got["id"]
