@@ -87,8 +87,9 @@ class Listener:
             results = puller.run(feeds, on_result)
         # A `listen mark` made while this pull ran was not in the policy it flagged
         # with: those items get their marks back now.
-        policy = self.policy()
-        late = [int(c["id"]) for c in self.store.corrections() if c["marked_at"] >= started and c["id"] is not None]
+        corrected = self.store.corrections()
+        policy = self.policy(corrected)
+        late = [int(c["id"]) for c in corrected if c["marked_at"] >= started and c["id"] is not None]
         if late:
             self.refresh(late, policy)
         # After an upgrade or a [flags] change the inbox should not wait for a
@@ -244,13 +245,14 @@ class Listener:
 
     # -- corrections (listen mark, listen flags) ----------------------------
 
-    def policy(self) -> FlagPolicy:
+    def policy(self, corrected: list[dict[str, Any]] | None = None) -> FlagPolicy:
         """How mentions are flagged now (listen.policy): the config, the corrections
-        and what they taught. The fit is cached in the store until the corrections,
-        thresholds or detectors change."""
+        (`corrected`, when the caller has just read them) and what they taught. The fit
+        is cached in the store until the corrections, thresholds or detectors change."""
         from listen.policy import learn_from, plain_policy
 
-        corrected = self.store.corrections()
+        if corrected is None:
+            corrected = self.store.corrections()
         if not corrected:
             return plain_policy(self.config)
         cached = self.store.meta_get(LEARNED_KEY)
@@ -289,4 +291,5 @@ class Listener:
         after learning, and precision/recall on the corrections (listen.corrections)."""
         from listen.corrections import report
 
-        return report(self.config, self.policy(), self.store.corrections())
+        corrected = self.store.corrections()
+        return report(self.config, self.policy(corrected), corrected)
