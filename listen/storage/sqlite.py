@@ -96,7 +96,9 @@ def _describe(e: sqlite3.Error, path: str) -> str:
     if "full" in msg:
         return f"{path}: the disk is full; nothing was stored by this step"
     if "readonly" in msg:
-        return f"{path}: the database is read-only; check the file's permissions"
+        # SQLite also writes a journal beside the file, so a read-only folder
+        # makes a writable file read-only too.
+        return f"{path}: the database is read-only; check the permissions of the file and of its folder"
     if "not a database" in msg or "malformed" in msg:
         return f"{path}: the file is not a listen database or is damaged ({msg}); restore it or point --db elsewhere"
     if "unable to open" in msg:
