@@ -48,8 +48,10 @@ SECTIONS: dict[str, dict[str, Option]] = {
                  "me": Option(str, "who I am on the team (listen assign, inbox --mine); else $LISTEN_USER"),
                  "bots": Option(list, "authors that are bots, on every feed: never waiting", default=[])},
     "inbox": {
-        "max_age": Option(str, "older unanswered mentions drop out", default="14d", duration=True),
-        "reply_within": Option(str, "the response-time target", default="24h", duration=True),
+        "max_age": Option(str, "older unanswered mentions drop out", default=f"{DEFAULT_MAX_AGE // 86400}d",
+                          duration=True),
+        "reply_within": Option(str, "the response-time target", default=f"{DEFAULT_REPLY_WITHIN // 3600}h",
+                               duration=True),
         "stale_after": Option(str, "name a feed at the top of the inbox when its last successful pull is older "
                                      "than this (about three pull intervals)", default="1h", duration=True),
     },
