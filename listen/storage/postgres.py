@@ -373,6 +373,20 @@ class PostgresStore(SqliteStore):
         self._grown(sum(n for n, _ in out))
         return out
 
+    def _pairs(self, c: Any, cols: str, key: str, pairs: list[tuple[str, str]], where: str = "",
+               distinct: bool = False) -> list[Any]:
+        """SqliteStore._pairs in one statement for every feed: the pairs as two arrays,
+        joined to the (feed, key) index. Per feed, a wave of 100 small feeds cost 400
+        round trips, each one a wait for the GIL behind the fetching threads."""
+        pairs = list(dict.fromkeys(pairs))
+        if len({feed for feed, _ in pairs}) <= 1:
+            return super()._pairs(c, cols, key, pairs, where, distinct)  # `feed = ? AND key = ANY(?)`
+        return list(c.execute(
+            f"SELECT {'DISTINCT ' if distinct else ''}{cols} FROM items"
+            f" JOIN unnest(CAST(? AS text[]), CAST(? AS text[])) AS want (want_feed, want_key)"
+            f" ON items.feed = want.want_feed AND items.{key} = want.want_key WHERE TRUE{where}",
+            ([feed for feed, _ in pairs], [k for _, k in pairs])).fetchall())
+
     def _grown(self, new: int) -> None:
         """Refresh the planner's statistics once the table has doubled. Without them a
         fresh table's IN-list lookups scan a whole feed, and a big first pull grows
