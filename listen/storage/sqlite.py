@@ -295,7 +295,8 @@ class SqliteStore:
             left = [i for i, (_, _, rows, _) in enumerate(batches) if rows]
             while left:
                 seen: set[str] = set()
-                now_, later = [], []
+                now_: list[int] = []
+                later: list[int] = []
                 for i in left:
                     (later if batches[i][0] in seen else now_).append(i)
                     seen.add(batches[i][0])
@@ -348,7 +349,7 @@ class SqliteStore:
         plans = [threads.plan_batch(feed, network, rows, existing[feed], parent_threads[feed], now)
                  for feed, network, rows in batches]
 
-        cols = threads.UPDATE_COLUMNS
+        ucols = threads.UPDATE_COLUMNS
         # In id order, the order every writer of items takes rows in: PostgreSQL locks each
         # row as it is updated, and two writers taking rows in opposite orders deadlock.
         updates = sorted((u for plan in plans for u in plan.updates), key=lambda u: u.id)
@@ -356,8 +357,8 @@ class SqliteStore:
         if edits:
             c.executemany("INSERT INTO item_edits (item_id, text, replaced_at) VALUES (?, ?, ?)", edits)
         if updates:
-            c.executemany(f"UPDATE items SET {', '.join(f'{k} = ?' for k in cols)}, edits = edits + ? WHERE id = ?",
-                          [[u.values[k] for k in cols] + [int(u.replaced_text is not None), u.id] for u in updates])
+            c.executemany(f"UPDATE items SET {', '.join(f'{k} = ?' for k in ucols)}, edits = edits + ? WHERE id = ?",
+                          [[u.values[k] for k in ucols] + [int(u.replaced_text is not None), u.id] for u in updates])
         inserts = [v for plan in plans for v in plan.inserts]
         if inserts:
             c.executemany(f"INSERT INTO items ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(INSERT_COLUMNS))})"
@@ -415,10 +416,11 @@ class SqliteStore:
             by_feed.setdefault(m["feed"], ([], []))[0].append(m)
         for r in replies:
             by_feed[r["feed"]][1].append(r)
-        changes = [ch for ms, rs in by_feed.values() for ch in threads.answered_changes(ms, rs, rule)]
+        changes: list[tuple[int | None, int]] = [
+            ch for ms, rs in by_feed.values() for ch in threads.answered_changes(ms, rs, rule)]
+        changes.sort(key=lambda ch: ch[1])  # by id: the lock order of every writer of items (see _save_round)
         if changes:
-            # By id: the lock order of every writer of items (see _save_round).
-            c.executemany("UPDATE items SET answered_at = ? WHERE id = ?", sorted(changes, key=lambda ch: ch[1]))
+            c.executemany("UPDATE items SET answered_at = ? WHERE id = ?", changes)
 
     def apply_identity(self, identity: Identity, answer_rule: AnswerRule) -> int:
         """Re-decide `ours` for stored items when [identity] names changed. Returns items changed."""
@@ -588,7 +590,8 @@ class SqliteStore:
         detail = None if snoozed_until is None else str(snoozed_until)
         with self._write() as c:
             c.executemany("UPDATE items SET state = ?, snoozed_until = ?, triaged_at = ? WHERE id = ?",
-                          [(state, snoozed_until, now, int(i.id)) for i in items])
+                          # In id order, as every writer of items goes (see _save_round): no deadlock with a pull
+                          sorted(((state, snoozed_until, now, int(i.id)) for i in items), key=lambda p: p[3]))
             self._log(c, [int(i.id) for i in items], action, detail, actor, now)
         return [self.item(i.id) for i in items]
 
@@ -635,7 +638,8 @@ class SqliteStore:
         """Give items to someone on the team (None: to nobody), and log it."""
         items = [self.item(i) for i in ids]  # NotFound before anything changes
         with self._write() as c:
-            c.executemany("UPDATE items SET assignee = ? WHERE id = ?", [(assignee, int(i.id)) for i in items])
+            c.executemany("UPDATE items SET assignee = ? WHERE id = ?",
+                          sorted(((assignee, int(i.id)) for i in items), key=lambda p: p[1]))  # id order (see _save_round)
             self._log(c, [int(i.id) for i in items], "assign" if assignee else "unassign", assignee, actor, now)
         return [self.item(i.id) for i in items]
 
