@@ -591,7 +591,7 @@ class SqliteStore:
         with self._write() as c:
             c.executemany("UPDATE items SET state = ?, snoozed_until = ?, triaged_at = ? WHERE id = ?",
                           # In id order, as every writer of items goes (see _save_round): no deadlock with a pull
-                          sorted(((state, snoozed_until, now, int(i.id)) for i in items), key=lambda p: p[3]))
+                          [(state, snoozed_until, now, int(i.id)) for i in sorted(items, key=lambda i: int(i.id))])
             self._log(c, [int(i.id) for i in items], action, detail, actor, now)
         return [self.item(i.id) for i in items]
 
@@ -639,7 +639,7 @@ class SqliteStore:
         items = [self.item(i) for i in ids]  # NotFound before anything changes
         with self._write() as c:
             c.executemany("UPDATE items SET assignee = ? WHERE id = ?",
-                          sorted(((assignee, int(i.id)) for i in items), key=lambda p: p[1]))  # id order (see _save_round)
+                          [(assignee, int(i.id)) for i in sorted(items, key=lambda i: int(i.id))])  # id order (see _save_round)
             self._log(c, [int(i.id) for i in items], "assign" if assignee else "unassign", assignee, actor, now)
         return [self.item(i.id) for i in items]
 
