@@ -404,33 +404,33 @@ class PostgresStore(SqliteStore):
         data is what it needs, and each ANALYZE of a big table costs a second or so
         (34 of them in a 1M-line pull at a fifth, 9 at doubling).
 
-        The table's own counts decide, not this process's: pullers sharing the
-        database would each analyze it at every doubling of their own share (four
-        pullers, four times the ANALYZEs, a fifth of the server's time in a cold pull).
-        Rows changed since the last ANALYZE, by anyone (the server's count lags by a
-        second or so; ours since then covers that), against the rows it counted."""
+        Shared by pullers: each would otherwise analyze the table at every doubling
+        of its own share (four pullers, four times the ANALYZEs, a fifth of the
+        server's time in a cold pull). So an ANALYZE by anyone (the row estimate
+        changed) restarts our count, the server's live-row count adds others' rows
+        (it lags a second or more: ours covers that), and one puller at a time runs it."""
         self._new = getattr(self, "_new", 0) + new  # our rows since the last ANALYZE we know of
         self._unchecked = getattr(self, "_unchecked", 0) + new
         if self._unchecked < 2000:
             return
         self._unchecked = 0
         with self._errors():
-            tuples, changed, last = self.conn.execute(
-                "SELECT greatest(c.reltuples, 0)::bigint, coalesce(s.n_mod_since_analyze, 0),"
-                " greatest(s.last_analyze, s.last_autoanalyze) FROM pg_class c"
+            tuples, live = self.conn.execute(
+                "SELECT c.reltuples, coalesce(s.n_live_tup, 0) FROM pg_class c"
                 " LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = to_regclass('items')").fetchone()
-        seen = getattr(self, "_analyzed", ...)  # ...: nothing to compare yet, or our own ANALYZE was the last
-        if seen is not ... and seen != last:
-            self._new = 0  # analyzed by another since we last looked: its count starts there
-        self._analyzed = last
-        if max(int(changed), self._new) < max(2000, int(tuples)):
+        if getattr(self, "_tuples", tuples) != tuples:
+            self._new = 0  # analyzed (or vacuumed) by another since we last looked: counted from there
+        self._tuples = tuples
+        known = max(0, int(tuples))
+        if max(self._new, int(live) - known) < max(2000, known):
             return
         with self._write() as c:
             # One ANALYZE at a time: another puller at the same doubling leaves it to the first.
             if c.execute(f"SELECT pg_try_advisory_xact_lock({ANALYZE_LOCK})").fetchone()[0]:
                 c.execute(f"ANALYZE items ({', '.join(ANALYZED)})")
+                # Written in place at once: our own ANALYZE's estimate, not another's.
+                self._tuples = c.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass('items')").fetchone()[0]
         self._new = 0
-        self._analyzed = ...
 
     def import_rows(self, rows: list[dict[str, Any]]) -> tuple[int, int]:
         out = super().import_rows(rows)
