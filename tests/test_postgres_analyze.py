@@ -1,0 +1,41 @@
+"""PostgreSQL: pullers sharing a database refresh the planner's statistics one at a time."""
+
+from __future__ import annotations
+
+import psycopg
+
+from listen.storage import open_store
+from listen.storage.postgres import ANALYZE_LOCK
+from listen.waiting import answered_times
+from tests.conftest import pg_server
+from tests.helpers import T0, raw
+from tests.test_store_wave import rows
+
+
+def batch(start: int, n: int):
+    return [("f", "jsonl", rows([raw(f"n{i}", f"user{i}", f"question {i}?", T0 - i) for i in range(start, start + n)]),
+             None)]
+
+
+def analyzed(url: str) -> tuple[bool, float]:
+    with psycopg.connect(url, autocommit=True) as c:
+        last, tuples = c.execute("SELECT s.last_analyze IS NOT NULL, c.reltuples FROM pg_class c"
+                                 " JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.relname = 'items'").fetchone()
+    return bool(last), float(tuples)
+
+
+def test_a_table_being_analyzed_by_another_puller_is_left_to_it_and_a_doubled_one_is_analyzed():
+    url = pg_server().new_database()
+    first, second = open_store(url), open_store(url)
+    try:
+        with psycopg.connect(url) as other:  # another puller, in the middle of its ANALYZE
+            other.execute("SELECT pg_advisory_xact_lock(%s)", (ANALYZE_LOCK,))
+            assert first.save_many(batch(0, 2500), answered_times, T0) == [(2500, 0)]  # did not wait for it
+            assert analyzed(url) == (False, -1.0)
+        # The second puller's first 2,000 rows double the table's known size (none): analyzed.
+        assert second.save_many(batch(2500, 2000), answered_times, T0) == [(2000, 0)]
+        done, tuples = analyzed(url)
+        assert done and tuples == 4500
+    finally:
+        first.close()
+        second.close()
