@@ -389,11 +389,14 @@ class PostgresStore(SqliteStore):
         pairs = list(dict.fromkeys(pairs))
         if len({feed for feed, _ in pairs}) <= 1:
             return super()._pairs(c, cols, key, pairs, where, distinct)  # `feed = ? AND key = ANY(?)`
-        # psycopg's own placeholders, %b: the arrays go in binary (see _Conn.executemany).
+        # Each pair looked up in the (feed, key) index, whatever the table's size: joined
+        # plainly, the planner hashed a seq scan of 40k items for a wave of 1,000 keys
+        # (60 ms, against 2 ms of index probes). OFFSET 0 keeps the lateral subquery a
+        # nested loop. psycopg's own placeholders, %b: the arrays go in binary.
         return list(c.raw.execute(
-            f"SELECT {'DISTINCT ' if distinct else ''}{cols} FROM items"
-            f" JOIN unnest(%b::text[], %b::text[]) AS want (want_feed, want_key)"
-            f" ON items.feed = want.want_feed AND items.{key} = want.want_key WHERE TRUE{where}",
+            f"SELECT {'DISTINCT ' if distinct else ''}i.* FROM unnest(%b::text[], %b::text[]) AS want (want_feed, want_key)"
+            f" CROSS JOIN LATERAL (SELECT {cols} FROM items WHERE items.feed = want.want_feed"
+            f" AND items.{key} = want.want_key{where} OFFSET 0) AS i",
             ([feed for feed, _ in pairs], [k for _, k in pairs])).fetchall())
 
     def _grown(self, new: int) -> None:
