@@ -39,7 +39,7 @@ SCHEMA_LOCK = 7_406_391  # pg_advisory_xact_lock key: one process creates or upg
 # and no plan depends on them; autovacuum's ANALYZE still covers every column.
 ANALYZED = ("id", "feed", "native_id", "created_at", "in_reply_to", "thread_id", "ours", "snoozed_until",
             "flags_version", "answered_at", "state")
-ANALYZE_LOCK = 7_406_392  # pg_try_advisory_xact_lock key: one puller at a time refreshes the statistics
+ANALYZE_LOCK = 7_406_392  # with the schema's hash, a pg_try_advisory_xact_lock key: one ANALYZE at a time
 
 
 def is_url(target: str | os.PathLike[str] | None) -> bool:
@@ -429,7 +429,9 @@ class PostgresStore(SqliteStore):
             return
         with self._write() as c:
             # One ANALYZE at a time: another puller at the same doubling leaves it to the first.
-            if c.execute(f"SELECT pg_try_advisory_xact_lock({ANALYZE_LOCK})").fetchone()[0]:
+            # Advisory locks belong to the database: the schema's hash keeps another
+            # listen database, a schema beside this one, from sharing the lock.
+            if c.execute(f"SELECT pg_try_advisory_xact_lock({ANALYZE_LOCK}, hashtext(current_schema()))").fetchone()[0]:
                 c.execute(f"ANALYZE items ({', '.join(ANALYZED)})")
                 # Written in place at once: our own ANALYZE's estimate, not another's.
                 self._tuples = c.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass('items')").fetchone()[0]
@@ -458,7 +460,7 @@ class PostgresStore(SqliteStore):
         with self._errors():
             rows = self.pg.execute(
                 "SELECT name FROM unnest(%s::text[]) AS name"
-                " WHERE pg_try_advisory_lock(hashtext('listen feed ' || name))", (names,)).fetchall()
+                " WHERE pg_try_advisory_lock(hashtext(current_schema()), hashtext('listen feed ' || name))", (names,)).fetchall()
         got = [r[0] for r in rows]
         self._claimed: set[str] = getattr(self, "_claimed", set()) | set(got)
         return got
@@ -467,6 +469,6 @@ class PostgresStore(SqliteStore):
         claimed: set[str] = getattr(self, "_claimed", set())
         if claimed:
             with self._errors():
-                self.pg.execute("SELECT pg_advisory_unlock(hashtext('listen feed ' || name))"
+                self.pg.execute("SELECT pg_advisory_unlock(hashtext(current_schema()), hashtext('listen feed ' || name))"
                                       " FROM unnest(%s::text[]) AS name", (sorted(claimed),))
         self._claimed = set()
