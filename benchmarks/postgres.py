@@ -114,6 +114,11 @@ def feeds_body(url: str, feeds: int) -> str:
     return "".join(f'[[feeds]]\nname = "blog{n}"\ntype = "rss"\nurl = "{url}/feed/{n}.xml"\n' for n in range(feeds))
 
 
+def _cpu(before: os.times_result, after: os.times_result) -> float:
+    """CPU seconds of the child processes reaped between the two readings (pulls and their workers)."""
+    return after.children_user + after.children_system - before.children_user - before.children_system
+
+
 def bench_pullers(pg: PgServer, feeds: int, pullers: int, work: Path) -> None:
     server, url = start_server(feeds, 20, 0.1)
     try:
@@ -121,20 +126,40 @@ def bench_pullers(pg: PgServer, feeds: int, pullers: int, work: Path) -> None:
         lite = work / "lite.toml"
         lite.write_text('[identity]\nnames = ["user1"]\n[store]\npath = "lite.db"\n' + feeds_body(url, feeds))
         reset(url)
+        c0, load = os.times(), os.getloadavg()[0]
         one, _, res = listen("--config", str(lite), "pull", "--quiet")
+        lite_cpu = _cpu(c0, os.times())
         assert res.returncode == 0, res.stderr.decode()
+        row(f"one cold pull, {feeds} feeds (100 ms each), SQLite",
+            f"{one:.2f} s; CPU: listen {lite_cpu:.1f} s; load {load:.1f}", "the yardstick", None)
+        # One PostgreSQL pull of the same feeds, cold: what the database path costs on its own.
+        single = pg_config(work, pg.new_database(), feeds_body(url, feeds), "single.toml")
+        listen("--config", str(single), "feeds")  # the schema, made once
+        reset(url)
+        c0, s0, load = os.times(), server_cpu(pg), os.getloadavg()[0]
+        wall1, _, res = listen("--config", str(single), "pull", "--quiet")
+        time.sleep(0.5)  # the backend exits after the client: let the postmaster reap it
+        c1, s1 = os.times(), server_cpu(pg)
+        assert res.returncode == 0, res.stderr.decode()
+        row(f"one cold pull, {feeds} feeds (100 ms each), PostgreSQL",
+            f"{wall1:.2f} s (x{wall1 / one:.2f}); CPU: listen {_cpu(c0, c1):.1f} s, PostgreSQL {s1 - s0:.1f} s;"
+            f" load {load:.1f}", "(no target)", None)
         cfg = pg_config(work, pg.new_database(), feeds_body(url, feeds), "pullers.toml")
         listen("--config", str(cfg), "feeds")  # the schema, made once
         reset(url)
+        c0, s0, load = os.times(), server_cpu(pg), os.getloadavg()[0]
         t = time.perf_counter()
         procs = [subprocess.Popen([sys.executable, "-m", "listen", "--config", str(cfg), "pull", "--quiet"],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=CHILD_ENV) for _ in range(pullers)]
         outs = [p.communicate() for p in procs]
         wall = time.perf_counter() - t
+        time.sleep(0.5)
+        c1, s1 = os.times(), server_cpu(pg)
         assert all(p.returncode == 0 for p in procs), [e.decode()[-500:] for _, e in outs]
         fetched = server_stats(url)["200"]
         row(f"{pullers} pullers at once, {feeds} feeds (100 ms each), one PostgreSQL",
-            f"{wall:.2f} s, {fetched} fetches for {feeds} feeds (one SQLite pull: {one:.2f} s, x{wall / one:.2f})",
+            f"{wall:.2f} s, {fetched} fetches for {feeds} feeds (one SQLite pull: {one:.2f} s, x{wall / one:.2f});"
+            f" CPU: listen {_cpu(c0, c1):.1f} s, PostgreSQL {s1 - s0:.1f} s; load {load:.1f}",
             "each feed once, <= 1.5x one SQLite pull", fetched == feeds and wall <= 1.5 * one)
     finally:
         server.terminate()

@@ -285,73 +285,113 @@ class SqliteStore:
                   answer_rule: AnswerRule, now: int) -> list[tuple[int, int]]:
         """Several feeds' batches in one transaction (one commit for a whole wave of
         small feeds), each with its own fetch state: still all or nothing."""
-        out = []
+        out: list[tuple[int, int]] = [(0, 0)] * len(batches)
         with self._write() as c:
             # Only feeds holding snoozed items need the wake-up check (most hold none);
             # a wave of fetch states alone (a warm pull) wakes nothing.
             if any(rows for _, _, rows, _ in batches):
                 self._snoozy = {r[0] for r in c.execute("SELECT DISTINCT feed FROM items WHERE snoozed_until IS NOT NULL")}
-            for feed, network, rows, _state in batches:
-                out.append(self._save(c, feed, network, rows, answer_rule, now) if rows else (0, 0))
+            # The wave is stored a round at a time, each feed at most once a round: a
+            # streamed feed's next batch must read what its previous one wrote. Feeds
+            # never share rows, so a round's feeds are read and written together.
+            left = [i for i, (_, _, rows, _) in enumerate(batches) if rows]
+            while left:
+                seen: set[str] = set()
+                now_: list[int] = []
+                later: list[int] = []
+                for i in left:
+                    (later if batches[i][0] in seen else now_).append(i)
+                    seen.add(batches[i][0])
+                counts = self._save_round(c, [batches[i][:3] for i in now_], answer_rule, now)
+                for i, n in zip(now_, counts, strict=True):
+                    out[i] = n
+                left = later
             # One statement for the wave's fetch states (a warm pull is mostly this).
             c.executemany(self._SUCCESS, [(feed, network, s.etag, s.last_modified, s.cursor, now, now)
                                           for feed, network, _, s in batches if s is not None])
         return out
 
+    def _pairs(self, c: Any, cols: str, key: str, pairs: list[tuple[str, str]], where: str = "",
+               distinct: bool = False) -> list[Any]:
+        """`SELECT cols FROM items` where (feed, key) is one of `pairs` [and `where`].
+
+        Here a query per feed and chunk: SQLite has no round trip to save, and its
+        planner looks each id up in the (feed, key) index. PostgresStore asks for all
+        the pairs at once."""
+        by_feed: dict[str, list[str]] = {}
+        for feed, k in dict.fromkeys(pairs):
+            by_feed.setdefault(feed, []).append(k)
+        out: list[Any] = []
+        for feed, keys in by_feed.items():
+            for part in _chunks(keys):
+                out += c.execute(f"SELECT {'DISTINCT ' if distinct else ''}{cols} FROM items WHERE feed = ?"
+                                 f" AND {key} IN ({','.join('?' * len(part))}){where}", (feed, *part)).fetchall()
+        return out
+
     def _save(self, c: sqlite3.Connection, feed: str, network: str, rows: list[dict[str, Any]],
               answer_rule: AnswerRule, now: int) -> tuple[int, int]:
-        """Read what the batch touches, let listen.threads decide, apply its intents."""
-        existing: dict[str, Any] = {}
-        ids = list({r["native_id"] for r in rows})
-        for part in _chunks(ids):
-            q = f"SELECT id, native_id, thread_id, {', '.join(CONTENT)}, {', '.join(FLAG_COLUMNS[:2])}, flags_version" \
-                f" FROM items WHERE feed = ? AND native_id IN ({','.join('?' * len(part))})"
-            for row in c.execute(q, (feed, *part)):
-                existing[row["native_id"]] = row
-        threads.fill_dates(rows, existing, now)
-        parent_threads: dict[str, str] = {}
-        for part in _chunks(threads.parents_to_look_up(rows, existing)):  # one query, not one each
-            q = f"SELECT native_id, thread_id FROM items WHERE feed = ? AND native_id IN ({','.join('?' * len(part))})"
-            parent_threads.update((r[0], r[1]) for r in c.execute(q, (feed, *part)).fetchall())
-        plan = threads.plan_batch(feed, network, rows, existing, parent_threads, now)
+        return self._save_round(c, [(feed, network, rows)], answer_rule, now)[0]
 
-        cols = threads.UPDATE_COLUMNS
-        for u in plan.updates:
-            if u.replaced_text is not None:
-                c.execute("INSERT INTO item_edits (item_id, text, replaced_at) VALUES (?, ?, ?)",
-                          (u.id, u.replaced_text, now))
-            c.execute(f"UPDATE items SET {', '.join(f'{k} = ?' for k in cols)}, edits = edits + ? WHERE id = ?",
-                      [u.values[k] for k in cols] + [int(u.replaced_text is not None), u.id])
-        if plan.inserts:
+    def _save_round(self, c: sqlite3.Connection, batches: list[tuple[str, str, list[dict[str, Any]]]],
+                    answer_rule: AnswerRule, now: int) -> list[tuple[int, int]]:
+        """Read what the batches touch, let listen.threads decide for each feed, apply its
+        intents. Each feed at most once in `batches`; every read and write covers them all."""
+        existing: dict[str, dict[str, Any]] = {feed: {} for feed, _, _ in batches}
+        cols = f"id, feed, native_id, thread_id, {', '.join(CONTENT)}, {', '.join(FLAG_COLUMNS[:2])}, flags_version"
+        for row in self._pairs(c, cols, "native_id", [(feed, k) for feed, _, rows in batches
+                                                      for k in dict.fromkeys(r["native_id"] for r in rows)]):
+            existing[row["feed"]][row["native_id"]] = row
+        wanted: list[tuple[str, str]] = []
+        for feed, _, rows in batches:
+            threads.fill_dates(rows, existing[feed], now)
+            wanted += [(feed, p) for p in threads.parents_to_look_up(rows, existing[feed])]
+        parent_threads: dict[str, dict[str, str]] = {feed: {} for feed, _, _ in batches}
+        for r in self._pairs(c, "feed, native_id, thread_id", "native_id", wanted):  # one query, not one each
+            parent_threads[r[0]][r[1]] = r[2]
+        plans = [threads.plan_batch(feed, network, rows, existing[feed], parent_threads[feed], now)
+                 for feed, network, rows in batches]
+
+        ucols = threads.UPDATE_COLUMNS
+        # In id order, the order every writer of items takes rows in: PostgreSQL locks each
+        # row as it is updated, and two writers taking rows in opposite orders deadlock.
+        updates = sorted((u for plan in plans for u in plan.updates), key=lambda u: u.id)
+        edits = [(u.id, u.replaced_text, now) for u in updates if u.replaced_text is not None]
+        if edits:
+            c.executemany("INSERT INTO item_edits (item_id, text, replaced_at) VALUES (?, ?, ?)", edits)
+        if updates:
+            c.executemany(f"UPDATE items SET {', '.join(f'{k} = ?' for k in ucols)}, edits = edits + ? WHERE id = ?",
+                          [[u.values[k] for k in ucols] + [int(u.replaced_text is not None), u.id] for u in updates])
+        inserts = [v for plan in plans for v in plan.inserts]
+        if inserts:
             c.executemany(f"INSERT INTO items ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(INSERT_COLUMNS))})"
                           f" ON CONFLICT (feed, native_id) DO NOTHING",
-                          [[v[k] for k in INSERT_COLUMNS] for v in plan.inserts])
-        touched = set(plan.touched)
-        for part in _chunks(list(plan.reroots)):
-            q = f"SELECT DISTINCT thread_id FROM items WHERE feed = ? AND thread_id IN ({','.join('?' * len(part))})"
-            for (guess,) in c.execute(q, (feed, *part)).fetchall():
-                c.execute("UPDATE items SET thread_id = ? WHERE feed = ? AND thread_id = ?",
-                          (plan.reroots[guess], feed, guess))
-                touched.add(plan.reroots[guess])
-        mentions = [v for v in plan.inserts if not v["ours"]]
-        self._wake_snoozed(c, feed, mentions)
+                          [[v[k] for k in INSERT_COLUMNS] for v in inserts])
+        touched = {feed: set(plan.touched) for (feed, _, _), plan in zip(batches, plans, strict=True)}
+        reroots = {feed: plan.reroots for (feed, _, _), plan in zip(batches, plans, strict=True)}
+        found = self._pairs(c, "feed, thread_id", "thread_id",
+                            [(feed, guess) for feed, guesses in reroots.items() for guess in guesses], distinct=True)
+        moves = sorted({(reroots[feed][guess], feed, guess) for feed, guess in found}, key=lambda m: (m[1], m[2]))
+        if moves:
+            c.executemany("UPDATE items SET thread_id = ? WHERE feed = ? AND thread_id = ?", moves)
+        for root, feed, _ in moves:
+            touched[feed].add(root)
+        mentions = {feed: [v for v in plan.inserts if not v["ours"]] for (feed, _, _), plan in zip(batches, plans, strict=True)}
+        for feed, arrivals in mentions.items():
+            self._wake_snoozed(c, feed, arrivals)
 
         # A new mention changes who is answered only if a reply of ours to it was
         # stored before it (replies can arrive first). Our new replies touch their
         # parents' threads below. Nothing else needs the rule re-run.
-        parents_to_find = set(plan.parents)
-        keys = [v["native_id"] for v in mentions]
-        for part in _chunks(keys):
-            q = f"SELECT DISTINCT in_reply_to FROM items WHERE feed = ? AND ours = 1 AND in_reply_to IN ({','.join('?' * len(part))})"
-            parents_to_find.update(row[0] for row in c.execute(q, (feed, *part)))
-
-        for part in _chunks(sorted(parents_to_find)):
-            # No DISTINCT here: with it SQLite walks the whole (feed, thread_id) index
-            # instead of looking the ids up, and every batch costs more than the last.
-            q = f"SELECT thread_id FROM items WHERE feed = ? AND native_id IN ({','.join('?' * len(part))})"
-            touched.update(row[0] for row in c.execute(q, (feed, *part)))
-        self._recompute_answered(c, feed, touched, answer_rule)
-        return plan.counts
+        parents_to_find = {(feed, p) for (feed, _, _), plan in zip(batches, plans, strict=True) for p in plan.parents}
+        parents_to_find.update((r[0], r[1]) for r in self._pairs(
+            c, "feed, in_reply_to", "in_reply_to", [(feed, v["native_id"]) for feed, vs in mentions.items() for v in vs],
+            " AND ours = 1", distinct=True))
+        # No DISTINCT here: with it SQLite walks the whole (feed, thread_id) index
+        # instead of looking the ids up, and every batch costs more than the last.
+        for r in self._pairs(c, "feed, thread_id", "native_id", sorted(parents_to_find)):
+            touched[r[0]].add(r[1])
+        self._recompute_answered_many(c, touched, answer_rule)
+        return [plan.counts for plan in plans]
 
     def _wake_snoozed(self, c: sqlite3.Connection, feed: str, arrivals: list[dict[str, Any]]) -> None:
         if not arrivals or feed not in getattr(self, "_snoozy", (feed,)):
@@ -360,25 +400,29 @@ class SqliteStore:
                             " WHERE feed = ? AND snoozed_until IS NOT NULL", (feed,)).fetchall()
         wake = threads.snoozes_to_wake(snoozed, arrivals)
         if wake:
-            c.executemany("UPDATE items SET snoozed_until = NULL WHERE id = ?", [(i,) for i in wake])
+            c.executemany("UPDATE items SET snoozed_until = NULL WHERE id = ?", [(i,) for i in sorted(wake)])
 
     def _recompute_answered(self, c: sqlite3.Connection, feed: str, touched: set[str], rule: AnswerRule) -> None:
-        for part in _chunks(sorted(touched)):
-            marks = ",".join("?" * len(part))
-            mentions = c.execute(
-                f"SELECT id, native_id, author_key, created_at, in_reply_to, answered_at FROM items"
-                f" WHERE feed = ? AND thread_id IN ({marks}) AND ours = 0", (feed, *part)).fetchall()
-            if not mentions:
-                continue
-            keys = [m["native_id"] for m in mentions]
-            replies: list[Any] = []
-            for kpart in _chunks(keys):
-                q = f"SELECT native_id, author_key, created_at, in_reply_to FROM items" \
-                    f" WHERE feed = ? AND ours = 1 AND in_reply_to IN ({','.join('?' * len(kpart))})"
-                replies += c.execute(q, (feed, *kpart)).fetchall()
-            changes = threads.answered_changes(mentions, replies, rule)
-            if changes:
-                c.executemany("UPDATE items SET answered_at = ? WHERE id = ?", changes)
+        self._recompute_answered_many(c, {feed: touched}, rule)
+
+    def _recompute_answered_many(self, c: sqlite3.Connection, touched: dict[str, set[str]], rule: AnswerRule) -> None:
+        """Re-run the answer rule over the touched threads of each feed, and store what changed."""
+        mentions = self._pairs(c, "id, feed, native_id, author_key, created_at, in_reply_to, answered_at", "thread_id",
+                               [(feed, t) for feed, ts in touched.items() for t in sorted(ts)], " AND ours = 0")
+        if not mentions:
+            return
+        replies = self._pairs(c, "feed, native_id, author_key, created_at, in_reply_to", "in_reply_to",
+                              [(m["feed"], m["native_id"]) for m in mentions], " AND ours = 1")
+        by_feed: dict[str, tuple[list[Any], list[Any]]] = {}
+        for m in mentions:
+            by_feed.setdefault(m["feed"], ([], []))[0].append(m)
+        for r in replies:
+            by_feed[r["feed"]][1].append(r)
+        changes: list[tuple[int | None, int]] = [
+            ch for ms, rs in by_feed.values() for ch in threads.answered_changes(ms, rs, rule)]
+        changes.sort(key=lambda ch: ch[1])  # by id: the lock order of every writer of items (see _save_round)
+        if changes:
+            c.executemany("UPDATE items SET answered_at = ? WHERE id = ?", changes)
 
     def apply_identity(self, identity: Identity, answer_rule: AnswerRule) -> int:
         """Re-decide `ours` for stored items when [identity] names changed. Returns items changed."""
@@ -548,7 +592,8 @@ class SqliteStore:
         detail = None if snoozed_until is None else str(snoozed_until)
         with self._write() as c:
             c.executemany("UPDATE items SET state = ?, snoozed_until = ?, triaged_at = ? WHERE id = ?",
-                          [(state, snoozed_until, now, int(i.id)) for i in items])
+                          # In id order, as every writer of items goes (see _save_round): no deadlock with a pull
+                          [(state, snoozed_until, now, int(i.id)) for i in sorted(items, key=lambda i: int(i.id))])
             self._log(c, [int(i.id) for i in items], action, detail, actor, now)
         return [self.item(i.id) for i in items]
 
@@ -595,7 +640,8 @@ class SqliteStore:
         """Give items to someone on the team (None: to nobody), and log it."""
         items = [self.item(i) for i in ids]  # NotFound before anything changes
         with self._write() as c:
-            c.executemany("UPDATE items SET assignee = ? WHERE id = ?", [(assignee, int(i.id)) for i in items])
+            c.executemany("UPDATE items SET assignee = ? WHERE id = ?",
+                          [(assignee, int(i.id)) for i in sorted(items, key=lambda i: int(i.id))])  # id order (see _save_round)
             self._log(c, [int(i.id) for i in items], "assign" if assignee else "unassign", assignee, actor, now)
         return [self.item(i.id) for i in items]
 
