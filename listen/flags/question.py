@@ -46,6 +46,15 @@ _EXCLAIM_AFTER = {
     # "why yes I do", "why thank you": surprise, not a reason asked for.
     "why": frozenset("yes thank thanks hello".split()),
 }
+# Subjects that come before the verb in a statement or a subordinate
+# clause ("when i didnt", "where it will"): after a wh-word they mean the
+# word opens a clause, not a question ("what time does" has no pronoun).
+_PRONOUNS = frozenset("i you u we they he she it ya ye y'all yall".split())
+# After a nick, a third-person verb has the nick as its subject ("user65 is
+# my wife"), not the word after it ("is user77 back yet").
+_THIRD_SINGULAR_AUX = frozenset("is was has does isn't wasn't hasn't doesn't isnt wasnt hasnt doesnt".split())
+# "what can I say to her": the idiom goes on into a real question.
+_SAY_GOES_ON = frozenset("to about that if when so for in on at".split())
 # "where ever you go", "what ever you want": a free relative, not a question.
 _EVER = "ever"
 # "how" with one word and no '?' is an exclamation ("how mean", "how novel")
@@ -67,6 +76,14 @@ def _bare_how(toks: list[str], i: int) -> bool:
             continue  # a nick, a number, an emoticon
         return False
     return True
+
+
+def _idiom(toks: list[str], i: int) -> bool:
+    """'what can I say' closing a clause without '?': a shrug, not a question."""
+    if toks[i : i + 4] != ["what", "can", "i", "say"]:
+        return False
+    nxt = toks[i + 4] if i + 4 < len(toks) else ""
+    return nxt[:1] != "?" and nxt not in _SAY_GOES_ON
 
 
 def _clause_starts(toks: list[str]) -> Iterator[int]:
@@ -107,9 +124,12 @@ _REQUEST = LazyPattern(
     r"(?:\b(?:please|pls|plz|pleeease|kindly)\s+(?:help|advise|assist|fix|reply|respond|call|dm|send|check|look|explain|tell|contact|get\s+back|let\s+me)\b|"
     # "if he wants to call me", "as soon as you send me yours": said of
     # someone, not asked of us.
-    r"\b(?<!to )(?<!you )(?<!u )(?:help|assist|advise|call|dm|message|email|contact|text)\s+me\b|"
+    r"\b(?<!to )(?<!you )(?<!u )(?<!didnt )(?<!didn't )(?<!dint )(?<!never )(?:help|assist|advise|dm|message|email|contact|text)\s+me\b|"
+    # "some call me Jo", "call me what you like": a name given, not a call asked for.
+    r"\b(?<!to )(?<!you )(?<!u )(?<!didnt )(?<!didn't )(?<!dint )(?<!never )(?<!some )(?<!they )(?<!people )"
+    r"call\s+me\b(?!\s+(?:what|whatever|anything|[\w-]*[a-z][\w-]*\d))|"
     r"\bhelp\s*!|^\s*help\b|\bsos\b|\b(?<!you )(?<!u )need\s+(?:help|assistance|support|an?\s+answer)\b|"
-    r"\b(?:can|could)\s+i\s+get\b|\b(?<!to )(?<!you )(?<!u )send\s+me\b|\bany\s+help\b|\bhelp\s+(?:please|pls|plz)\b)",
+    r"\b(?:can|could)\s+i\s+get\b|\b(?<!to )(?<!you )(?<!u )(?<!didnt )(?<!didn't )(?<!dint )(?<!never )send\s+me\b|\bany\s+help\b|\bhelp\s+(?:please|pls|plz)\b)",
 )
 _RHETORICAL = LazyPattern(
     r"\b(?:who\s+(?:does|would|even|cares|says|knew|the\s+hell|tf)|why\s+(?:would\s+any|on\s+earth|the\s+hell|tf)|"
@@ -208,7 +228,7 @@ def cues(doc: Doc) -> tuple[list[str], list[str]]:
             w = toks[i]
             nxt = toks[i + 1] if i + 1 < len(toks) else ""
             if not wh_done and w in _WH_WORDS:
-                if nxt in _EXCLAIM_AFTER.get(w, ()) or (nxt == _EVER and not nq) or _bare_how(toks, i):
+                if nxt in _EXCLAIM_AFTER.get(w, ()) or (nxt == _EVER and not nq) or _bare_how(toks, i) or _idiom(toks, i):
                     feats.append("q:exclamative")
                 else:
                     wh_done = True
@@ -217,12 +237,19 @@ def cues(doc: Doc) -> tuple[list[str], list[str]]:
                         feats.append("q:wh_start")
                     # "what time does", "how do", "where can": the
                     # interrogative word order, not a relative clause.
-                    if any(x in _AUX_WORDS for x in toks[i + 1 : i + 3]):
+                    # "when i didnt answer", "where it will point": a
+                    # subject before the verb is a clause's order, not a question's.
+                    if nxt in _AUX_WORDS or (nxt not in _PRONOUNS and i + 2 < len(toks) and toks[i + 2] in _AUX_WORDS):
                         feats.append("q:wh_aux")
                     reasons.append(f"asks: '{_words(' '.join(toks[i:i + 3]), 3)}'")
                     if nq and _ends_with_question_mark(toks, i):
                         feats.append("q:clause?")
-            elif not inv_done and w in _AUX_WORDS and (nxt in _SUBJ_WORDS or _nick_at(toks, i + 1)):
+            elif (
+                not inv_done
+                and w in _AUX_WORDS
+                and (nxt in _SUBJ_WORDS or _nick_at(toks, i + 1))
+                and not (w in _THIRD_SINGULAR_AUX and i > 0 and _is_nick(toks[i - 1]))
+            ):
                 inv_done = True
                 feats.append("q:inversion")
                 if i == first_content:
