@@ -140,6 +140,14 @@ _RHETORICAL = LazyPattern(
     r"good|bad|beautiful|lovely|exciting|embarrassing|annoying)\s+(?:is|was|are|were)\s+(?:that|this|it|they))"
     r"(?:\s+\w+){0,3}\s*\?+!?",
 )
+# A question quoted from someone else: "I was like wtf who are you", "she
+# says, 'what flavour?'". It tells a story; it asks us nothing.
+_REPORTED = LazyPattern(
+    r"\b(?:(?:i|he|she|they|we)\s+(?:was|were|is|am|are)\s+like|(?:says|said|say|asked|asks|goes|went)\s*[,:]?\s*['\"“]+)"
+    r"[\s,.:'\"“]*(?:(?:wth|wtf|omg|lol|um+|uh+|oh|dude)\b[\s,.:!]*)?"
+    r"(?:how|what|whats|why|when|where|who|which|r|are|is|do|does|did|can|could|would|will)\b"
+)
+_REPORTED_TRIGGERS = frozenset("like says said say asked asks goes went".split())
 # Each _ASK branch needs one of these words; the common ones its branches
 # start with ("i", "is", "do") would let the search run on most posts.
 _ASK_TRIGGERS = frozenset(
@@ -221,6 +229,10 @@ def cues(doc: Doc) -> tuple[list[str], list[str]]:
     lower = doc.lower
     toks = [x.norm for x in doc.tokens]
     words = doc.words
+    m = _REPORTED.search(lower) if words & _REPORTED_TRIGGERS else None
+    if m:
+        feats.append("q:reported")
+        reasons.append(f"not asking: reported '{_words(m.group(0), 4)}'")
     wh_done = inv_done = False
     if (words & _WH_WORDS) or (words & _AUX_WORDS):
         first_content = next(_clause_starts(toks), -1)
