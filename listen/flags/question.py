@@ -126,7 +126,7 @@ _REQUEST = LazyPattern(
     # someone, not asked of us.
     r"\b(?<!to )(?<!you )(?<!u )(?<!didnt )(?<!didn't )(?<!dint )(?<!never )(?:help|assist|advise|dm|message|email|contact|text)\s+me\b|"
     # "some call me Jo", "call me what you like": a name given, not a call asked for.
-    r"\b(?<!to )(?<!you )(?<!u )(?<!didnt )(?<!didn't )(?<!dint )(?<!never )(?<!some )(?<!they )(?<!people )"
+    r"\b(?<!to )(?<!you )(?<!u )(?<!didnt )(?<!didn't )(?<!dint )(?<!never )(?<!some )(?<!they )(?<!people )(?<!friends )(?<!everyone )(?<!folks )"
     r"call\s+me\b(?!\s+(?:what|whatever|anything|[\w-]*[a-z][\w-]*\d))|"
     r"\bhelp\s*!|^\s*help\b|\bsos\b|\b(?<!you )(?<!u )need\s+(?:help|assistance|support|an?\s+answer)\b|"
     r"\b(?:can|could)\s+i\s+get\b|\b(?<!to )(?<!you )(?<!u )(?<!didnt )(?<!didn't )(?<!dint )(?<!never )send\s+me\b|\bany\s+help\b|\bhelp\s+(?:please|pls|plz)\b)",
