@@ -122,14 +122,17 @@ _ASK = LazyPattern(
 )
 _REQUEST = LazyPattern(
     r"(?:\b(?:please|pls|plz|pleeease|kindly)\s+(?:help|advise|assist|fix|reply|respond|call|dm|send|check|look|explain|tell|contact|get\s+back|let\s+me)\b|"
-    # "if he wants to call me", "as soon as you send me yours": said of
-    # someone, not asked of us.
-    r"\b(?<!to )(?<!you )(?<!u )(?<!didnt )(?<!didn't )(?<!dint )(?<!never )(?:help|assist|advise|dm|message|email|contact|text)\s+me\b|"
+    # "if he wants to call me", "as soon as you send me yours", "they never
+    # send me": said of someone, not asked of us. The lookahead first, so
+    # the lookbehinds run only where such a verb starts.
+    r"\b(?=(?:help|assist|advise|call|dm|message|email|contact|text|send)\s+me\b)"
+    r"(?<!to )(?<!you )(?<!u )(?<!didnt )(?<!didn't )(?<!dint )(?<!never )"
+    r"(?:(?:help|assist|advise|dm|message|email|contact|text|send)\s+me\b|"
     # "some call me Jo", "call me what you like": a name given, not a call asked for.
-    r"\b(?<!to )(?<!you )(?<!u )(?<!didnt )(?<!didn't )(?<!dint )(?<!never )(?<!some )(?<!they )(?<!people )(?<!friends )(?<!everyone )(?<!folks )"
-    r"call\s+me\b(?!\s+(?:what|whatever|anything|[\w-]*[a-z][\w-]*\d))|"
+    r"(?<!some )(?<!they )(?<!people )(?<!friends )(?<!everyone )(?<!folks )"
+    r"call\s+me\b(?!\s+(?:what|whatever|anything|[\w-]*[a-z][\w-]*\d)))|"
     r"\bhelp\s*!|^\s*help\b|\bsos\b|\b(?<!you )(?<!u )need\s+(?:help|assistance|support|an?\s+answer)\b|"
-    r"\b(?:can|could)\s+i\s+get\b|\b(?<!to )(?<!you )(?<!u )(?<!didnt )(?<!didn't )(?<!dint )(?<!never )send\s+me\b|\bany\s+help\b|\bhelp\s+(?:please|pls|plz)\b)",
+    r"\b(?:can|could)\s+i\s+get\b|\bany\s+help\b|\bhelp\s+(?:please|pls|plz)\b)",
 )
 _RHETORICAL = LazyPattern(
     r"\b(?:who\s+(?:does|would|even|cares|says|knew|the\s+hell|tf)|why\s+(?:would\s+any|on\s+earth|the\s+hell|tf)|"
@@ -147,7 +150,8 @@ _REPORTED = LazyPattern(
     r"[\s,.:'\"“]*(?:(?:wth|wtf|omg|lol|um+|uh+|oh|dude)\b[\s,.:!]*)?"
     r"(?:how|what|whats|why|when|where|who|which|r|are|is|do|does|did|can|could|would|will)\b"
 )
-_REPORTED_TRIGGERS = frozenset("like says said say asked asks goes went".split())
+_REPORTED_VERBS = frozenset("says said say asked asks goes went".split())
+_WAS_LIKE = frozenset("was were is am are".split())
 # Each _ASK branch needs one of these words; the common ones its branches
 # start with ("i", "is", "do") would let the search run on most posts.
 _ASK_TRIGGERS = frozenset(
@@ -229,7 +233,8 @@ def cues(doc: Doc) -> tuple[list[str], list[str]]:
     lower = doc.lower
     toks = [x.norm for x in doc.tokens]
     words = doc.words
-    m = _REPORTED.search(lower) if words & _REPORTED_TRIGGERS else None
+    reported = words & _REPORTED_VERBS or ("like" in words and words & _WAS_LIKE)
+    m = _REPORTED.search(lower) if reported else None
     if m:
         feats.append("q:reported")
         reasons.append(f"not asking: reported '{_words(m.group(0), 4)}'")
