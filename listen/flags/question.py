@@ -47,11 +47,12 @@ _EXCLAIM_AFTER = {
     "why": frozenset("yes thank thanks hello".split()),
 }
 # Subjects that come before the verb in a statement or a subordinate
-# clause ("when i didnt", "where it will"): after a wh-word they mean the
-# word opens a clause, not a question ("what time does" has no pronoun).
+# clause ("when i didnt reply", "where it will end"): after a wh-word they
+# mean the word opens a clause, not a question ("what time does" has no
+# pronoun).
 _PRONOUNS = frozenset("i you u we they he she it ya ye y'all yall".split())
-# After a nick, a third-person verb has the nick as its subject ("user65 is
-# my wife"), not the word after it ("is user77 back yet").
+# After a nick, a third-person verb has the nick as its subject ("pat42 is
+# my cousin"), not the word after it ("is user77 back yet").
 _THIRD_SINGULAR_AUX = frozenset("is was has does isn't wasn't hasn't doesn't isnt wasnt hasnt doesnt".split())
 # "what can I say to her": the idiom goes on into a real question.
 _SAY_GOES_ON = frozenset("to about that if when so for in on at".split())
@@ -128,7 +129,7 @@ _REQUEST = LazyPattern(
     r"\b(?=(?:help|assist|advise|call|dm|message|email|contact|text|send)\s+me\b)"
     r"(?<!to )(?<!you )(?<!u )(?<!didnt )(?<!didn't )(?<!dint )(?<!never )"
     r"(?:(?:help|assist|advise|dm|message|email|contact|text|send)\s+me\b|"
-    # "some call me Jo", "call me what you like": a name given, not a call asked for.
+    # "some call me Jo", "call me whatever you like": a name given, not a call asked for.
     r"(?<!some )(?<!they )(?<!people )(?<!friends )(?<!everyone )(?<!folks )"
     r"call\s+me\b(?!\s+(?:what|whatever|anything|[\w-]*[a-z][\w-]*\d)))|"
     r"\bhelp\s*!|^\s*help\b|\bsos\b|\b(?<!you )(?<!u )need\s+(?:help|assistance|support|an?\s+answer)\b|"
@@ -143,8 +144,8 @@ _RHETORICAL = LazyPattern(
     r"good|bad|beautiful|lovely|exciting|embarrassing|annoying)\s+(?:is|was|are|were)\s+(?:that|this|it|they))"
     r"(?:\s+\w+){0,3}\s*\?+!?",
 )
-# A question quoted from someone else: "I was like wtf who are you", "she
-# says, 'what flavour?'". It tells a story; it asks us nothing.
+# A question quoted from someone else: "I was like um what soup is this", "she
+# goes, 'why is the sky wet?'". It tells a story; it asks us nothing.
 _REPORTED = LazyPattern(
     r"\b(?:(?:i|he|she|they|we)\s+(?:was|were|is|am|are)\s+like|(?:says|said|say|asked|asks|goes|went)\s*[,:]?\s*['\"“]+)"
     r"[\s,.:'\"“]*(?:(?:wth|wtf|omg|lol|um+|uh+|oh|dude)\b[\s,.:!]*)?"
@@ -254,7 +255,7 @@ def cues(doc: Doc) -> tuple[list[str], list[str]]:
                         feats.append("q:wh_start")
                     # "what time does", "how do", "where can": the
                     # interrogative word order, not a relative clause.
-                    # "when i didnt answer", "where it will point": a
+                    # "when i didnt reply", "where it will end": a
                     # subject before the verb is a clause's order, not a question's.
                     if nxt in _AUX_WORDS or (nxt not in _PRONOUNS and i + 2 < len(toks) and toks[i + 2] in _AUX_WORDS):
                         feats.append("q:wh_aux")
