@@ -69,6 +69,16 @@ def test_an_exclamation_with_a_question_mark_is_not_a_buried_question():
     assert not classify("Went to the launch party yesterday. How cool is that?! Great people.").question
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["so he walks in and I was like wtf who are you?", "my boss said, 'can you stay late?' on a friday"],
+)
+def test_a_reported_question_is_not_a_question(text):
+    v = classify(text)
+    assert not v.question, v
+    assert any(r.startswith("not asking: reported") for r in v.reasons), v
+
+
 def test_rhetorical_question_is_not_a_question():
     v = classify("who does that?!")
     assert not v.question, v
@@ -134,6 +144,34 @@ def _qcues(text: str) -> list[str]:
         ("you need help, seriously", "", "q:request"),
         ("please send me the invoice", "q:request", ""),
         ("I need help with my bill", "q:request", ""),
+        # a name given, not a call asked for; a complaint that it never came
+        ("my friends call me Bee", "", "q:request"),
+        ("call me whatever you like", "", "q:request"),
+        ("just call me 7-2-nightowl3", "", "q:request"),
+        ("call me back about the refund", "q:request", ""),
+        ("call me 555-0199 after six", "q:request", ""),
+        ("you never send me the receipt", "", "q:request"),
+        ("they didnt send me the parcel yet", "", "q:request"),
+        # after a nick, "is" / "was" has the nick as its subject
+        ("gardener42 is my cousin", "", "q:inversion"),
+        ("7-2-nightowl3 was my ride home", "", "q:inversion"),
+        ("gardener42 did you water the basil", "q:inversion", ""),
+        ("is gardener42 around", "q:inversion_start", ""),
+        # a pronoun before the verb: a clause's word order, not a question's
+        ("when i didnt reply she went home", "q:wh", "q:wh_aux"),
+        ("where it will end up nobody can say", "q:wh", "q:wh_aux"),
+        ("what time does the market open", "q:wh_aux", ""),
+        ("where did you park", "q:wh_aux", ""),
+        # a shrug, unless it goes on into a real question
+        ("I love rainy sundays, what can i say", "q:exclamative", "q:wh"),
+        ("what can I say to cheer her up", "q:wh", "q:exclamative"),
+        ("what can I say?", "q:wh", "q:exclamative"),
+        # a question quoted from someone else tells a story
+        ("the waiter came back and I was like um what soup is this", "q:reported", ""),
+        ("my nephew goes, 'why is the sky wet?' lol", "q:reported", ""),
+        ("she was like, do you even knit?", "q:reported", ""),
+        ("I was like totally lost at the market", "", "q:reported"),
+        ("what did the teacher say about it", "", "q:reported"),
     ],
 )
 def test_chat_cues_that_ask_and_that_do_not(text, present, absent):

@@ -46,6 +46,16 @@ _EXCLAIM_AFTER = {
     # "why yes I do", "why thank you": surprise, not a reason asked for.
     "why": frozenset("yes thank thanks hello".split()),
 }
+# Subjects that come before the verb in a statement or a subordinate
+# clause ("when i didnt reply", "where it will end"): after a wh-word they
+# mean the word opens a clause, not a question ("what time does" has no
+# pronoun).
+_PRONOUNS = frozenset("i you u we they he she it ya ye y'all yall".split())
+# After a nick, a third-person verb has the nick as its subject ("pat42 is
+# my cousin"), not the word after it ("is user77 back yet").
+_THIRD_SINGULAR_AUX = frozenset("is was has does isn't wasn't hasn't doesn't isnt wasnt hasnt doesnt".split())
+# "what can I say to her": the idiom goes on into a real question.
+_SAY_GOES_ON = frozenset("to about that if when so for in on at".split())
 # "where ever you go", "what ever you want": a free relative, not a question.
 _EVER = "ever"
 # "how" with one word and no '?' is an exclamation ("how mean", "how novel")
@@ -67,6 +77,14 @@ def _bare_how(toks: list[str], i: int) -> bool:
             continue  # a nick, a number, an emoticon
         return False
     return True
+
+
+def _idiom(toks: list[str], i: int) -> bool:
+    """'what can I say' closing a clause without '?': a shrug, not a question."""
+    if toks[i : i + 4] != ["what", "can", "i", "say"]:
+        return False
+    nxt = toks[i + 4] if i + 4 < len(toks) else ""
+    return nxt[:1] != "?" and nxt not in _SAY_GOES_ON
 
 
 def _clause_starts(toks: list[str]) -> Iterator[int]:
@@ -105,11 +123,17 @@ _ASK = LazyPattern(
 )
 _REQUEST = LazyPattern(
     r"(?:\b(?:please|pls|plz|pleeease|kindly)\s+(?:help|advise|assist|fix|reply|respond|call|dm|send|check|look|explain|tell|contact|get\s+back|let\s+me)\b|"
-    # "if he wants to call me", "as soon as you send me yours": said of
-    # someone, not asked of us.
-    r"\b(?<!to )(?<!you )(?<!u )(?:help|assist|advise|call|dm|message|email|contact|text)\s+me\b|"
+    # "if he wants to call me", "as soon as you send me yours", "they never
+    # send me": said of someone, not asked of us. The lookahead first, so
+    # the lookbehinds run only where such a verb starts.
+    r"\b(?=(?:help|assist|advise|call|dm|message|email|contact|text|send)\s+me\b)"
+    r"(?<!to )(?<!you )(?<!u )(?<!didnt )(?<!didn't )(?<!dint )(?<!never )"
+    r"(?:(?:help|assist|advise|dm|message|email|contact|text|send)\s+me\b|"
+    # "some call me Jo", "call me whatever you like": a name given, not a call asked for.
+    r"(?<!some )(?<!they )(?<!people )(?<!friends )(?<!everyone )(?<!folks )"
+    r"call\s+me\b(?!\s+(?:what|whatever|anything|[\w-]*[a-z][\w-]*\d)))|"
     r"\bhelp\s*!|^\s*help\b|\bsos\b|\b(?<!you )(?<!u )need\s+(?:help|assistance|support|an?\s+answer)\b|"
-    r"\b(?:can|could)\s+i\s+get\b|\b(?<!to )(?<!you )(?<!u )send\s+me\b|\bany\s+help\b|\bhelp\s+(?:please|pls|plz)\b)",
+    r"\b(?:can|could)\s+i\s+get\b|\bany\s+help\b|\bhelp\s+(?:please|pls|plz)\b)",
 )
 _RHETORICAL = LazyPattern(
     r"\b(?:who\s+(?:does|would|even|cares|says|knew|the\s+hell|tf)|why\s+(?:would\s+any|on\s+earth|the\s+hell|tf)|"
@@ -120,6 +144,15 @@ _RHETORICAL = LazyPattern(
     r"good|bad|beautiful|lovely|exciting|embarrassing|annoying)\s+(?:is|was|are|were)\s+(?:that|this|it|they))"
     r"(?:\s+\w+){0,3}\s*\?+!?",
 )
+# A question quoted from someone else: "I was like um what soup is this", "she
+# goes, 'why is the sky wet?'". It tells a story; it asks us nothing.
+_REPORTED = LazyPattern(
+    r"\b(?:(?:i|he|she|they|we)\s+(?:was|were|is|am|are)\s+like|(?:says|said|say|asked|asks|goes|went)\s*[,:]?\s*['\"“]+)"
+    r"[\s,.:'\"“]*(?:(?:wth|wtf|omg|lol|um+|uh+|oh|dude)\b[\s,.:!]*)?"
+    r"(?:how|what|whats|why|when|where|who|which|r|are|is|do|does|did|can|could|would|will)\b"
+)
+_REPORTED_VERBS = frozenset("says said say asked asks goes went".split())
+_WAS_LIKE = frozenset("was were is am are".split())
 # Each _ASK branch needs one of these words; the common ones its branches
 # start with ("i", "is", "do") would let the search run on most posts.
 _ASK_TRIGGERS = frozenset(
@@ -201,6 +234,11 @@ def cues(doc: Doc) -> tuple[list[str], list[str]]:
     lower = doc.lower
     toks = [x.norm for x in doc.tokens]
     words = doc.words
+    reported = words & _REPORTED_VERBS or ("like" in words and words & _WAS_LIKE)
+    m = _REPORTED.search(lower) if reported else None
+    if m:
+        feats.append("q:reported")
+        reasons.append(f"not asking: reported '{_words(m.group(0), 4)}'")
     wh_done = inv_done = False
     if (words & _WH_WORDS) or (words & _AUX_WORDS):
         first_content = next(_clause_starts(toks), -1)
@@ -208,7 +246,7 @@ def cues(doc: Doc) -> tuple[list[str], list[str]]:
             w = toks[i]
             nxt = toks[i + 1] if i + 1 < len(toks) else ""
             if not wh_done and w in _WH_WORDS:
-                if nxt in _EXCLAIM_AFTER.get(w, ()) or (nxt == _EVER and not nq) or _bare_how(toks, i):
+                if nxt in _EXCLAIM_AFTER.get(w, ()) or (nxt == _EVER and not nq) or _bare_how(toks, i) or _idiom(toks, i):
                     feats.append("q:exclamative")
                 else:
                     wh_done = True
@@ -217,12 +255,19 @@ def cues(doc: Doc) -> tuple[list[str], list[str]]:
                         feats.append("q:wh_start")
                     # "what time does", "how do", "where can": the
                     # interrogative word order, not a relative clause.
-                    if any(x in _AUX_WORDS for x in toks[i + 1 : i + 3]):
+                    # "when i didnt reply", "where it will end": a
+                    # subject before the verb is a clause's order, not a question's.
+                    if nxt in _AUX_WORDS or (nxt not in _PRONOUNS and i + 2 < len(toks) and toks[i + 2] in _AUX_WORDS):
                         feats.append("q:wh_aux")
                     reasons.append(f"asks: '{_words(' '.join(toks[i:i + 3]), 3)}'")
                     if nq and _ends_with_question_mark(toks, i):
                         feats.append("q:clause?")
-            elif not inv_done and w in _AUX_WORDS and (nxt in _SUBJ_WORDS or _nick_at(toks, i + 1)):
+            elif (
+                not inv_done
+                and w in _AUX_WORDS
+                and (nxt in _SUBJ_WORDS or _nick_at(toks, i + 1))
+                and not (w in _THIRD_SINGULAR_AUX and i > 0 and _is_nick(toks[i - 1]))
+            ):
                 inv_done = True
                 feats.append("q:inversion")
                 if i == first_content:

@@ -25,7 +25,7 @@ _N_FLOOR_UNLESS_POSITIVE = {"n:insult": 0.6, "n:emoticon": 0.55}
 
 def question(p: float, feats: list[str]) -> float:
     fs = set(feats)
-    if "q:rhetorical" in fs or "q:excerpt" in fs:
+    if "q:rhetorical" in fs or "q:excerpt" in fs or "q:reported" in fs:
         return min(p, 0.2)
     for f, floor in _Q_FLOOR.items():
         if f in fs and p < floor:
