@@ -25,7 +25,7 @@ from . import scoring as _scoring
 from .linear import LinearModel
 from .text import prepare, snippet
 
-FLAGS_VERSION = "2.4"
+FLAGS_VERSION = "2.5"
 
 
 @dataclass(frozen=True)
