@@ -269,6 +269,59 @@ EXTRA_WEIGHTS = {"vader": 0.3, "emotion": 0.3, "npsq": 0.3, "offensive": 0.1}
 #     labels let it learn.
 #   - the cue floors cost chat 0.003 (0.9235 without any), in 4 posts; they
 #     stay, as twcs help requests need them (see 2.4 above).
+#
+# Negative model, 2.5 (issue 11's general-tweet target, TweetEval test split
+# >= 0.68). The weights and the threshold are 2.4's; one cap changed.
+# Variants were compared on the held-out TweetEval and SemEval rows at the
+# one threshold best for the mean F1 of both at their own share and at one
+# in three (a fair comparison between variants, not a figure to ship); the
+# 2.4 model retrained scores 0.6727 there (shipped file 0.6769: rounding).
+# Not kept:
+#   - negation marked up to the next punctuation instead of 3 words: 0.6685.
+#   - character 2-5 grams across word boundaries (min count 3, pruned at
+#     NEGATIVE_FLOOR like the rest): 0.6394; training 3x slower.
+#   - Tweet Sentiment Extraction's selected_text spans of its negative
+#     training tweets as 5,600 extra negative rows at weight 0.5: 0.6707.
+#   - word clusters: 300 k-means clusters of PPMI + SVD co-occurrence
+#     vectors of 15,700 words from 100,000 training and unlabelled (hate,
+#     irony) tweets, one feature per word's cluster: 0.6704.
+#   - Tweet Sentiment Extraction at weight 0.5: 0.6733. TweetEval at weight
+#     3: 0.6774, all of it on TweetEval at its own share (the held-out rows
+#     come from the same val split as its training rows), SemEval unchanged.
+#   - the threshold chosen on the flags as shipped (as_shipped below: bias
+#     shifted, then scoring.negative's floors and caps) rather than on the
+#     raw scores. Out of fold on the general training tweets the floors and
+#     caps cost 0.02 (mean over shares 0.658 raw, 0.638 as shipped), and
+#     the as-shipped choice is t=0.16 instead of 0.18. Held out: TweetEval
+#     0.642 -> 0.645 (0.760 -> 0.769 at one in three), SemEval 0.563 ->
+#     0.564 (0.698 -> 0.706), Tweet Sentiment Extraction 0.699 -> 0.691; but
+#     a warm blog comment then reaches the blog kind's 0.6 (a false alarm)
+#     and toneless texts ("this is a , !", "we have no plans for friday")
+#     rise from 0.53 to 0.56, above the toneless cap's 0.55, flagged with no
+#     reason the user can see. Counting warmth (n:lone_mild) from a compound
+#     of 0.15 fixed the blog alarm; widening the toneless cap to 0.65 fixed
+#     the toneless texts but gave back the gain (held out TweetEval 0.654 /
+#     0.763, SemEval 0.563 / 0.697, support kind on twcs 0.892 -> 0.868);
+#     widening it to 0.6 moved the chosen threshold to 0.13 and the toneless
+#     texts to 0.62: the cap and the threshold chase each other.
+#   - the caps, ablated one at a time out of fold (as shipped 0.6380): each
+#     floor 0.6383-0.6390 without it, no warm cap 0.6445, no question cap
+#     0.6474, no toneless cap 0.6392. The question cap only for questions
+#     with no negative word worth 1 (n:negsum1 or more): out of fold 0.6463
+#     with the warm cap change below; held out SemEval 0.569 / 0.710 but
+#     TweetEval 0.633 / 0.756 and 12.7% of held-out chat questions flagged
+#     negative (9.8%): not kept. Below 0.7 instead of 0.9 for every question:
+#     SemEval 0.716 at one in three, but the blog's polite "would this work
+#     for people who do shift work?" and 13.5% of chat questions flagged.
+# Kept: the warm cap (n:lone_mild, n:litotes) yields to a model at 0.8 or
+# more (scoring.LONE_MILD_CONFIDENT): out of fold 0.6376 -> 0.6411 at the
+# shipped threshold; held out SemEval 0.563 -> 0.564 (0.698 -> 0.701 at one
+# in three), Tweet Sentiment Extraction 0.699 -> 0.706, VADER 0.870 ->
+# 0.868; TweetEval, twcs, the blog set and chat questions unchanged.
+# The linear model over these features has reached what this data teaches
+# it; the rest is in the texts the caps hold back, which they hold back for
+# reasons the held-out tweets do not test (warm blog comments, polite
+# questions, flags with no visible reason).
 
 
 def extra_rows(data: Path, nps_sessions=None) -> dict[str, list[tuple[str, int]]]:
@@ -304,6 +357,28 @@ NEGATIVE_FLOOR = 0.1
 # Corpora whose licence allows any use (SOURCES.md); --permissive-only
 # trains on these alone, to measure what the others add.
 PERMISSIVE = ("tse", "vader")
+
+
+def _ship_inputs(texts, qmodel):
+    """(negative cue features, flagged as a question) per text, as classify() sees them."""
+    out = []
+    for x in texts:
+        d = prepare(x)
+        qf = q.cues(d)[0]
+        asks = scoring.question(qmodel.prob(qf + q.ngram_features(d)), qf) >= 0.5
+        out.append((neg.cues(d)[0], asks))
+    return out
+
+
+def as_shipped(p, t, inputs):
+    """Flags from out-of-fold probabilities `p` with the bias shifted so that
+    `t` lands on 0.5, then the cue floors and caps of scoring.negative:
+    what classify() would answer with a model shipped at threshold t.
+    `inputs` is _ship_inputs() of the same texts."""
+    shift = math.log(t / (1 - t))
+    z = np.log(np.clip(p, 1e-12, 1 - 1e-12) / np.clip(1 - p, 1e-12, 1)) - shift
+    ps = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+    return [int(scoring.negative(float(pi), cues, asks) >= 0.5) for pi, (cues, asks) in zip(ps, inputs)]
 
 
 def train_negative(data: Path, weights: dict[str, float], permissive_only: bool = False):
@@ -347,6 +422,12 @@ def train_negative(data: Path, weights: dict[str, float], permissive_only: bool 
     t, f = best_threshold(y[:n_lab][general], p[general], NEGATIVE_SHARES)
     own = bench.f1_at_share(list(y[:n_lab][general]), list(p[general] >= t))
     print(f"negative C={NEGATIVE_C} cv F1 (general tweets) {own:.3f} as is, {f:.3f} mean over shares, at t={t:.2f}")
+    # The same out-of-fold scores through scoring.negative's floors and caps
+    # (see the note on 2.5 above: they cost about 0.02 here).
+    inputs = _ship_inputs([x for (x, *_), g in zip(labelled, general) if g], qmodel)
+    shipped = as_shipped(p[general], t, inputs)
+    fs = float(np.mean([bench.f1_at_share(list(y[:n_lab][general]), shipped, s) for s in NEGATIVE_SHARES]))
+    print(f"negative cv F1 (general tweets) as shipped, cue floors and caps applied: {fs:.3f} mean over shares")
     m = fit(X, y, NEGATIVE_C, w)
     bias, weights_out = to_weights("n:", vec, m, X, t, NEGATIVE_FLOOR)
     run = patched_classify(qmodel, LinearModel("negative_model", bias, weights_out))

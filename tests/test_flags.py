@@ -623,10 +623,32 @@ def test_lone_mild_needs_warmth_and_a_single_mild_word(text):
 def test_a_lone_mild_word_caps_the_score_only_without_other_evidence():
     from listen.flags import scoring
 
-    assert scoring.negative(0.8, ["n:lone_mild"]) == scoring.LONE_MILD_CAP
+    assert scoring.negative(0.7, ["n:lone_mild"]) == scoring.LONE_MILD_CAP
     assert scoring.negative(0.3, ["n:lone_mild"]) == 0.3
-    assert scoring.negative(0.8, ["n:lone_mild", "n:complaint"]) == 0.8
-    assert scoring.negative(0.8, []) == 0.8
+    assert scoring.negative(0.75, ["n:lone_mild", "n:complaint"]) == 0.75
+    assert scoring.negative(0.7, []) == 0.7
+
+
+@pytest.mark.parametrize(
+    "p, feats, question, expected",
+    [
+        # The warm cap holds a middling score and yields to a confident
+        # model (2.5): capping every score cost general-tweet F1.
+        (0.45, ["n:lone_mild"], False, 0.4),
+        (0.79, ["n:lone_mild"], False, 0.4),
+        (0.8, ["n:lone_mild"], False, 0.8),
+        (0.95, ["n:lone_mild"], False, 0.95),
+        (0.79, ["n:litotes"], False, 0.4),
+        (0.85, ["n:litotes"], False, 0.85),
+        # An excerpt stays capped, and a question still needs 0.9.
+        (0.95, ["n:lone_mild", "n:excerpt"], False, 0.4),
+        (0.85, ["n:lone_mild"], True, 0.4),
+    ],
+)
+def test_the_warm_cap_yields_only_to_a_confident_model(p, feats, question, expected):
+    from listen.flags import scoring
+
+    assert scoring.negative(p, feats, question) == expected
 
 
 @pytest.mark.parametrize(
