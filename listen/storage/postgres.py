@@ -10,14 +10,18 @@ opened, never by `listen --help` or a SQLite user.
 
 from __future__ import annotations
 
+import functools
 import os
+import random
 import re
+import time
 import zlib
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, ParamSpec, Sequence, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+from listen import log
 from listen.errors import StorageError
 from listen.storage import schema
 from listen.storage.sqlite import Dialect, SqliteStore
@@ -40,6 +44,49 @@ SCHEMA_LOCK = 7_406_391  # pg_advisory_xact_lock key: one process creates or upg
 ANALYZED = ("id", "feed", "native_id", "created_at", "in_reply_to", "thread_id", "ours", "snoozed_until",
             "flags_version", "answered_at", "state")
 ANALYZE_LOCK = 7_406_392  # with the schema's hash, a pg_try_advisory_xact_lock key: one ANALYZE at a time
+# SQLSTATEs of a transaction PostgreSQL rolled back so that a concurrent one could
+# finish: a deadlock (40P01) or a serialization failure (40001). Nothing of it was
+# kept, and run again it goes through: a pull and a teammate's `done` on the same
+# thread must both succeed, not hand one of them a database error.
+RETRYABLE = frozenset({"40P01", "40001"})
+RETRIES = 3
+
+LOG = log.get("postgres")
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class _Conflict(StorageError):
+    """A write PostgreSQL rolled back in favour of a concurrent one: safe to run again."""
+
+
+def _retried(method: Callable[P, R]) -> Callable[P, R]:
+    """Run a whole write again when PostgreSQL rolled it back for a concurrent one.
+
+    Only a call that owns its transaction is run again: inside another's, the
+    outer call's transaction is lost too, and it is the one to retry."""
+
+    @functools.wraps(method)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        store: Any = args[0]
+        attempt = 0
+        while True:
+            outermost = not store.conn.in_transaction
+            try:
+                return method(*args, **kwargs)
+            except _Conflict as e:
+                if not outermost:
+                    raise
+                if attempt == RETRIES:
+                    raise StorageError(f"{e} (still conflicting after {RETRIES} retries: other listen "
+                                       "processes kept writing the same items; run it again)") from None
+                attempt += 1
+                LOG.info("%s: %s rolled back for a concurrent write; retry %d of %d",
+                         store.path, method.__name__, attempt, RETRIES)
+                # Apart in time, so the two writers do not meet again at once.
+                time.sleep(random.uniform(0.02, 0.1) * attempt)
+
+    return run
 
 
 def is_url(target: str | os.PathLike[str] | None) -> bool:
@@ -341,7 +388,18 @@ class PostgresStore(SqliteStore):
                 f"{self.path}: written by a newer listen (schema {e.found}, this one knows {schema.VERSION}); "
                 "upgrade listen to use it") from None
         except self._psycopg.Error as e:
-            raise StorageError(f"{self.path}: database error: {self._message(e)}") from None
+            error = _Conflict if getattr(e, "sqlstate", None) in RETRYABLE else StorageError
+            raise error(f"{self.path}: database error: {self._message(e)}") from None
+
+    # Every write that may meet another writer on the same rows. Each owns its
+    # transaction and recomputes what it writes from what it reads, so a second run
+    # after a rollback is the same as a first.
+    set_state = _retried(SqliteStore.set_state)
+    assign = _retried(SqliteStore.assign)
+    record_triage = _retried(SqliteStore.record_triage)
+    save_marks = _retried(SqliteStore.save_marks)
+    update_flags = _retried(SqliteStore.update_flags)
+    apply_identity = _retried(SqliteStore.apply_identity)
 
     @contextmanager
     def _write(self) -> Iterator[Any]:
@@ -375,6 +433,7 @@ class PostgresStore(SqliteStore):
             c.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)"
                       " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(schema.VERSION),))
 
+    @_retried
     def save_many(self, batches: list[tuple[str, str, list[dict[str, Any]], Any]], answer_rule: Any,
                   now: int) -> list[tuple[int, int]]:
         out = super().save_many(batches, answer_rule, now)
