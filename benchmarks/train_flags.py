@@ -381,14 +381,16 @@ def as_shipped(p, t, inputs):
     return [int(scoring.negative(float(pi), cues, asks) >= 0.5) for pi, (cues, asks) in zip(ps, inputs)]
 
 
-def train_negative(data: Path, weights: dict[str, float], permissive_only: bool = False):
-    """Fit on TweetEval (its training part), SemEval and Tweet Sentiment
-    Extraction (all but their held-out parts) and the weaker extra corpora.
+def fit_negative(data: Path, weights: dict[str, float], permissive_only: bool = False,
+                 exclude: tuple[str, ...] = ()) -> dict:
+    """The negative model as train_negative fits it, in memory: TweetEval (its
+    training part), SemEval and Tweet Sentiment Extraction (all but their
+    held-out parts) and the weaker extra corpora, minus any corpus named in
+    `exclude` (left out of training altogether, e.g. "tse" for
+    benchmarks/corrections.py's unseen-domain curve).
 
-    The shipped model is the one measured: it is never refitted on the
-    held-out parts, so benchmarks/flags.py can score it on them honestly."""
+    Returns the fitted bias and weights with what train_negative records."""
     from listen.flags import models
-    from listen.flags.linear import LinearModel
 
     qmodel = models()[0]
     te = [(t, int(y == 0)) for t, y in bench.load_tweeteval(data)]
@@ -402,6 +404,9 @@ def train_negative(data: Path, weights: dict[str, float], permissive_only: bool 
     if permissive_only:
         main_rows = {k: v for k, v in main_rows.items() if k in PERMISSIVE}
         weights = {k: v for k, v in weights.items() if k in PERMISSIVE}
+    if exclude:
+        main_rows = {k: v for k, v in main_rows.items() if k not in exclude}
+        weights = {k: v for k, v in weights.items() if k not in exclude}
     labelled = [(t, y, 1.0, k) for k, rows in main_rows.items() for t, y in rows]
     allrows = labelled + [(t, y, weights[k], k) for k, rows in extra.items() if weights.get(k) for t, y in rows]
     vec = DictVectorizer()
@@ -430,6 +435,22 @@ def train_negative(data: Path, weights: dict[str, float], permissive_only: bool 
     print(f"negative cv F1 (general tweets) as shipped, cue floors and caps applied: {fs:.3f} mean over shares")
     m = fit(X, y, NEGATIVE_C, w)
     bias, weights_out = to_weights("n:", vec, m, X, t, NEGATIVE_FLOOR)
+    return {"bias": bias, "weights": weights_out, "threshold": t, "cv_f1": own, "cv_f1_mean_over_shares": f,
+            "corpora": sorted(main_rows), "extra_weights": weights, "qmodel": qmodel, "te_held": te_held,
+            "new": new}
+
+
+def train_negative(data: Path, weights: dict[str, float], permissive_only: bool = False):
+    """Fit (fit_negative), score the held-out parts through classify() and write the model.
+
+    The shipped model is the one measured: it is never refitted on the
+    held-out parts, so benchmarks/flags.py can score it on them honestly."""
+    from listen.flags.linear import LinearModel
+
+    got = fit_negative(data, weights, permissive_only)
+    qmodel, bias, weights_out, t = got["qmodel"], got["bias"], got["weights"], got["threshold"]
+    te_held, new, own, f = got["te_held"], got["new"], got["cv_f1"], got["cv_f1_mean_over_shares"]
+    main_rows, weights = got["corpora"], got["extra_weights"]
     run = patched_classify(qmodel, LinearModel("negative_model", bias, weights_out))
     heldout = {}
     sets = {
