@@ -30,8 +30,9 @@
    the rows themselves (a ceiling for corrections that only move the
    threshold); then a summary table of both curves.
    --unseen runs the unseen-domain curve alone (no kinds/shares, no seen curve).
-   The unseen fit costs a few CPU minutes; --unseen-cache FILE keeps the fitted
-   model in FILE and reuses it on the next run.
+   The unseen fit costs about a CPU minute; --unseen-cache FILE keeps the fitted
+   model in FILE and reuses it on the next run. --l2-word X fits the
+   corrections with word penalty X instead of listen.flags.learn.L2_WORD.
 The data is read in place, never copied.
 """
 
@@ -136,6 +137,24 @@ def negative_model(model: LinearModel | None) -> Iterator[None]:
         yield
     finally:
         flags.models = shipped
+
+
+@contextmanager
+def word_penalty(l2_word: float | None) -> Iterator[None]:
+    """learn_from fitting with this word penalty instead of learn.L2_WORD (None: as shipped).
+    learn_from passes no penalty, so fit's defaults are what it uses."""
+    from listen.flags import learn
+
+    if l2_word is None:
+        yield
+        return
+    saved = learn.fit.__defaults__, learn._fit.__defaults__
+    learn.fit.__defaults__ = (saved[0][0], l2_word, *saved[0][2:])
+    learn._fit.__defaults__ = (saved[1][0], l2_word, *saved[1][2:])
+    try:
+        yield
+    finally:
+        learn.fit.__defaults__, learn._fit.__defaults__ = saved
 
 
 def unseen_model(data: Path, cache: Path | None = None) -> tuple[LinearModel, float]:
@@ -266,6 +285,8 @@ def main() -> None:
     ap.add_argument("--curves", default="seen,unseen",
                     help="seen: the shipped model; unseen: one fitted without Tweet Sentiment Extraction")
     ap.add_argument("--unseen", action="store_true", help="the unseen-domain curve alone (--curves unseen)")
+    ap.add_argument("--l2-word", type=float, default=None,
+                    help="fit the corrections with this word penalty instead of listen.flags.learn.L2_WORD")
     ap.add_argument("--unseen-cache", type=Path, default=None,
                     help="keep the unseen-domain model in this JSON file and reuse it (default: refit in memory)")
     args = ap.parse_args()
@@ -285,9 +306,10 @@ def main() -> None:
               + (" (read from the cache)" if not cpu else ""))
         models["unseen domain"] = model
     results: dict[str, dict[str, list[Step]]] = {}
-    for kind in args.kinds.split(","):
-        for label, model in models.items():
-            results.setdefault(kind, {})[label] = curve(data, args.seeds, kind, model, label)
+    with word_penalty(args.l2_word):
+        for kind in args.kinds.split(","):
+            for label, model in models.items():
+                results.setdefault(kind, {})[label] = curve(data, args.seeds, kind, model, label)
     summary(results)
 
 
