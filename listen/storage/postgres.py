@@ -368,6 +368,10 @@ class PostgresStore(SqliteStore):
             raise StorageError(f"{self.path}: cannot connect: {self._message(e)}") from None
         self.pg: Any = raw  # psycopg's own connection, for what only PostgreSQL does
         self.conn = _Conn(raw)  # type: ignore[assignment]  # _Conn is the sqlite3.Connection the SQL uses
+        # _grown's counts: our rows since the last ANALYZE we know of, our rows since we
+        # last read the table's counts, and the row estimate we read then.
+        self._new = self._unchecked = 0
+        self._tuples: float | None = None
         with self._errors():
             self._migrate()
 
@@ -471,8 +475,8 @@ class PostgresStore(SqliteStore):
         server's time in a cold pull). So an ANALYZE by anyone (the row estimate
         changed) restarts our count, the server's live-row count adds others' rows
         (it lags a second or more: ours covers that), and one puller at a time runs it."""
-        self._new = getattr(self, "_new", 0) + new  # our rows since the last ANALYZE we know of
-        self._unchecked = getattr(self, "_unchecked", 0) + new
+        self._new += new
+        self._unchecked += new
         if self._unchecked < 2000:
             return
         self._unchecked = 0
@@ -480,7 +484,7 @@ class PostgresStore(SqliteStore):
             tuples, live = self.conn.execute(
                 "SELECT c.reltuples, coalesce(s.n_live_tup, 0) FROM pg_class c"
                 " LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = to_regclass('items')").fetchone()
-        if getattr(self, "_tuples", tuples) != tuples:
+        if self._tuples is not None and self._tuples != tuples:
             self._new = 0  # analyzed (or vacuumed) by another since we last looked: counted from there
         self._tuples = tuples
         known = max(0, int(tuples))
