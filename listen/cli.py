@@ -600,13 +600,18 @@ def classify(
     run = _classifier(feed)
     source = texts if texts else (line.rstrip("\r\n") for line in sys.stdin)
     if as_jsonl:
-        write = sys.stdout.write
+        from listen.parallel import ordered_map
+
         dumps = json.dumps
-        for text in source:
+
+        def line(text: str) -> str:
             v = run(text)
-            write(dumps({"text": text, "question": v.question, "negative": v.negative,
-                         "question_score": round(v.question_score, 4), "negative_score": round(v.negative_score, 4),
-                         "reasons": v.reasons}, ensure_ascii=False) + "\n")
+            return dumps({"text": text, "question": v.question, "negative": v.negative,
+                          "question_score": round(v.question_score, 4), "negative_score": round(v.negative_score, 4),
+                          "reasons": v.reasons}, ensure_ascii=False) + "\n"
+
+        line("")  # loads the models before any worker forks, so the workers share them
+        sys.stdout.writelines(ordered_map(line, source))
         return
     from rich.table import Table
     from rich.text import Text

@@ -203,6 +203,28 @@ def test_classify_jsonl_from_stdin_keeps_order():
     assert recs[0]["question"] and not recs[1]["question"] and recs[2]["negative"]
 
 
+def test_classify_jsonl_over_a_long_file_answers_each_line_in_order(tmp_path):
+    """Long input is flagged by worker processes; each answer must still be
+    the one `classify` gives that text, on its own line, in input order."""
+    from listen.flags import classify
+
+    base = ["How do I reset my password?", "Lovely day", "This is broken, awful", "", "still waiting on my refund",
+            "is anyone there??", "great release, thanks!", "  spaced  out  "]
+    texts = [f"{t} #{i}" if t else t for i, t in enumerate(base * 120)]  # 960 lines, several chunks
+    src = tmp_path / "texts.txt"
+    src.write_text("\n".join(texts) + "\n", "utf-8")
+    with open(src, "rb") as fin:
+        r = subprocess.run([sys.executable, "-m", "listen", "classify", "--jsonl"], stdin=fin, capture_output=True,
+                           env={**os.environ, "NO_COLOR": "1"}, timeout=120)
+    assert r.returncode == 0, r.stderr
+    recs = [json.loads(x) for x in r.stdout.decode("utf-8").splitlines()]
+    assert [x["text"] for x in recs] == texts
+    for rec in recs[::37]:
+        v = classify(rec["text"])
+        assert (rec["question"], rec["negative"], rec["negative_score"], rec["reasons"]) == \
+            (v.question, v.negative, round(v.negative_score, 4), v.reasons)
+
+
 def test_demo_runs_offline_and_shows_who_is_waiting():
     r = run("demo")
     assert r.returncode == 0, r.stderr
