@@ -3,7 +3,7 @@ claim feeds; another listen database kept as a schema of the same server databas
 
 from __future__ import annotations
 
-import psycopg
+import pytest
 
 from listen.storage import open_store, postgres
 from listen.storage.postgres import ANALYZE_LOCK
@@ -11,6 +11,9 @@ from listen.waiting import answered_times
 from tests.conftest import pg_server
 from tests.helpers import T0, raw
 from tests.test_store_wave import rows
+
+# The README's test command installs `.[test]` only: without the postgres extra these skip.
+psycopg = pytest.importorskip("psycopg", reason="the postgres extra is not installed")
 
 
 def batch(start: int, n: int):
