@@ -147,7 +147,7 @@ def test_page_is_self_contained_and_shows_inbox_and_stats(demo):
     assert text.index("Dev Patel") < text.index("kai@fosstodon.org")
     assert f"{view.summary['people']} people waiting" in text
     assert "NEGATIVE" in text and "QUESTION" in text and "waiting 5d" in text
-    assert "why: model: negative tone" in text
+    assert "why: negative tone" in text
     assert 'href="https://sarahdopp.example/2026/02/five-signs/#comment-991"' in page
     # The stats, overall and per feed, with the figures compute() gave.
     stats = demo.stats(30 * D)

@@ -25,7 +25,7 @@ from . import scoring as _scoring
 from .linear import LinearModel
 from .text import prepare, snippet
 
-FLAGS_VERSION = "2.5"
+FLAGS_VERSION = "2.6"
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ def classify(text: str, settings: FlagSettings | None = None) -> Verdict:
     if is_q:
         addressed = _q.addressed_to_us(qdoc)
         if not always_q:
-            reasons.append(f"model: question ({qscore:.2f})")
+            reasons.append(f"reads as a question ({qscore:.2f})")
         reasons.extend(r for r in qreasons if not r.startswith(("not asking", "rhetorical")))
         if s.our_names and _rule(s.our_names, capped):
             addressed = True
@@ -193,7 +193,7 @@ def classify(text: str, settings: FlagSettings | None = None) -> Verdict:
         reasons.extend(r for r in qreasons if r.startswith(("not asking", "rhetorical")))
     if is_n:
         if not always_n:
-            reasons.append(f"model: negative tone ({nscore:.2f})")
+            reasons.append(f"negative tone ({nscore:.2f})")
             if not nreasons and nmodel.trained:
                 # No cue fired: name the words that weighed most, so even a
                 # model-only flag says what it saw.

@@ -246,7 +246,7 @@ def cues(doc: Doc) -> tuple[list[str], list[str], float]:
                 reasons.append(f"stretched: '{snippet(tok.raw, 20)}'")
                 feats.append("n:elong_neg")
             if not negated:
-                reasons.append(f"lexicon: {snippet(tok.norm, 18)} ({worst / 4:+.1f})")
+                reasons.append(f"negative word: '{snippet(tok.norm, 18)}'")
     caps = doc.shouted
     if caps:
         feats.append("n:caps" + ("1" if caps == 1 else "2"))
