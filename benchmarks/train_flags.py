@@ -322,6 +322,27 @@ EXTRA_WEIGHTS = {"vader": 0.3, "emotion": 0.3, "npsq": 0.3, "offensive": 0.1}
 # it; the rest is in the texts the caps hold back, which they hold back for
 # reasons the held-out tweets do not test (warm blog comments, polite
 # questions, flags with no visible reason).
+#
+# 2.6: no model change; tried against a time shift. benchmarks/time_shift.py
+# trains without SemEval's 2016 test file (the tweets collected last) and
+# scores on it, with the reference TF-IDF + LR of SOURCES.md (0.65 on
+# TweetEval test) scored the same way. As shipped, listen scores 0.695 at one
+# negative in three there and the reference 0.692 (its threshold chosen on
+# the scored rows): on tweets from a later period the cues and caps buy
+# nothing over plain n-grams, and the projection for TweetEval test is about
+# 0.65, not the 0.68-0.69 that the random held-out rows suggested.
+# Not kept: a second, letter-level view (grams of 2-4 letters inside each
+# token, counts scaled by 1/sqrt(grams), C=4, its logit blended 0.4 with the
+# word model's, threshold chosen on the blend; a token's share cached, so it
+# cost about 15 us a text). Raw scores at the best threshold on the 2016
+# file: 0.700 -> 0.720 at one in three (0.549 -> 0.553 at its own share);
+# TweetEval held-out flat; through classify() with the caps: TweetEval
+# held-out 0.639 -> 0.648, SemEval 0.564 -> 0.573, VADER 0.868 -> 0.846.
+# It fails people: letters know no negation ("not bad at all" 0.86;
+# negated words spelt apart as their own grams fixed that) and no slang
+# praise ("that was wicked fast", "a killer feature", "you are killing
+# it!" all flagged, with no reason a person could read). A lexicon-free
+# view of letters is exactly what a warm blog comment must not meet.
 
 
 def extra_rows(data: Path, nps_sessions=None) -> dict[str, list[tuple[str, int]]]:
@@ -382,7 +403,7 @@ def as_shipped(p, t, inputs):
 
 
 def fit_negative(data: Path, weights: dict[str, float], permissive_only: bool = False,
-                 exclude: tuple[str, ...] = ()) -> dict:
+                 exclude: tuple[str, ...] = (), semeval: list[tuple[str, int]] | None = None) -> dict:
     """The negative model as train_negative fits it, in memory: TweetEval (its
     training part), SemEval and Tweet Sentiment Extraction (all but their
     held-out parts) and the weaker extra corpora, minus any corpus named in
@@ -400,7 +421,9 @@ def fit_negative(data: Path, weights: dict[str, float], permissive_only: bool = 
     train_sessions = {s for _, _, s in bench.load_nps(data)} - set(bench.NPS_HELDOUT)
     extra = extra_rows(data, train_sessions)
     extra["vader"] = [r for r in extra["vader"] if r[0] in vader_train_texts]
-    main_rows = {"tweeteval": te_train, "semeval": new["semeval"][0], "tse": new["tse"][0]}
+    # `semeval` replaces SemEval's training part (benchmarks/time_shift.py trains on the years before 2016).
+    main_rows = {"tweeteval": te_train, "semeval": new["semeval"][0] if semeval is None else semeval,
+                 "tse": new["tse"][0]}
     if permissive_only:
         main_rows = {k: v for k, v in main_rows.items() if k in PERMISSIVE}
         weights = {k: v for k, v in weights.items() if k in PERMISSIVE}
