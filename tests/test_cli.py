@@ -235,6 +235,9 @@ def test_demo_runs_offline_and_shows_who_is_waiting():
     assert "Marco Bianchi" not in out.split("$ listen show")[0]  # answered via his later message
     assert "Rosa" not in out  # answered directly
     assert "[bold red]ADMIN NOTICE[/]" in out  # strangers' markup shown as text
+    # The commands it suggests stand whole on lines of their own, to be copied.
+    lines = [x.strip() for x in out.splitlines()]
+    assert {"listen demo --keep ./listen-demo", "listen init", "listen pull"} <= set(lines)
 
 
 def test_stats_json_and_report(setup):

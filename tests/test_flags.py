@@ -700,3 +700,10 @@ def test_question_cue_floors(p, feats, expected):
     from listen.flags import scoring
 
     assert scoring.question(p, feats) == pytest.approx(expected)
+
+
+def test_a_word_already_quoted_by_a_reason_is_not_named_again():
+    v = classify("great, another outage. third one this month #fail")
+    assert "complaint: '#fail'" in v.reasons, v.reasons
+    assert "negative word: '#fail'" not in v.reasons, v.reasons
+    assert "negative word: 'terrible'" in classify("this is terrible").reasons

@@ -108,15 +108,19 @@ def run_demo(console: Console, keep: Path | None = None, clock: Callable[[], flo
         finally:
             listener.close()
         where = f"--config {workdir / 'listen.toml'}"
+        # Commands go on lines of their own and are never wrapped, so each can be copied whole.
         if keep is None:
-            console.print(Text("This database is thrown away now. Keep one to try triage: ", style="dim")
-                          + Text("listen demo --keep ./listen-demo", style="bold"))
+            console.print(Text("This database is thrown away now. Keep one to try triage:", style="dim"))
+            commands = ["listen demo --keep ./listen-demo"]
         else:
-            console.print(Text("Try: ", style="dim") + Text(
-                f"listen {where} done <ID> · listen {where} inbox --all · listen {where} show <ID>", style="bold"))
-        console.print(Text("Your own feeds: ", style="dim") + Text("listen init", style="bold")
-                      + Text(", then add your blog's comment feed and run ", style="dim")
-                      + Text("listen pull", style="bold"))
+            console.print(Text("Try:", style="dim"))
+            commands = [f"listen {where} {c}" for c in ("done <ID>", "inbox --all", "show <ID>")]
+        for c in commands:
+            console.print(Text("  " + c, style="bold"), soft_wrap=True)
+        console.print(Text("Your own feeds: write a config, add your blog's comment feed to it, then pull:",
+                           style="dim"))
+        for c in ("listen init", "listen pull"):
+            console.print(Text("  " + c, style="bold"), soft_wrap=True)
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -202,6 +202,9 @@ def classify(text: str, settings: FlagSettings | None = None) -> Verdict:
                     reasons.append("words: " + ", ".join(f"'{snippet(x, 20)}'" for x in said))
         reasons.extend(nreasons)
     reasons.extend(rule_reasons)
-    # Keep the reason list short and de-duplicated for a terminal.
-    reasons = list(dict.fromkeys(reasons))[:6]
+    # Keep the reason list short and de-duplicated for a terminal: a negative
+    # word already quoted by another reason ("complaint: '#fail'") is not named twice.
+    quoted = " ".join(r for r in reasons if not r.startswith("negative word:"))
+    reasons = [r for r in dict.fromkeys(reasons)
+               if not (r.startswith("negative word: '") and r[len("negative word: "):] in quoted)][:6]
     return Verdict(is_q, is_n, round(qscore, 4), round(nscore, 4), reasons, bool(is_q and addressed))
