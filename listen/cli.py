@@ -488,7 +488,7 @@ def export(
     since: Optional[str] = typer.Option(None, "--since", help="Only items newer than this (e.g. 30d).", metavar="DURATION"),
 ) -> None:
     """Everything stored, one record per item, streamed to standard output."""
-    from listen.export import COLUMNS, csv_value
+    from listen.export import COLUMNS, csv_row
 
     if fmt not in ("csv", "json", "jsonl"):
         raise typer.BadParameter("choose csv, json or jsonl", param_hint="--format")
@@ -508,7 +508,7 @@ def export(
             w = csv.writer(out)
             w.writerow(COLUMNS)
             for r in rows:
-                w.writerow([csv_value(r[c]) for c in COLUMNS])
+                w.writerow(csv_row(r))  # no terminal controls, no strangers' formulas
     finally:
         listener.close()
 
