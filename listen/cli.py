@@ -669,12 +669,16 @@ def flags(as_json: bool = typer.Option(False, "--json", help="One JSON object.")
 
 @app.command()
 def reflag() -> None:
-    """Re-run the flag detectors on stored mentions (after an upgrade or a rules change)."""
+    """Re-apply [identity] names (which items are ours, so which are answered) and re-run
+    the flag detectors on stored mentions (after an upgrade or a rules change)."""
     listener = _listener()
     try:
+        sides = listener.identity_changed + listener.apply_identity(force=True)
         n = listener.reflag()
     finally:
         listener.close()
+    if sides:
+        print(f"re-decided {sides} item{'s' if sides != 1 else ''} by [identity] names")
     print(f"re-flagged {n} item{'s' if n != 1 else ''}")
 
 
