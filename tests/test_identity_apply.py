@@ -10,6 +10,7 @@ import json
 import time
 from pathlib import Path
 
+from listen.storage import open_store
 from listen.waiting import Identity, answered_times
 from tests.helpers import T0, jsonl, listen_here, raw, save, write_config
 
@@ -52,16 +53,17 @@ def test_edited_names_reach_inbox_export_and_stats_without_a_pull(tmp_path, db_t
     cfg = conversation(tmp_path, ["acme"])
     assert cli(cfg, db_target, "pull").returncode == 0
     assert waiting(cfg, db_target) == ["ann"] and ours(cfg, db_target) == {"ann": False, "sarah": False}
-    stats = json.loads(cli(cfg, db_target, "stats", "--json").stdout)
+    stats = json.loads(cli(cfg, db_target, "stats", "--json").stdout)["overall"]
+    assert (stats["mentions"], stats["answered"], stats["waiting"], stats["our_posts"]["replies"]) == (2, 0, 1, 0)
 
     names_are(tmp_path, ["acme", "Sarah"])  # no pull after this
     assert waiting(cfg, db_target) == []  # sarah's reply now answers ann
     assert ours(cfg, db_target) == {"ann": False, "sarah": True}
     rows = list(csv.DictReader(io.StringIO(cli(cfg, db_target, "export", "--format", "csv").stdout)))
     assert {r["author"]: r["ours"] for r in rows} == {"ann": "false", "sarah": "true"}
-    after = json.loads(cli(cfg, db_target, "stats", "--json").stdout)
-    assert after != stats  # one more mention answered
-    assert json.dumps(after).count("null") <= json.dumps(stats).count("null")
+    after = json.loads(cli(cfg, db_target, "stats", "--json").stdout)["overall"]
+    assert (after["mentions"], after["answered"], after["waiting"], after["our_posts"]["replies"]) == (1, 1, 0, 1)
+    assert after["first_response_seconds"]["median"] == H
 
     names_are(tmp_path, ["acme"])  # and back: reflag says what it re-decided
     r = cli(cfg, db_target, "reflag")
@@ -73,9 +75,20 @@ def test_edited_names_reach_inbox_export_and_stats_without_a_pull(tmp_path, db_t
 def test_reflag_reapplies_names_even_when_they_look_unchanged(tmp_path, db_target):
     cfg = conversation(tmp_path, ["acme", "sarah"])
     assert cli(cfg, db_target, "pull").returncode == 0
-    assert waiting(cfg, db_target) == []
     r = cli(cfg, db_target, "reflag")
     assert r.returncode == 0 and r.stdout.strip() == "re-flagged 0 items", r.stdout  # nothing to re-decide
+    # Rows out of step with a fingerprint that says they are not (a copy made by hand,
+    # an older listen's bug): opening the store trusts the fingerprint, reflag does not.
+    store = open_store(db_target)
+    try:
+        with store._write() as c:  # one transaction, on either backend
+            c.execute("UPDATE items SET ours = 0, answered_at = NULL")
+    finally:
+        store.close()
+    assert waiting(cfg, db_target) == ["ann"]
+    r = cli(cfg, db_target, "reflag")
+    assert r.returncode == 0 and r.stdout.splitlines()[0] == "re-decided 1 item by [identity] names", r.stdout
+    assert waiting(cfg, db_target) == [] and ours(cfg, db_target)["sarah"] is True
 
 
 def test_apply_identity_skips_unchanged_names_unless_forced(store):
