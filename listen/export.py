@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
 
 from listen.models import Item
-from listen.text import shown_controls
+from listen.text import CONTROLS, shown_controls
 from listen.waiting import UNANSWERED_OPEN, holds
 
 # Export columns, in order (CSV header). Documented in the README.
@@ -110,11 +110,13 @@ _PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 def csv_cell(column: str, v: Any) -> Any:
     """One CSV cell: never a control character that drives a terminal (shown as
     `listen.text.inert` shows it), and no formula from a stranger."""
-    v = csv_value(v)
-    if not isinstance(v, str):
-        return v
-    v = shown_controls(v)
-    if column in STRANGER_COLUMNS and v.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(v):
+    if isinstance(v, list):
+        v = "; ".join(str(x) for x in v)
+    elif not isinstance(v, str):
+        return csv_value(v)
+    if CONTROLS.search(v):  # rare: most texts skip the rewrite
+        v = shown_controls(v)
+    if v.startswith(_FORMULA_START) and column in STRANGER_COLUMNS and not _PLAIN_NUMBER.fullmatch(v):
         return "'" + v  # a plain number ("-12") is no formula, and stays a number
     return v
 

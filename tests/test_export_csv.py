@@ -35,7 +35,7 @@ def hostile(tmp_path):
     return cfg
 
 
-def rows(cfg) -> list[dict[str, str]]:
+def rows(cfg) -> tuple[str, list[dict[str, str]]]:
     r = listen_here("--config", str(cfg), "export", "--format", "csv")
     assert r.returncode == 0, r.stderr
     return r.stdout, list(csv.DictReader(io.StringIO(r.stdout)))
