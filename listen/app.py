@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from listen.config import Config, find_config, load
-from listen.errors import ListenError
+from listen.errors import ListenError, StorageError
 from listen.gaps import Gap, find_gaps
 from listen.models import FeedStatus, Item, PullResult
 from listen.sources import FeedConfig
@@ -52,11 +52,22 @@ class Listener:
         from listen import log
 
         log.watch_config(config)  # every log line from now on has this config's secrets redacted
+        opened = store is None
         if store is None:
             from listen.storage import open_store
 
             store = open_store(config.db_url or config.db_path, config.db_password_env)
         self.store: Store = store
+        # Items whose `ours` opening the store re-decided: [identity] names were edited
+        # since they were last applied, and inbox, export and stats must not wait for a
+        # pull to see it. Unchanged names cost one read of `meta`.
+        self.identity_changed = 0
+        if opened:
+            try:
+                self.identity_changed = self.apply_identity()
+            except StorageError:
+                # A read-only or busy database still reads; the next pull or reflag applies them.
+                pass
 
     @classmethod
     def open(cls, config_path: str | None = None, db: str | None = None,
@@ -102,6 +113,14 @@ class Listener:
             if on_alert is not None:
                 on_alert(result)
         return results
+
+    def apply_identity(self, force: bool = False) -> int:
+        """Re-decide which stored items are ours by [identity] names as configured now,
+        and the answers that follow from it; `force` even when the names look unchanged.
+        Returns how many items changed side."""
+        from listen.waiting import Identity, answered_times
+
+        return self.store.apply_identity(Identity(self.config.identity), answered_times, force=force)
 
     def check(self, feeds: list[str] | None = None) -> list[tuple[str, str | None, str | None]]:
         """Try each feed's endpoint and credentials; store nothing. (feed, ok message, error)."""

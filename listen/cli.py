@@ -488,7 +488,7 @@ def export(
     since: Optional[str] = typer.Option(None, "--since", help="Only items newer than this (e.g. 30d).", metavar="DURATION"),
 ) -> None:
     """Everything stored, one record per item, streamed to standard output."""
-    from listen.export import COLUMNS, csv_value
+    from listen.export import COLUMNS, csv_row
 
     if fmt not in ("csv", "json", "jsonl"):
         raise typer.BadParameter("choose csv, json or jsonl", param_hint="--format")
@@ -508,7 +508,7 @@ def export(
             w = csv.writer(out)
             w.writerow(COLUMNS)
             for r in rows:
-                w.writerow([csv_value(r[c]) for c in COLUMNS])
+                w.writerow(csv_row(r))  # no terminal controls, no strangers' formulas
     finally:
         listener.close()
 
@@ -669,12 +669,16 @@ def flags(as_json: bool = typer.Option(False, "--json", help="One JSON object.")
 
 @app.command()
 def reflag() -> None:
-    """Re-run the flag detectors on stored mentions (after an upgrade or a rules change)."""
+    """Re-apply [identity] names (which items are ours, so which are answered) and re-run
+    the flag detectors on stored mentions (after an upgrade or a rules change)."""
     listener = _listener()
     try:
+        sides = listener.identity_changed + listener.apply_identity(force=True)
         n = listener.reflag()
     finally:
         listener.close()
+    if sides:
+        print(f"re-decided {sides} item{'s' if sides != 1 else ''} by [identity] names")
     print(f"re-flagged {n} item{'s' if n != 1 else ''}")
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
 
 from listen.models import Item
+from listen.text import CONTROLS, shown_controls
 from listen.waiting import UNANSWERED_OPEN, holds
 
 # Export columns, in order (CSV header). Documented in the README.
@@ -90,6 +92,38 @@ def records(rows: Iterable[dict[str, Any]], now: int | None = None,
 
 def _marked(mark: dict[str, Any] | None, flag: str) -> bool | None:
     return None if mark is None or mark.get(flag) is None else bool(mark[flag])
+
+
+# CSV cells a stranger can write (or start): the post, who wrote it, where, and the
+# network's ids for it (an RSS guid or a jsonl id is whatever the file says), and
+# reasons, which quote the text. A spreadsheet runs such a cell as a formula when it
+# starts with = + - @ (or a tab or CR before one), so those get a leading ' (OWASP's
+# advice for CSV injection). Not in the set: what listen writes itself (row ids,
+# config feed names, ISO dates, booleans, states) and numbers (scores, waiting
+# seconds), which must stay numbers for a spreadsheet to sum and sort them.
+STRANGER_COLUMNS = frozenset({"native_id", "url", "author", "author_name", "text", "in_reply_to", "thread_id",
+                              "title", "reasons", "assignee"})
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def csv_cell(column: str, v: Any) -> Any:
+    """One CSV cell: never a control character that drives a terminal (shown as
+    `listen.text.inert` shows it), and no formula from a stranger."""
+    if isinstance(v, list):
+        v = "; ".join(str(x) for x in v)
+    elif not isinstance(v, str):
+        return csv_value(v)
+    if CONTROLS.search(v):  # rare: most texts skip the rewrite
+        v = shown_controls(v)
+    if v.startswith(_FORMULA_START) and column in STRANGER_COLUMNS and not _PLAIN_NUMBER.fullmatch(v):
+        return "'" + v  # a plain number ("-12") is no formula, and stays a number
+    return v
+
+
+def csv_row(record: dict[str, Any]) -> list[Any]:
+    """An export record as a CSV row, in COLUMNS order."""
+    return [csv_cell(c, record[c]) for c in COLUMNS]
 
 
 def csv_value(v: Any) -> Any:

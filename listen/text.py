@@ -77,6 +77,17 @@ def _visible(m: re.Match[str]) -> str:
     return f"<U+{code:04X}>"
 
 
+# Only what drives a terminal: C0 controls but tab and newline, DEL, C1 controls.
+CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def shown_controls(text: str) -> str:
+    """`text` with its control characters (but tab and newline) shown as `inert` shows
+    them (ESC as ^[, CSI as <U+009B>), and nothing else changed: for data files a
+    person may print, where the rest of the text must stay as written."""
+    return CONTROLS.sub(_visible, text.replace("\r\n", "\n"))
+
+
 def inert(text: str | None, limit: int | None = None, one_line: bool = False) -> str:
     """Text that cannot drive a terminal: controls shown visibly, cut to `limit` characters.
 

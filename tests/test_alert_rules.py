@@ -154,6 +154,26 @@ def test_generic_webhook_carries_inbox_objects_and_defused_text():
     assert "@here" not in body["text"] and "<!channel>" not in body["text"]
 
 
+def test_generic_webhook_text_has_no_html_entities_and_cannot_ping_or_link():
+    text = formats.webhook_text(message())
+    for bad in ("&lt;", "&gt;", "&amp;", "@", "<!", "<@", "<https://evil", "\x1b", "\u202e", "javascript:"):
+        assert bad not in text, bad
+    assert "＜https://evil.example|Your bank＞ & **bold**" in text
+    assert "^[]0;pwned^G <U+202E>evil" in text  # inert's visible escapes, kept as they are
+    assert "reply: https://example.com/p?a=1&b=|2" in text  # our link, plain
+    assert "1h over target" in text
+
+
+@pytest.mark.parametrize("url,line", [
+    ("https://example.com/t/1#p2", "reply: https://example.com/t/1#p2"),
+    ("https://example.com/@channel?x=@here#@all", "reply: https://example.com/%40channel?x=%40here#%40all"),
+    ("https://bank.example@evil.example/", "reply: (link withheld: it names a user before the host)"),
+    ("https://x@everyone", "reply: (link withheld: it names a user before the host)"),
+])
+def test_generic_webhook_links_cannot_ping(url, line):
+    assert formats._plain_link(url) == line
+
+
 def test_ntfy_headers_hold_only_our_words():
     p = formats.payload("ntfy", message())
     assert p.headers["Priority"] == "high"  # a negative remark

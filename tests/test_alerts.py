@@ -285,6 +285,26 @@ def test_hostile_names_and_texts_stay_inert_as_received(tmp_path, receiver, monk
         assert "\r" not in text and "Bcc: x＠evil.example" in text
 
 
+def test_generic_webhook_text_is_plain_and_still_inert(tmp_path, receiver, monkeypatch):
+    monkeypatch.setenv("HOOK", f"{receiver.url}/webhook")
+    hostile = [{"id": "h1", "author": "@channel", "author_name": "<!everyone> & co",
+                "text": "@here <!channel> <@U024BE7LH> <https://evil.example|Reset password> \u202eevil\x1b[2J &amp; "
+                        "is this broken?", "created_at": NOW - H, "url": "https://example.com/h1/@here"}]
+    cfg = setup(tmp_path, webhook("w", "webhook", "HOOK"), mentions=hostile)
+    pull(cfg)
+    [req] = receiver.requests
+    body = json.loads(req["body"])
+    text = body["text"]
+    for bad in ("&lt;", "&gt;", "&amp;lt;", "@channel", "@here", "@everyone", "<!channel>", "<!everyone>",
+                "<@U024BE7LH>", "<https://evil.example|", "\x1b", "\u202e"):
+        assert bad not in text, bad
+    # what a person reads: the stranger's words, disarmed but not entity-encoded
+    assert "＠channel (＜!everyone＞ & co): ＠here ＜!channel＞ ＜＠U024BE7LH＞ ＜https://evil.example|Reset password＞" in text
+    assert "<U+202E>evil^[[2J &amp; is this broken?" in text  # controls visible; the stranger's own &amp; as typed
+    assert "reply: https://example.com/h1/%40here" in text  # our link, bare, cannot ping
+    assert body["items"][0]["text"] == hostile[0]["text"]  # the inbox --json object, exactly as stored
+
+
 def test_dry_run_prints_and_sends_and_records_nothing(tmp_path, receiver):
     env = {"HOOK": f"{receiver.url}{SECRET_PATH}"}
     cfg = setup(tmp_path, webhook("team", "slack", "HOOK") + '[[alerts]]\nname = "mail"\ntype = "email"\n'

@@ -5,7 +5,8 @@ Everything a stranger wrote (author, name, title, text, reasons, URL) is hostile
   our own words (counts, the alert's name) with control characters removed;
 - in chat it cannot ping: every "@" becomes a full-width "＠" (no @channel,
   @here, @everyone, @all or @user), and Slack's own escapes (& < >) leave
-  no <!channel>, <@U123> or <url|label> to forge;
+  no <!channel>, <@U123> or <url|label> to forge; the generic webhook's plain
+  text (read by programs: no entities) has full-width < > instead;
 - in Markdown dialects (Mattermost, Discord) the characters that build links
   and formatting are backslash-escaped, so "[text](url)" stays text;
 - controls and bidi overrides are made visible (listen.text.inert).
@@ -179,9 +180,33 @@ def discord_content(msg: Message) -> str:
                   lambda url: f"[reply](<{_url_part(url, '<>()')}>)", limit=DISCORD_LIMIT)
 
 
+# A stranger's < and > as their full-width forms: relayed to a chat, no <!channel>,
+# <@U123>, <#C1> or <url|label> can form. listen's own visible escapes (<U+202E>,
+# from inert) are kept: they spell a code point and can neither ping nor link.
+_ANGLES = re.compile(r"(<U\+[0-9A-F]{4,6}>)|[<>]")
+_FULL_WIDTH = {"<": "\uff1c", ">": "\uff1e"}
+
+
+def no_tags(text: str) -> str:
+    return _ANGLES.sub(lambda m: m.group(1) or _FULL_WIDTH[m.group(0)], text)
+
+
 def webhook_text(msg: Message) -> str:
-    """The "text" of a generic webhook: often relayed to a chat, so it is defused the Slack way."""
-    return slack_text(msg)
+    """The "text" of a generic webhook: plain text, no markup language's escapes (a JSON
+    reader gets no &lt;), yet inert if a relay posts it to a chat: every @ and every
+    < > of a stranger full-width, so it cannot ping or forge a link or mention."""
+    return _lines(msg, lambda s: no_tags(no_ping(s)), _plain_link)
+
+
+def _plain_link(url: str) -> str:
+    # A stranger's URL, printed bare: an @ in its path would ping once relayed
+    # ("https://x.example/@channel"), so it is percent-encoded, which means the same.
+    # A user part ("https://bank.example@evil.example") is a phishing trick: not linked.
+    scheme, rest = url.split("://", 1)
+    cut = min([i for i in (rest.find(c) for c in "/?#") if i >= 0] or [len(rest)])
+    if "@" in rest[:cut]:
+        return "reply: (link withheld: it names a user before the host)"
+    return f"reply: {scheme}://{rest[:cut]}{rest[cut:].replace('@', '%40')}"
 
 
 def payload(kind: str, msg: Message, priority: str = "high") -> Payload:

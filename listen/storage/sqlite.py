@@ -424,12 +424,13 @@ class SqliteStore:
         if changes:
             c.executemany("UPDATE items SET answered_at = ? WHERE id = ?", changes)
 
-    def apply_identity(self, identity: Identity, answer_rule: AnswerRule) -> int:
-        """Re-decide `ours` for stored items when [identity] names changed. Returns items changed."""
+    def apply_identity(self, identity: Identity, answer_rule: AnswerRule, force: bool = False) -> int:
+        """Re-decide `ours` for stored items when [identity] names changed (with `force`,
+        whether or not they did: `listen reflag`). Returns items changed."""
         fp = identity.fingerprint()
         with self._errors():
             row = self.conn.execute("SELECT value FROM meta WHERE key = 'identity'").fetchone()
-        if row is not None and row[0] == fp:
+        if row is not None and row[0] == fp and not force:
             return 0
         with self._write() as c:
             changed: list[Any] = []
