@@ -262,10 +262,9 @@ def alert(
     Exit status: 0 every target reached (or nothing due); 1 at least one target
     failed (named on stderr; it is retried on the next run); 2 config error.
     """
+    from listen.app import database_missing, no_database
     from listen.render import alert_line
     from listen.render import dry_run as dry
-
-    from listen.app import database_missing, no_database
 
     listener = _listener(missing="empty")  # no [[alerts]] is said first; then a missing database is refused
     try:
@@ -433,9 +432,8 @@ def feeds(check: bool = typer.Option(False, "--check", help="Try each feed's end
           as_json: bool = typer.Option(False, "--json", help="Print a JSON array: each feed's health, for scripts.")) -> None:
     """The configured feeds and how their last pull went."""
     from listen import render
-    from listen.text import inert
-
     from listen.app import database_missing, no_database
+    from listen.text import inert
 
     # Listing or checking the feeds before the first pull is normal (right after `listen init`):
     # the feeds are shown, no database is created, and a note says where it was looked for.
