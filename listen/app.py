@@ -100,12 +100,16 @@ class Listener:
 
     @classmethod
     def open(cls, config_path: str | None = None, db: str | None = None,
-             clock: Callable[[], float] = time.time, missing: str = "create") -> Listener:
+             clock: Callable[[], float] = time.time, missing: str = "create",
+             feeds: list[str] | None = None) -> Listener:
         """`missing`: what to do when the SQLite file is not there. "create" it (pull, import);
         "refuse" (commands that read: a mistyped --db must not answer with an empty inbox);
-        "empty": an empty database in memory, creating nothing (feeds --check before the first pull)."""
+        "empty": an empty database in memory, creating nothing (feeds --check before the first pull).
+        `feeds`: names given with --feed, checked before any database is opened or created."""
         path = find_config(config_path)
         config = load(path, db_override=db)
+        for name in feeds or []:
+            config.feed(name)
         if missing != "create" and database_missing(config):
             if missing == "refuse":
                 raise UsageError(no_database(config, db))

@@ -77,12 +77,12 @@ def _root(
     log.configure(verbose=state.verbose, debug=debug)
 
 
-def _listener(missing: str = "refuse") -> Listener:
+def _listener(missing: str = "refuse", feeds: list[str] | None = None) -> Listener:
     """The Listener for this run. Only the commands that write new items (pull, import) pass
     missing="create": the others refuse a database file that is not there (Listener.open)."""
     from listen.app import Listener
 
-    listener = Listener.open(state.config, state.db, clock=_clock(), missing=missing)
+    listener = Listener.open(state.config, state.db, clock=_clock(), missing=missing, feeds=feeds)
     for w in listener.config.warnings:  # about secrets: shown even under --quiet, cron mails them
         _say(f"warning: {w}")
     return listener
@@ -172,7 +172,7 @@ def pull(
     from listen.render import pull_line
     from listen.text import inert
 
-    listener = _listener(missing="create")
+    listener = _listener(missing="create", feeds=feed)
     err = _out(stderr=True)
     # A bar on a terminal; plain lines under cron or a pipe, and under -v, whose log lines would tear the bar.
     show_progress = not quiet and not state.verbose and sys.stderr.isatty()

@@ -115,6 +115,13 @@ def test_an_unknown_feed_is_a_usage_error_listing_the_feeds(pulled, command):
     assert r.returncode == 2 and "(did you mean 'support'?)" in r.stderr, r.stderr
 
 
+def test_pull_with_an_unknown_feed_creates_no_database(pulled):
+    tmp, cfg, _ = pulled
+    r = run("--config", str(cfg), "--db", str(tmp / "fresh" / "x.db"), "pull", "--feed", "support", "--feed", "nosuch")
+    assert r.returncode == 2 and "no feed named 'nosuch'" in r.stderr
+    assert not (tmp / "fresh").exists()
+
+
 # -- 4. a global option after the command ---------------------------------------------
 
 @pytest.mark.parametrize("args, hint", [
@@ -148,7 +155,10 @@ def test_click_errors_and_help_keep_their_exit_codes(tmp_path):
 def test_classify_at_a_terminal_says_how_to_end_the_input(tmp_path):
     import pty
 
-    master, slave = pty.openpty()
+    try:
+        master, slave = pty.openpty()
+    except OSError as e:  # a sandbox without /dev/ptmx
+        pytest.skip(f"no pseudo-terminal here: {e}")
     env = {**os.environ, "NO_COLOR": "1"}
     p = subprocess.Popen([sys.executable, "-m", "listen", "classify"], stdin=slave, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, cwd=tmp_path, env=env)
