@@ -12,7 +12,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from listen.durations import parse_duration
 from listen.errors import ConfigError, UsageError
@@ -105,11 +105,17 @@ _SECRET_PARAM = re.compile(r"(token|key|secret|password|passwd|pwd|sig|signature
                            r"|^(auth|pass|session|sessionid)$", re.I)
 
 
+# Could a path segment be credential-shaped (_TOKEN_SHAPE at its start, or _RANDOMISH)? A cheap
+# first look, so that a 2,000-feed file's plain URLs are not each taken apart.
+_SHAPED_SEGMENT = re.compile(r"/(?:gh[pousr]_|github_pat_|glpat-|xox[abprs]-|sk-|AKIA|eyJ|[a-z0-9]{4}-[a-z0-9]{4}-)"
+                             r"|[A-Za-z0-9_\-+=]{32}")
+
+
 def url_secret(value: str) -> bool:
     """A URL that carries a credential: a password in it, a secret-named query parameter
     with a value, or a credential-shaped piece of path or query (`looks_like_secret`)."""
-    from urllib.parse import parse_qsl
-
+    if "://" not in value or not ("@" in value or "?" in value or _SHAPED_SEGMENT.search(value)):
+        return False
     try:
         parts = urlsplit(value.strip())
         password = parts.password
@@ -140,14 +146,12 @@ def _held_secrets(data: Any, where: str = "") -> list[str]:
 def _mode_warnings(path: Path, data: dict[str, Any]) -> list[str]:
     """One warning when others can read a file that holds a secret. Naming environment
     variables is not holding secrets: `listen init` and config.example.toml do that."""
-    held = _held_secrets(data)
-    if not held:
-        return []
     try:
         mode = path.stat().st_mode & 0o777
     except OSError:
         return []
-    if mode & 0o077:
+    held = _held_secrets(data) if mode & 0o077 else []  # the walk only for a file others can read
+    if held:
         where = ", ".join(held[:3]) + (f" and {len(held) - 3} more" if len(held) > 3 else "")
         return [f"{path} can be read by other users (mode {mode:o}) and holds a secret ({where}); "
                 f"run `chmod 600 {path}`"]
