@@ -6,12 +6,13 @@ build it with their own store and clock.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from listen.config import Config, find_config, load
-from listen.errors import ListenError, StorageError
+from listen.config import DB_ENV, Config, find_config, load
+from listen.errors import ListenError, StorageError, UsageError
 from listen.gaps import Gap, find_gaps
 from listen.models import FeedStatus, Item, PullResult
 from listen.sources import FeedConfig
@@ -43,6 +44,45 @@ class InboxView:
         return max(0, self.now - int(item.created_at.timestamp()) - target)
 
 
+def database_missing(config: Config) -> bool:
+    """True when the config points at a SQLite file that does not exist (yet)."""
+    return config.db_url is None and str(config.db_path) != ":memory:" and not config.db_path.exists()
+
+
+def no_database(config: Config, db_flag: str | None) -> str:
+    """Why a reading command stops before it starts: where it looked, and where that came from."""
+    if db_flag:
+        source = "check --db"
+    elif os.environ.get(DB_ENV):
+        source = f"check ${DB_ENV}"
+    elif config.path is not None:
+        source = f"check [store] path in {config.path}"
+    else:
+        source = "check --db"
+    return f"no database at {config.db_path}; run `listen pull` to create it, or {source}"
+
+
+def _refuse_ours(items: list[Item], what: str) -> None:
+    """Our own posts never wait for a reply (CONTRACT, "Who is waiting"), so there is nothing
+    to triage or correct on them: an id of ours is most likely a slip for the mention it answers."""
+    ours = [i for i in items if i.ours]
+    if not ours:
+        return
+    from listen.text import inert
+
+    first = ours[0]
+    more = f" (and {len(ours) - 1} more of ours)" if len(ours) > 1 else ""
+    raise UsageError(f"item {first.id} is our own post (by {inert(first.author, limit=60, one_line=True)}){more}: "
+                     f"it never waits for a reply, so there is nothing to {what}; nothing was changed "
+                     f"(`listen show {first.id}` shows its conversation)")
+
+
+def _empty_store() -> Store:
+    from listen.storage import open_store
+
+    return open_store(":memory:")
+
+
 class Listener:
     def __init__(self, config: Config, store: Store | None = None, clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep):
@@ -71,9 +111,21 @@ class Listener:
 
     @classmethod
     def open(cls, config_path: str | None = None, db: str | None = None,
-             clock: Callable[[], float] = time.time) -> Listener:
+             clock: Callable[[], float] = time.time, missing: str = "create",
+             feeds: list[str] | None = None) -> Listener:
+        """`missing`: what to do when the SQLite file is not there. "create" it (pull, import);
+        "refuse" (commands that read: a mistyped --db must not answer with an empty inbox);
+        "empty": an empty database in memory, creating nothing (feeds --check before the first pull).
+        `feeds`: names given with --feed, checked before any database is opened or created."""
         path = find_config(config_path)
-        return cls(load(path, db_override=db), clock=clock)
+        config = load(path, db_override=db)
+        for name in feeds or []:
+            config.feed(name)
+        if missing != "create" and database_missing(config):
+            if missing == "refuse":
+                raise UsageError(no_database(config, db))
+            return cls(config, store=_empty_store(), clock=clock)
+        return cls(config, clock=clock)
 
     def close(self) -> None:
         self.store.close()
@@ -187,6 +239,8 @@ class Listener:
         return item, self.store.conversation(item)
 
     def triage(self, ids: list[str], action: str, for_seconds: int | None = None) -> list[Item]:
+        _refuse_ours([self.store.item(i) for i in ids], {"done": "mark done", "ignore": "ignore",
+                                                         "reopen": "reopen", "snooze": "snooze"}[action])
         now = self.now()
         if action == "snooze":
             return self.store.set_state(ids, "open", now, snoozed_until=now + (for_seconds or 0), actor=self.config.me)
@@ -287,6 +341,8 @@ class Listener:
         if question is None and negative is None:
             raise ListenError("say what to mark: --question, --not-question, --negative or --not-negative")
         items = [self.store.item(i) for i in ids]  # NotFound before anything changes
+        # A correction teaches the detectors what mentions look like; our own words would teach them wrong.
+        _refuse_ours(items, "correct")
         now = self.now()
         self.store.save_marks([{"feed": i.feed, "native_id": i.native_id, "marked_at": now,
                                 "question": None if question is None else int(question),

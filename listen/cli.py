@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 import typer
 
 from listen import __version__
-from listen.errors import Busy, ConfigError, ListenError
+from listen.errors import Busy, ConfigError, ListenError, UsageError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -77,10 +77,12 @@ def _root(
     log.configure(verbose=state.verbose, debug=debug)
 
 
-def _listener() -> Listener:
+def _listener(missing: str = "refuse", feeds: list[str] | None = None) -> Listener:
+    """The Listener for this run. Only the commands that write new items (pull, import) pass
+    missing="create": the others refuse a database file that is not there (Listener.open)."""
     from listen.app import Listener
 
-    listener = Listener.open(state.config, state.db, clock=_clock())
+    listener = Listener.open(state.config, state.db, clock=_clock(), missing=missing, feeds=feeds)
     for w in listener.config.warnings:  # about secrets: shown even under --quiet, cron mails them
         _say(f"warning: {w}")
     return listener
@@ -147,7 +149,11 @@ def init(
     if target.exists() and not force:
         raise ListenError(f"{target} already exists; use --force to overwrite it")
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(files("listen").joinpath("starter.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    # Private from the first byte: feed URLs pasted in later may carry a token (?token=...).
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(files("listen").joinpath("starter.toml").read_text(encoding="utf-8"))
+    os.chmod(target, 0o600)  # --force over a file others could read
     print(f"Wrote {target}\nNext: add your feeds and names to it, then run `listen pull` and `listen inbox`.")
 
 
@@ -166,7 +172,7 @@ def pull(
     from listen.render import pull_line
     from listen.text import inert
 
-    listener = _listener()
+    listener = _listener(missing="create", feeds=feed)
     err = _out(stderr=True)
     # A bar on a terminal; plain lines under cron or a pipe, and under -v, whose log lines would tear the bar.
     show_progress = not quiet and not state.verbose and sys.stderr.isatty()
@@ -256,14 +262,17 @@ def alert(
     Exit status: 0 every target reached (or nothing due); 1 at least one target
     failed (named on stderr; it is retried on the next run); 2 config error.
     """
+    from listen.app import database_missing, no_database
     from listen.render import alert_line
     from listen.render import dry_run as dry
 
-    listener = _listener()
+    listener = _listener(missing="empty")  # no [[alerts]] is said first; then a missing database is refused
     try:
         if not listener.config.alerts:
             _say("no [[alerts]] in the config: nothing to send (see docs/alerts.md)")
             return
+        if database_missing(listener.config):
+            raise UsageError(no_database(listener.config, state.db))
         results = listener.alert(dry_run=dry_run)
     finally:
         listener.close()
@@ -423,9 +432,14 @@ def feeds(check: bool = typer.Option(False, "--check", help="Try each feed's end
           as_json: bool = typer.Option(False, "--json", help="Print a JSON array: each feed's health, for scripts.")) -> None:
     """The configured feeds and how their last pull went."""
     from listen import render
+    from listen.app import database_missing, no_database
     from listen.text import inert
 
-    listener = _listener()
+    # Listing or checking the feeds before the first pull is normal (right after `listen init`):
+    # the feeds are shown, no database is created, and a note says where it was looked for.
+    listener = _listener(missing="empty")
+    if database_missing(listener.config):
+        _say(f"note: {no_database(listener.config, state.db)}")
     try:
         if check:
             bad = 0
@@ -522,7 +536,7 @@ def import_(
 
     A bad line is named with its line number on stderr and skipped; exit status 1 then.
     """
-    listener = _listener()
+    listener = _listener(missing="create")
     try:
         def bad(line_no: int, message: str) -> None:
             _say(f"{file}:{line_no}: {message}; skipped")  # the message may quote the line: inert
@@ -576,6 +590,11 @@ def _classifier(feed: str | None) -> Any:
         _say(f"warning: {w}")
     if feed is not None:
         config.feed(feed)  # an unknown name is an error
+    from listen.app import database_missing, no_database
+
+    if (state.db or os.environ.get("LISTEN_DB")) and database_missing(config):
+        # A database named outright must be there; [store]'s default may not exist yet.
+        raise UsageError(no_database(config, state.db))
     from listen.policy import plain_policy
 
     policy = plain_policy(config)  # the user's thresholds, rules and feed kinds
@@ -598,6 +617,11 @@ def classify(
 ) -> None:
     """Flag texts as questions or negative remarks, and say why."""
     run = _classifier(feed)
+    if not texts and sys.stdin.isatty():
+        # Like sqlite3 or python at a terminal: say what the silence is waiting for, on stderr,
+        # so pipes and scripts see nothing different.
+        eof = "Ctrl-Z then Enter" if os.name == "nt" else "Ctrl-D"
+        _say(f"type texts to flag, one per line; end with {eof} (or give them as arguments: listen classify \"TEXT\")")
     source = texts if texts else (line.rstrip("\r\n") for line in sys.stdin)
     if as_jsonl:
         from listen.parallel import ordered_map
@@ -633,12 +657,22 @@ def classify(
 @app.command()
 def mark(
     ids: list[str] = typer.Argument(..., metavar="ID...", help="Ids from `listen inbox`."),
-    question: Optional[bool] = typer.Option(None, "--question/--not-question", help="It asks (or does not ask) something of us."),
-    negative: Optional[bool] = typer.Option(None, "--negative/--not-negative", help="It is (or is not) a negative remark."),
+    is_question: bool = typer.Option(False, "--question", help="It asks something of us."),
+    not_question: bool = typer.Option(False, "--not-question", help="It does not ask anything of us."),
+    is_negative: bool = typer.Option(False, "--negative", help="It is a negative remark."),
+    not_negative: bool = typer.Option(False, "--not-negative", help="It is not a negative remark."),
 ) -> None:
     """Correct items' flags. Kept through pulls, reflag and export/import; teaches the detectors of this database."""
     from listen import render
 
+    # Separate flags rather than --question/--not-question, so that both at once is an error
+    # instead of "the last one wins".
+    for yes, no, name in ((is_question, not_question, "question"), (is_negative, not_negative, "negative")):
+        if yes and no:
+            raise typer.BadParameter(f"--{name} and --not-{name} contradict each other; give one",
+                                     param_hint=f"--not-{name}")
+    question = True if is_question else False if not_question else None
+    negative = True if is_negative else False if not_negative else None
     if question is None and negative is None:
         raise typer.BadParameter("give --question, --not-question, --negative or --not-negative", param_hint="ID...")
     listener = _listener()
@@ -694,9 +728,29 @@ def demo(
 
 def main() -> None:
     """Console entry point: the one place errors become messages and exit codes."""
+    import importlib
+
+    # click's own errors (unknown option, bad value) come here too, rather than being printed
+    # inside typer, so that an option put after the command can get its hint.
+    click_errors = importlib.import_module(typer.BadParameter.__module__)
     try:
-        app()
+        code = app(standalone_mode=False)  # a typer.Exit's code, or what the command returned (None)
+        if isinstance(code, int) and code:
+            sys.exit(code)
+    except click_errors.ClickException as e:
+        if isinstance(e, click_errors.NoSuchOption):
+            hint = _global_option_hint(e.option_name, e.ctx, sys.argv[1:])
+            if hint:
+                e.message, e.possibilities = f"{e.message}\n{hint}", None
+        e.show()
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        print("Aborted!", file=sys.stderr)
+        sys.exit(1)
     except ConfigError as e:
+        _say(str(e))
+        sys.exit(EXIT_USAGE)
+    except UsageError as e:
         _say(str(e))
         sys.exit(EXIT_USAGE)
     except Busy as e:
@@ -717,6 +771,31 @@ def main() -> None:
         _say(f"unexpected {type(e).__name__}: {_redacted(str(e).splitlines()[0] if str(e) else '')} "
              "(a bug in listen; `listen --debug ...` prints the traceback for a report)")
         sys.exit(EXIT_ERROR)
+
+
+def _global_option_hint(option: str, ctx: Any, args: list[str]) -> str | None:
+    """`listen pull -v`: -v belongs to listen itself, before the command. Says so, with the
+    command line rewritten, when the unknown option is one of listen's own."""
+    if ctx is None or ctx.parent is None:
+        return None  # unknown to listen itself: click's message is the whole story
+    name = option.split("=", 1)[0]
+    own = next((p for p in ctx.find_root().command.params if name in (*p.opts, *p.secondary_opts)), None)
+    if own is None:
+        return None
+    import shlex
+
+    at = next((i for i, a in enumerate(args) if a == option or a.startswith(name + "=")), None)
+    if at is None:  # bundled short flags (-vq) and the like: no rewrite, just where it goes
+        return f"{name} goes before the command: listen {name} {ctx.info_name} ..."
+    takes_value = not getattr(own, "is_flag", False) and "=" not in args[at]
+    moved = args[at:at + 2] if takes_value else args[at:at + 1]
+    rest = args[:at] + args[at + len(moved):]
+    try:
+        cut = rest.index(ctx.info_name)
+    except ValueError:
+        cut = 0
+    fixed = rest[:cut] + moved + rest[cut:]
+    return f"{name} goes before the command: {shlex.join(['listen', *fixed])}"
 
 
 def _redacted(text: str) -> str:

@@ -12,10 +12,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from listen.durations import parse_duration
-from listen.errors import ConfigError
+from listen.errors import ConfigError, UsageError
 from listen.flags import FlagSettings
 from listen.kinds import KINDS, FeedFlags, feed_flags
 from listen.sources import REGISTRY, FeedConfig, Option, source_class
@@ -100,15 +100,61 @@ def _secret_warnings(data: Any, where: str = "") -> list[str]:
     return []
 
 
+# Query parameters that carry a credential in a URL (a private feed's ?token=..., a signed link).
+_SECRET_PARAM = re.compile(r"(token|key|secret|password|passwd|pwd|sig|signature|credentials?)$"
+                           r"|^(auth|pass|session|sessionid)$", re.I)
+
+
+# Could a path segment be credential-shaped (_TOKEN_SHAPE at its start, or _RANDOMISH)? A cheap
+# first look, so that a 2,000-feed file's plain URLs are not each taken apart.
+_SHAPED_SEGMENT = re.compile(r"/(?:gh[pousr]_|github_pat_|glpat-|xox[abprs]-|sk-|AKIA|eyJ|[a-z0-9]{4}-[a-z0-9]{4}-)"
+                             r"|[A-Za-z0-9_\-+=]{32}")
+
+
+def url_secret(value: str) -> bool:
+    """A URL that carries a credential: a password in it, a secret-named query parameter
+    with a value, or a credential-shaped piece of path or query (`looks_like_secret`)."""
+    if "://" not in value or not ("@" in value or "?" in value or _SHAPED_SEGMENT.search(value)):
+        return False
+    try:
+        parts = urlsplit(value.strip())
+        password = parts.password
+    except ValueError:
+        return False
+    if not parts.scheme or not parts.netloc:
+        return False
+    if password:
+        return True
+    for name, v in parse_qsl(parts.query, keep_blank_values=False):
+        if _SECRET_PARAM.search(name) or looks_like_secret(v):
+            return True
+    return any(looks_like_secret(seg) for seg in parts.path.split("/") if seg)
+
+
+def _held_secrets(data: Any, where: str = "") -> list[str]:
+    """Where the file itself holds a secret's value, by dotted path: a credential-shaped
+    string, or a URL carrying one. A *_env key holds a variable's name, not a secret."""
+    if isinstance(data, dict):
+        return [w for k, v in data.items() for w in _held_secrets(v, f"{where}.{k}" if where else str(k))]
+    if isinstance(data, list):
+        return [w for i, v in enumerate(data) for w in _held_secrets(v, f"{where}[{i}]")]
+    if isinstance(data, str) and (looks_like_secret(data) or url_secret(data)):
+        return [where]
+    return []
+
+
 def _mode_warnings(path: Path, data: dict[str, Any]) -> list[str]:
-    names_secrets = any(isinstance(f, dict) and any(k.endswith("_env") for k in f)
-                        for f in [*(data.get("feeds") or []), *(data.get("alerts") or [])])
+    """One warning when others can read a file that holds a secret. Naming environment
+    variables is not holding secrets: `listen init` and config.example.toml do that."""
     try:
         mode = path.stat().st_mode & 0o777
     except OSError:
         return []
-    if names_secrets and mode & 0o077:
-        return [f"{path} can be read by other users (mode {mode:o}) and names secrets; run `chmod 600 {path}`"]
+    held = _held_secrets(data) if mode & 0o077 else []  # the walk only for a file others can read
+    if held:
+        where = ", ".join(held[:3]) + (f" and {len(held) - 3} more" if len(held) > 3 else "")
+        return [f"{path} can be read by other users (mode {mode:o}) and holds a secret ({where}); "
+                f"run `chmod 600 {path}`"]
     return []
 
 
@@ -156,7 +202,14 @@ class Config:
         for f in self.feeds:
             if f.name == name:
                 return f
-        raise ConfigError(str(self.path), [f"no feed named {name!r}{_suggest(name, [f.name for f in self.feeds])}"])
+        raise UsageError(unknown_feed(name, [f.name for f in self.feeds]))
+
+
+def unknown_feed(name: str, names: list[str]) -> str:
+    """A --feed that names no configured feed: a slip on the command line, not in the file."""
+    shown = ", ".join(names[:12]) + (f" and {len(names) - 12} more (listen feeds)" if len(names) > 12 else "")
+    known = f"configured feeds: {shown}" if names else "no feeds are configured"
+    return f"no feed named {name!r}{_suggest(name, names)}; {known}"
 
 
 def user_config_path() -> Path:
@@ -396,6 +449,23 @@ def _feed_flags(at: int, feed: FeedConfig, raw_feeds: list[Any], written: dict[s
                       values["global_question_threshold"], values["global_negative_threshold"], bots + own_bots)
 
 
+def _not_web_address(value: str) -> str | None:
+    """Why a feed's address cannot be fetched (None when it can): found at load, not at the
+    first pull. Says the scheme, never the whole value (it may carry a token)."""
+    try:
+        parts = urlsplit(value.strip())
+        host = parts.hostname
+    except ValueError:
+        return "not a valid URL"
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):
+        return None if host else "the URL names no host"
+    if not scheme or "." in scheme or re.match(r"\d", value.strip()[len(scheme) + 1:]):
+        # "mastodon.social", "localhost:8080/feed": a host without its scheme
+        return "expected an http:// or https:// URL; add the scheme, e.g. https://"
+    return f"expected an http:// or https:// URL, not {scheme}:{'//' if '://' in value else ''}"
+
+
 def _feed(i: int, raw: Any, base: Path, identity: tuple[str, ...], problems: list[str]) -> FeedConfig | None:
     if not isinstance(raw, dict):
         problems.append(f"feeds[{i}]: expected a table")
@@ -413,6 +483,11 @@ def _feed(i: int, raw: Any, base: Path, identity: tuple[str, ...], problems: lis
     before = len(problems)
     values = _section(where, raw, spec, problems)
     options = {k: v for k, v in values.items() if k not in COMMON_FEED_KEYS}
+    for key, value in options.items():
+        if key in raw and (key in ("url", "instance") or key.endswith("_url")) and isinstance(value, str):
+            bad = _not_web_address(value)
+            if bad:
+                problems.append(f"{where}.{key}: {bad}")
     for problem in cls.check(options):
         problems.append(f"{where}: {problem}")
     if len(problems) > before:

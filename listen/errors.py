@@ -17,6 +17,11 @@ class ConfigError(ListenError):
         super().__init__(f"{path}: invalid configuration:\n{listed}" if problems else path)
 
 
+class UsageError(ListenError):
+    """The command line asks for something that is not there (a feed name, a database
+    file) or cannot be done as asked. Exit 2, like click's own usage errors."""
+
+
 class StorageError(ListenError):
     """The database cannot be opened, read or written."""
 

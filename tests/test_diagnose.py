@@ -124,6 +124,9 @@ def test_an_unexpected_error_in_a_command_is_one_line_or_a_traceback(tmp_path, c
     monkeypatch.setattr(Listener, "stats", boom)  # a stand-in bug, at the CLI's own seam
     cfg = write_config(tmp_path / "listen.toml", [{"name": "m", "type": "mastodon", "instance": "http://127.0.0.1:9",
                                                    "token_env": "LISTEN_MASTODON_TOKEN"}])
+    from listen.storage import open_store
+
+    open_store(tmp_path / "listen.db").close()  # stats reads an existing database (a missing one is refused)
     r = invoke(capsys, "--config", str(cfg), "stats", bug_ok=True)
     assert r.returncode == 1
     assert "unexpected RuntimeError: exploded holding $LISTEN_MASTODON_TOKEN" in r.stderr

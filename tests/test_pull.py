@@ -130,11 +130,11 @@ def test_streamed_jsonl_in_batches(tmp_path):
     assert len(list(l.store.iter_items())) == 1050
 
 
-def test_unknown_feed_name_is_a_config_error(tmp_path):
-    from listen.errors import ConfigError
+def test_unknown_feed_name_is_a_usage_error(tmp_path):
+    from listen.errors import UsageError
 
     l = listener(tmp_path, [{"name": "blog", "type": "rss", "url": "http://127.0.0.1:9/"}])
-    with pytest.raises(ConfigError, match="did you mean 'blog'"):
+    with pytest.raises(UsageError, match="did you mean 'blog'"):
         l.pull(["blgo"])
 
 

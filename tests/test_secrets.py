@@ -160,14 +160,57 @@ def test_the_token_itself_in_a_token_env_key_is_caught(tmp_path):
     assert not (tmp_path / "listen.db").exists()
 
 
-@pytest.mark.parametrize("mode, warned", [(0o644, True), (0o640, True), (0o600, False)])
-def test_a_config_naming_secrets_that_others_can_read(tmp_path, mode, warned):
+def test_a_readable_config_that_only_names_variables_gets_no_warning(tmp_path):
+    """*_env keys hold a variable's name, not a secret: a 0644 file naming them (as `listen init`
+    once wrote it and config.example.toml does) must not mail cron every ten minutes."""
     (tmp_path / "m.jsonl").write_text("")
-    cfg = _cfg(tmp_path, {"name": "gh", "type": "github", "repo": "acme/w", "token_env": "LISTEN_GITHUB_TOKEN",
-                          "enabled": False}, mode)
-    r = listen_here("--config", str(cfg), "feeds")
+    cfg = write_config(tmp_path / "listen.toml", [
+        {"name": "ex", "type": "jsonl", "path": "m.jsonl"},
+        {"name": "gh", "type": "github", "repo": "acme/w", "token_env": "LISTEN_GITHUB_TOKEN", "enabled": False}],
+        extra='[[alerts]]\nname = "chat"\ntype = "slack"\nurl_env = "LISTEN_SLACK_WEBHOOK"\n')
+    cfg.chmod(0o644)
+    r = listen_here("--config", str(cfg), "pull", "--quiet")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+
+
+PRIVATE_FEED = "https://github.com/acme.private.atom?token=PLANTEDfeedTOKEN"
+
+
+@pytest.mark.parametrize("mode, warned", [(0o644, True), (0o640, True), (0o600, False)])
+def test_a_config_holding_a_secret_that_others_can_read(tmp_path, mode, warned):
+    """A private feed's URL carries its token: that file must not be readable by others.
+    Warned once per run, under --quiet too (cron mails it), naming where and never what."""
+    (tmp_path / "m.jsonl").write_text("")
+    cfg = write_config(tmp_path / "listen.toml", [{"name": "ex", "type": "jsonl", "path": "m.jsonl"},
+                                                  {"name": "gh", "type": "rss", "url": PRIVATE_FEED, "enabled": False}])
+    cfg.chmod(mode)
+    r = listen_here("--config", str(cfg), "pull", "--quiet")
     assert r.returncode == 0
-    assert ("can be read by other users" in r.stderr and "chmod 600" in r.stderr) == warned, r.stderr
+    assert r.stderr.count("can be read by other users") == (1 if warned else 0), r.stderr
+    if warned:
+        assert f"(mode {mode:o}) and holds a secret (feeds[1].url); run `chmod 600 {cfg}`" in r.stderr
+    assert "PLANTEDfeedTOKEN" not in r.stderr
+
+
+@pytest.mark.parametrize("url, held", [
+    ("https://blog.example.com/comments/feed/", False), ("https://h/search?q=acme&sort=new", False),
+    ("https://h/?authors=bob", False), ("https://api.stackexchange.com/2.3", False),
+    (PRIVATE_FEED, True), ("https://user:pw@h/feed", True), ("https://h/rss?api_key=x", True),
+    ("https://h/feeds/8f3a9c2e1b7d4f6a9e0c3b5d7f1a2e4c/rss", True), ("https://h/x?sig=abc", True),
+])
+def test_which_urls_hold_a_secret(url, held):
+    from listen.config import url_secret
+
+    assert url_secret(url) == held
+
+
+def test_init_writes_a_private_file(tmp_path):
+    target = tmp_path / "conf" / "listen.toml"
+    assert listen_here("init", str(target)).returncode == 0
+    assert target.stat().st_mode & 0o777 == 0o600
+    target.chmod(0o644)
+    assert listen_here("init", str(target), "--force").returncode == 0
+    assert target.stat().st_mode & 0o777 == 0o600
 
 
 def test_a_readable_config_without_secrets_is_fine(tmp_path):
