@@ -139,6 +139,9 @@ class FeedConfig:
 class Source:
     network: ClassVar[str]
     options: ClassVar[dict[str, Option]] = {}
+    # True when a fetch already gives each id once and names the repeats itself (jsonl,
+    # with line numbers). Otherwise the puller keeps the first of each (rows.valid).
+    unique_ids: ClassVar[bool] = False
 
     def __init__(self, feed: FeedConfig, clock: Callable[[], float] = time.time):
         self.feed = feed
@@ -278,6 +281,7 @@ class SourceProtocol(Protocol):
     options: ClassVar[dict[str, Option]]
     feed: FeedConfig
     fetches_parents: ClassVar[bool]
+    unique_ids: ClassVar[bool]
 
     @classmethod
     def check(cls, options: dict[str, Any]) -> list[str]: ...
