@@ -90,15 +90,23 @@ def valid(items: Iterable[RawItem], warnings: list[str], *, once: bool = True) -
     source that already gives each id once (Source.unique_ids), saying where the
     repeats were: the check would cost a second table of a streamed file's ids."""
     skipped = 0
-    seen = SeenIds()
+    first: str | None = None
+    seen: SeenIds | None = None  # made at the second item: a streamed pull checks items one at a time
     repeated: list[str] = []
     for item in items:
         key = _text(item.native_id)
         if key and (item.created_at is None or isinstance(item.created_at, datetime)):
-            if not once or seen.add(key, 0) is None:
-                yield item
-            else:
-                repeated.append(key)
+            if once:
+                if first is None:
+                    first = key
+                else:
+                    if seen is None:
+                        seen = SeenIds()
+                        seen.add(first, 0)
+                    if seen.add(key, 0) is not None:
+                        repeated.append(key)
+                        continue
+            yield item
         else:
             skipped += 1
     if skipped:
