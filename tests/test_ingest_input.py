@@ -112,6 +112,8 @@ def test_an_rss_feed_repeating_a_guid_stores_the_item_once_and_steadily(tmp_path
     assert "skipped 1 item repeating an id given earlier in the same fetch ('https://blog.example.com/c/1')" \
         in outs[0].stderr
     assert [i["author"] for i in inbox(cfg)] == ["ann"]
+    check = listen(cfg, "feeds", "--check")
+    assert "blog: reachable; 1 items available" in check.stdout + check.stderr
 
 
 def _row(nid: str, author: str, t: int) -> dict:

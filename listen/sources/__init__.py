@@ -208,7 +208,9 @@ class Source:
         from listen.models import FetchState
 
         fetched = self.fetch(http, FetchState())
-        return f"reachable; {len(fetched.items)} items available"
+        # Counted as a pull stores them: an id given twice is one item (rows.valid).
+        ids = {str(i.native_id) for i in fetched.items if i.native_id not in (None, "")}
+        return f"reachable; {len(ids)} items available"
 
     def load_cursor(self, text: str | None, warnings: list[str] | None = None) -> dict[str, Any]:
         """The JSON object a source saved as its cursor. An unreadable one costs only a
