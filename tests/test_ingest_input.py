@@ -286,3 +286,12 @@ def test_repeats_shows_three_of_a_kind_then_counts(reasons, shown, summary):
 def test_kind_of_ignores_quoted_values_and_numbers():
     assert kind_of("`created_at` '2026-01-01' has no UTC offset") == kind_of("`created_at` 'x' has no UTC offset")
     assert kind_of("missing author") != kind_of("missing text")
+
+
+def test_a_batch_given_to_the_store_with_an_id_twice_keeps_the_first_on_every_backend(store):
+    """The save path's own guard (threads.plan_batch), for a caller that bypasses the puller."""
+    from tests.helpers import T0, raw, save
+
+    batch = [raw("1", "ann", "where is my refund?", T0 - 3600), raw("1", "bob", "thanks!", T0 - 60)]
+    assert [save(store, "f", batch, now=T0 + k) for k in range(3)] == [(1, 0), (0, 0), (0, 0)]
+    assert [(i["author"], i["text"], i["edits"]) for i in store.iter_items()] == [("ann", "where is my refund?", 0)]
