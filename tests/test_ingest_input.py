@@ -228,12 +228,16 @@ def test_a_bad_json_line_is_named_by_the_files_line_and_column(tmp_path, line, e
     assert fetched.warnings == [f"{tmp_path / 'm.jsonl'} {expected}; skipped"]
 
 
-def test_import_words_a_bad_json_line_as_a_feed_does(tmp_path):
+@pytest.mark.parametrize("line,expected", [
+    ('{"native_id": "1", "feed": "f" "author": "a"}', "line 1, column 32: not valid JSON (Expecting ',' delimiter)"),
+    ('{"native_id": "1", "feed": "f"', "line 1, column 31: not valid JSON (Expecting ',' delimiter)"),
+    ("[" * 100_000, "line 1: not valid JSON (nested too deeply)"),  # was a crash
+])
+def test_import_words_a_bad_json_line_as_a_feed_does(tmp_path, line, expected):
     cfg = write_config(tmp_path / "listen.toml", [])
-    r = listen(cfg, "import", "-", stdin='{"native_id": "1", "feed": "f" "author": "a"}\n')
+    r = listen(cfg, "import", "-", stdin=line + "\n")
     assert r.returncode == 1
-    assert r.stderr.splitlines() == [
-        "listen: standard input line 1, column 32: not valid JSON (Expecting ',' delimiter); skipped"]
+    assert r.stderr.splitlines() == [f"listen: standard input {expected}; skipped"]
 
 
 # -- 4. the same complaint, many times -----------------------------------------------
