@@ -19,6 +19,7 @@ from listen.sources import FeedConfig
 from listen.waiting import DEFAULT_MAX_AGE, DEFAULT_REPLY_WITHIN
 
 if TYPE_CHECKING:
+    from listen.lines import BadLine
     from listen.policy import FlagPolicy
     from listen.storage import Store
 
@@ -292,7 +293,7 @@ class Listener:
         return records(self.store.iter_items(since=None if since is None else now - since), now, marks=marks)
 
     def import_file(self, path: str, feed: str | None = None,
-                    on_bad: Callable[[int, str], None] | None = None) -> Any:
+                    on_bad: Callable[[int, BadLine], None] | None = None) -> Any:
         """Restore a jsonl export into the store (listen.importer); bad lines go to `on_bad`."""
         from listen.importer import import_file
 

@@ -536,14 +536,21 @@ def import_(
 
     A bad line is named with its line number on stderr and skipped; exit status 1 then.
     """
+    from listen.lines import Repeats, located
+
     listener = _listener(missing="create")
+    repeats = Repeats()  # a file of the wrong kind would print one long line per line
+    name = "standard input" if file == "-" else file
     try:
-        def bad(line_no: int, message: str) -> None:
-            _say(f"{file}:{line_no}: {message}; skipped")  # the message may quote the line: inert
+        def bad(line_no: int, problem: Exception) -> None:
+            if repeats.show(line_no, str(problem)):
+                _say(f"{located(name, line_no, problem)}; skipped")  # the message may quote the line: inert
 
         result = listener.import_file(file, feed=feed, on_bad=bad)
     finally:
         listener.close()
+    for summary in repeats.summary(name):
+        _say(f"{summary}; skipped")
     n = result.new + result.updated
     print(f"imported {n} item{'s' if n != 1 else ''} ({result.new} new, {result.updated} updated)"
           + (f"; skipped {result.skipped} bad line{'s' if result.skipped != 1 else ''}" if result.skipped else ""))

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from typing import IO, Any, Callable, Iterator
 
 from listen.errors import ListenError
+from listen.lines import BadLine, bad_json
 from listen.text import normalise_name
 
 BATCH = 2000  # rows per transaction
@@ -36,7 +37,7 @@ class ImportResult:
     skipped: int = 0
 
 
-class BadRecord(ValueError):
+class BadRecord(BadLine):
     pass
 
 
@@ -191,7 +192,7 @@ def _lines(stream: IO[bytes]) -> Iterator[tuple[int, str | None]]:
 
 
 def import_stream(store: Any, stream: IO[bytes], *, now: int, feed: str | None = None,
-                  on_bad: Callable[[int, str], None] | None = None, batch_size: int = BATCH) -> ImportResult:
+                  on_bad: Callable[[int, BadLine], None] | None = None, batch_size: int = BATCH) -> ImportResult:
     result = ImportResult()
     batch: list[dict[str, Any]] = []
     marks: list[dict[str, Any]] = []
@@ -210,18 +211,20 @@ def import_stream(store: Any, stream: IO[bytes], *, now: int, feed: str | None =
             if line is None:
                 raise BadRecord("not UTF-8")
             try:
-                rec = json.loads(line)
+                rec = json.loads(line.rstrip("\r\n"))  # worded as a jsonl feed words it (listen.lines)
             except json.JSONDecodeError as e:
-                raise BadRecord(f"not JSON ({e.msg} at column {e.colno})") from None
+                raise bad_json(e) from None
+            except RecursionError:
+                raise BadRecord("not valid JSON (nested too deeply)") from None
             row = row_from_record(rec, now, feed)
             mark = to_mark(rec, row, now)
             batch.append(row)
             if mark is not None:
                 marks.append(mark)
-        except BadRecord as e:
+        except BadLine as e:
             result.skipped += 1
             if on_bad:
-                on_bad(n, str(e))
+                on_bad(n, e)
             continue
         if len(batch) >= batch_size:
             flush()
@@ -231,7 +234,7 @@ def import_stream(store: Any, stream: IO[bytes], *, now: int, feed: str | None =
 
 
 def import_file(store: Any, path: str, *, now: int, feed: str | None = None,
-                on_bad: Callable[[int, str], None] | None = None) -> ImportResult:
+                on_bad: Callable[[int, BadLine], None] | None = None) -> ImportResult:
     """Import a jsonl export from `path` ("-" is standard input)."""
     if path == "-":
         return import_stream(store, sys.stdin.buffer, now=now, feed=feed, on_bad=on_bad)

@@ -370,7 +370,7 @@ class Puller:
             return
         fetched = Fetched(state=state)
         rows: list[dict[str, Any]] = []
-        for item in valid(source.stream(self.http, state, fetched), fetched.warnings):
+        for item in valid(source.stream(self.http, state, fetched), fetched.warnings, once=not source.unique_ids):
             rows += rows_of(feed, [item], [], self.identity, None, now)
             if len(rows) >= self.batch:
                 while not self.room.acquire(timeout=0.5):

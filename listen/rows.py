@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Iterable, Iterator
 
 from listen.flags import FLAGS_VERSION, FlagSettings, classify
+from listen.lines import SeenIds
 from listen.models import RawItem
 from listen.text import normalise_name
 from listen.waiting import Identity
@@ -78,16 +79,42 @@ def _text(value: Any) -> str | None:
     return (value if isinstance(value, str) else str(value)) or None
 
 
-def valid(items: Iterable[RawItem], warnings: list[str]) -> Iterator[RawItem]:
-    """Items storage can keep: one without an id could never be told apart from the next."""
+def valid(items: Iterable[RawItem], warnings: list[str], *, once: bool = True) -> Iterator[RawItem]:
+    """Items storage can keep: one without an id could never be told apart from the next,
+    and an id given twice in one fetch is kept once, the first time.
+
+    Two records with one id in one batch would both be planned as new; storage keeps
+    one, and the next pull "updates" it to the other: the stored item flipped between
+    them on every pull. The first is kept because a streamed source may already have
+    handed it on (in an earlier batch) when the second arrives. `once=False` for a
+    source that already gives each id once (Source.unique_ids), saying where the
+    repeats were: the check would cost a second table of a streamed file's ids."""
     skipped = 0
+    first: str | None = None
+    seen: SeenIds | None = None  # made at the second item: a streamed pull checks items one at a time
+    repeated: list[str] = []
     for item in items:
-        if _text(item.native_id) and (item.created_at is None or isinstance(item.created_at, datetime)):
+        key = _text(item.native_id)
+        if key and (item.created_at is None or isinstance(item.created_at, datetime)):
+            if once:
+                if first is None:
+                    first = key
+                else:
+                    if seen is None:
+                        seen = SeenIds()
+                        seen.add(first, 0)
+                    if seen.add(key, 0) is not None:
+                        repeated.append(key)
+                        continue
             yield item
         else:
             skipped += 1
     if skipped:
         warnings.append(f"skipped {skipped} item{'s' if skipped != 1 else ''} without an id or a usable date")
+    if repeated:
+        named = ", ".join(repr(k[:40]) for k in repeated[:3]) + (", ..." if len(repeated) > 3 else "")
+        warnings.append(f"skipped {len(repeated)} item{'s' if len(repeated) != 1 else ''} repeating an id given "
+                        f"earlier in the same fetch ({named}); the first of each is kept")
 
 
 def _storable(value: Any) -> Any:

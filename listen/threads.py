@@ -68,7 +68,13 @@ def plan_batch(feed: str, network: str, rows: list[dict[str, Any]], existing: Ma
     parents (parents_to_look_up). Call fill_dates first.
     """
     plan = BatchPlan()
-    rows = sorted(rows, key=lambda r: r["created_at"])  # parents before replies, mostly
+    # One row per native id, the first: two would both be planned as new, one stored
+    # and the other "updating" it on the next pull, and back on the one after.
+    # (rows.valid keeps the first and says so; this holds for every caller.)
+    first: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        first.setdefault(r["native_id"], r)
+    rows = sorted(first.values(), key=lambda r: r["created_at"])  # parents before replies, mostly
     thread_of: dict[str, str] = {k: r["thread_id"] for k, r in existing.items()}
     thread_of.update(parent_threads)
     for r in rows:

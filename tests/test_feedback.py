@@ -253,7 +253,7 @@ def test_a_bad_mark_in_an_import_names_the_line(tmp_path):
     (tmp_path / "x.jsonl").write_text(json.dumps(rec) + "\n")
     cfg = write_config(tmp_path / "listen.toml", [])
     r = cli(cfg, "import", str(tmp_path / "x.jsonl"))
-    assert r.exit_code == 1 and "x.jsonl:1: `marked_negative` must be true, false or null" in r.stderr
+    assert r.exit_code == 1 and "x.jsonl line 1: `marked_negative` must be true, false or null" in r.stderr
 
 
 def test_a_version_1_database_gains_the_corrections_table(tmp_path):

@@ -130,13 +130,15 @@ def test_bad_lines_are_named_and_skipped(tmp_path):
     assert r.returncode == 1
     assert r.stdout.strip() == "imported 2 items (2 new, 0 updated); skipped 9 bad lines"
     err = r.stderr.splitlines()
-    prefix = f"listen: {path}:"
-    assert [e[len(prefix):].split(":")[0] for e in err] == ["2", "3", "5", "6", "7", "8", "9", "10", "12"]
-    for needle in ("not JSON", "`author` is missing", "`state` 'archived'", "this looks like a jsonl feed's mention",
+    prefix = f"listen: {path} line "
+    assert [e[len(prefix):].split(":")[0] for e in err] == ["2, column 2", "3", "5", "6", "7", "8", "9", "10", "12"]
+    # Worded as a jsonl feed words a bad line: the file's line and column, json's reason.
+    assert err[0] == f"{prefix}2, column 2: not valid JSON (Expecting property name enclosed in double quotes); skipped"
+    for needle in ("not valid JSON", "`author` is missing", "`state` 'archived'", "this looks like a jsonl feed's mention",
                    "has no UTC offset", "unknown flag 'angry'", "not a JSON object", "`ours` must be true or false",
                    "not UTF-8"):
         assert any(needle in e for e in err), needle
-    assert all(e.endswith("; skipped") and e.startswith(f"listen: {path}:") for e in err)
+    assert all(e.endswith("; skipped") and e.startswith(prefix) for e in err)
     store = open_store(db)
     try:
         rows = {r["native_id"]: r for r in store.iter_items()}

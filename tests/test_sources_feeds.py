@@ -121,7 +121,8 @@ def test_jsonl_bad_lines_are_reported_with_numbers_and_skipped(tmp_path):
                  '{"id": "2", "author": "b", "text": "y", "created_at": 2}\n')
     fetched = make_source(FeedConfig("ex", "jsonl", {"path": "m.jsonl"}, tmp_path)).fetch(None, FetchState())
     assert [i.native_id for i in fetched.items] == ["1", "2"]
-    assert len(fetched.warnings) == 1 and "m.jsonl line 3: not valid JSON" in fetched.warnings[0]
+    assert fetched.warnings == [f"{tmp_path / 'm.jsonl'} line 3, column 2: not valid JSON"
+                                " (Expecting property name enclosed in double quotes); skipped"]
 
 
 @pytest.mark.parametrize("path", [FIXTURES / "wordpress_comments.xml", FIXTURES / "blogger_thread.xml",

@@ -139,6 +139,9 @@ class FeedConfig:
 class Source:
     network: ClassVar[str]
     options: ClassVar[dict[str, Option]] = {}
+    # True when a fetch already gives each id once and names the repeats itself (jsonl,
+    # with line numbers). Otherwise the puller keeps the first of each (rows.valid).
+    unique_ids: ClassVar[bool] = False
 
     def __init__(self, feed: FeedConfig, clock: Callable[[], float] = time.time):
         self.feed = feed
@@ -205,7 +208,9 @@ class Source:
         from listen.models import FetchState
 
         fetched = self.fetch(http, FetchState())
-        return f"reachable; {len(fetched.items)} items available"
+        # Counted as a pull stores them: an id given twice is one item (rows.valid).
+        ids = {str(i.native_id) for i in fetched.items if i.native_id not in (None, "")}
+        return f"reachable; {len(ids)} items available"
 
     def load_cursor(self, text: str | None, warnings: list[str] | None = None) -> dict[str, Any]:
         """The JSON object a source saved as its cursor. An unreadable one costs only a
@@ -278,6 +283,7 @@ class SourceProtocol(Protocol):
     options: ClassVar[dict[str, Option]]
     feed: FeedConfig
     fetches_parents: ClassVar[bool]
+    unique_ids: ClassVar[bool]
 
     @classmethod
     def check(cls, options: dict[str, Any]) -> list[str]: ...
