@@ -29,6 +29,9 @@ class Update:
     id: int
     values: dict[str, Any]
     replaced_text: str | None  # the text before an edit, kept in item_edits
+    # False when only the flags were re-decided (a new detector version, a mark,
+    # a config change): the source said nothing new, so a pull does not count it.
+    changed: bool = True
 
 
 @dataclass
@@ -42,7 +45,7 @@ class BatchPlan:
 
     @property
     def counts(self) -> tuple[int, int]:
-        return len(self.inserts), len(self.updates)
+        return len(self.inserts), sum(1 for u in self.updates if u.changed)
 
 
 def fill_dates(rows: list[dict[str, Any]], existing: Mapping[str, Row], now: int) -> None:
@@ -80,8 +83,9 @@ def plan_batch(feed: str, network: str, rows: list[dict[str, Any]], existing: Ma
     for r in rows:
         key = r["native_id"]
         old = existing.get(key)
-        if old is not None and all(old[k] == r[k] for k in CONTENT) and old["flags_version"] == r["flags_version"] \
-                and (r.get("thread_id") is None or r["thread_id"] == old["thread_id"]):
+        same = old is not None and all(old[k] == r[k] for k in CONTENT) \
+            and (r.get("thread_id") is None or r["thread_id"] == old["thread_id"])
+        if same and old is not None and old["flags_version"] == r["flags_version"]:
             continue  # unchanged: nothing rewritten
         parent = r.get("in_reply_to")
         # Parent not seen yet: it is the best guess at the root until it arrives.
@@ -93,7 +97,7 @@ def plan_batch(feed: str, network: str, rows: list[dict[str, Any]], existing: Ma
         if old is None:
             plan.inserts.append(values)
         else:
-            plan.updates.append(Update(old["id"], values, old["text"] if old["text"] != r["text"] else None))
+            plan.updates.append(Update(old["id"], values, old["text"] if old["text"] != r["text"] else None, not same))
             plan.touched.update((old["thread_id"], thread))  # rare: recompute what it may change
     # Replies that arrived before their parent guessed the parent was their root;
     # stored rows threaded under a new item's id get its real root.

@@ -224,6 +224,22 @@ def test_a_pull_spreads_what_corrections_taught_to_the_inbox(support):
     assert "negative" in inbox(cfg)[INVOICE[-1]]["flags"]
 
 
+def test_flags_decided_anew_are_not_counted_as_updates(tmp_path):
+    """A mark or a config edit re-decides flags; the pull's "updated" counts only what the source changed."""
+    jsonl(tmp_path / "m.jsonl", records(["where is my refund?", "this is broken", "thanks a lot",
+                                         "invoice is wrong again", "love it"]))
+    cfg = write_config(tmp_path / "listen.toml", [{"name": "f", "type": "jsonl", "path": "m.jsonl"}])
+    assert "f: 5 new, 0 updated" in cli(cfg, "pull").stdout
+    cli(cfg, "mark", inbox(cfg)["invoice is wrong again"]["id"], "--not-negative")
+    r = cli(cfg, "pull")
+    assert "f: 0 new, 0 updated" in r.stdout, r.stdout
+    assert "marked by you" in inbox(cfg)["invoice is wrong again"]["reasons"]
+    # The source edits one text: that one is an update.
+    jsonl(tmp_path / "m.jsonl", records(["where is my refund?", "this is broken", "thanks a lot!",
+                                         "invoice is wrong again", "love it"]))
+    assert "f: 0 new, 1 updated" in cli(cfg, "pull").stdout
+
+
 def test_export_and_import_keep_corrections(support, tmp_path):
     _, cfg = support
     ids = inbox(cfg)

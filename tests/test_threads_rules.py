@@ -42,7 +42,7 @@ def stored(nid, id_, thread, **kw):
 def test_plan_batch(rows, existing, parents, inserts, updates, threads_of, reroots):
     threads.fill_dates(rows, existing, NOW)
     plan = threads.plan_batch("f", "jsonl", rows, existing, parents, NOW)
-    assert plan.counts == (inserts, updates)
+    assert (len(plan.inserts), len(plan.updates)) == (inserts, updates)
     got = {v["native_id"]: v["thread_id"] for v in plan.inserts}
     got.update({u.values["native_id"]: u.values["thread_id"] for u in plan.updates})
     assert got == threads_of
@@ -53,8 +53,14 @@ def test_an_edit_keeps_the_old_text_and_a_reflag_does_not():
     existing = {"a": stored("a", 7, "a")}
     edit = threads.plan_batch("f", "jsonl", [row("a", text="new")], existing, {}, NOW).updates[0]
     assert (edit.id, edit.replaced_text) == (7, "hi?")
-    reflag = threads.plan_batch("f", "jsonl", [row("a", fv="v2")], existing, {}, NOW).updates[0]
+    reflagged = threads.plan_batch("f", "jsonl", [row("a", fv="v2")], existing, {}, NOW)
+    reflag = reflagged.updates[0]
     assert reflag.replaced_text is None
+    # Only the edit is news from the source: a pull counts it as updated, not the re-flag.
+    assert edit.changed and not reflag.changed
+    assert reflagged.counts == (0, 0)
+    moved = threads.plan_batch("f", "jsonl", [row("a", thread="T")], existing, {}, NOW)
+    assert moved.counts == (0, 1)
 
 
 def test_undated_rows_keep_the_first_seen_time():
