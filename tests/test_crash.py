@@ -216,7 +216,10 @@ def test_two_pulls_that_miss_each_others_lock_still_store_each_item_once(tmp_pat
     serve_feeds(server, names, 800, delays=[0.0, 0.0])
     cfg = config(tmp_path, server, names)
     db = tmp_path / "listen.db"
-    run("--config", str(cfg), "feeds")  # creates the database
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert run("--config", str(cfg), "import", str(empty)).returncode == 0  # creates the database
+    assert db.exists()
     (tmp_path / "alias.db").symlink_to(db)
     procs = [cli("--config", str(cfg), "--db", str(path), "pull") for path in (db, tmp_path / "alias.db")]
     outs = [p.communicate(timeout=60) for p in procs]
@@ -232,6 +235,11 @@ def test_reading_the_inbox_during_a_pull(tmp_path, server):
     cfg = config(tmp_path, server, names)
     db = tmp_path / "listen.db"
     pulling = cli("--config", str(cfg), "pull")
+    # The pull creates the database; before it exists, reading commands refuse to
+    # make an empty one (a mistyped path must not answer "Inbox zero").
+    deadline = time.monotonic() + 30
+    while not db.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
     seen = []
     while pulling.poll() is None or not seen:
         r = run("--config", str(cfg), "inbox", "--json", "--all")
