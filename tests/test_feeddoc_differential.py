@@ -381,6 +381,14 @@ def test_links_resolve_as_feedparser_resolves_them(scheme: str, tail: str, base:
     assert feeddoc._join(base, scheme + tail) == _urljoin(base, scheme + tail)
 
 
+@pytest.mark.parametrize("uri", ["tag:/\t/[", "tag:/\n/[a]", "TAG:/\r/]x", "tag:/\t/x", "urn:a:b"])
+def test_an_opaque_id_that_urljoin_cannot_parse_resolves_to_nothing(uri: str) -> None:
+    """Found by the deep run: a tab inside "tag:/\t/[" hides "//" from the opaque-id shortcut."""
+    from feedparser.urls import _urljoin
+
+    assert feeddoc._join(URL, uri) == _urljoin(URL, uri)
+
+
 def _plain_rss(it: Item) -> Item:
     """What WordPress and Ghost write: absolute links, numeric-offset or GMT dates, names without e-mails."""
     it.link_as_atom, it.base, it.date_tag, it.author_tag = False, None, "first", "first"

@@ -21,7 +21,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 DC = "{http://purl.org/dc/elements/1.1/}"
@@ -217,6 +217,10 @@ def _join(base: str, uri: str) -> str:
     if _PLAIN_ABSOLUTE.match(uri) and not uri.endswith(("?", "#")) and "?#" not in uri:
         return uri
     if _OPAQUE.match(uri):  # Atom ids: urljoin gives back a scheme it cannot resolve against
+        try:
+            urlsplit(uri)  # ...once it has parsed it: "tag:/\t/[" is "tag://[" to it, no valid host
+        except ValueError:
+            return ""
         return uri
     if "//" in uri:
         uri = _SCHEME_SLASHES.sub(r"\1", uri)
