@@ -78,6 +78,16 @@ def _refuse_ours(items: list[Item], what: str) -> None:
                      f"(`listen show {first.id}` shows its conversation)")
 
 
+def _unsafe_name(name: str) -> bool:
+    from listen.text import team_name
+
+    try:
+        team_name(name)
+    except ValueError:
+        return True
+    return False
+
+
 def _empty_store() -> Store:
     from listen.storage import open_store
 
@@ -259,7 +269,21 @@ class Listener:
         """Give items to `to` (None: to nobody); the history records who gave them."""
         if to is not None and not to.strip():
             raise ListenError("--to needs a name")
-        return self.store.assign(ids, to.strip() if to else None, self.now(), actor=self.config.me)
+        return self.store.assign(ids, self.team_name(to) if to else None, self.now(), actor=self.config.me)
+
+    def team_name(self, to: str) -> str:
+        """`to` checked (UsageError) and spelt as [identity] me spells it when it names me."""
+        from listen.errors import UsageError
+        from listen.text import normalise_name, team_name
+
+        try:
+            shown = team_name(to)
+        except ValueError as e:
+            raise UsageError(f"--to {to!r}: {e}") from None
+        me = self.config.me
+        if me and normalise_name(me) == normalise_name(shown) and not _unsafe_name(me):
+            return " ".join(me.strip().lstrip("@").split())
+        return shown
 
     def history(self, item_id: str) -> list[dict[str, Any]]:
         return self.store.history(item_id)

@@ -424,7 +424,11 @@ def assign(
         items = listener.assign(ids, None if unassign else to)
     finally:
         listener.close()
-    _out().print(render.triaged(items, f"assigned to {to}" if to else "unassigned"), end="")
+    from listen.text import inert
+
+    # The name as stored (checked, spelt as the team configured it); inert all the same.
+    name = inert(items[0].assignee if items and items[0].assignee else to, limit=60, one_line=True)
+    _out().print(render.triaged(items, f"assigned to {name}" if to else "unassigned"), end="")
 
 
 @app.command()

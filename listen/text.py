@@ -113,3 +113,23 @@ def normalise_name(name: str | None) -> str:
         return ""
     name = unicodedata.normalize("NFKC", name).strip()
     return " ".join(name.lstrip("@").split()).casefold()
+
+
+TEAM_NAME_MAX = 64
+
+
+def team_name(name: str) -> str:
+    """A teammate's name as `listen assign --to` stores and shows it: spaces folded and a
+    leading @ dropped, otherwise as written (matching goes by `normalise_name`). Raises
+    ValueError for a name that is empty, too long, or carries control or invisible
+    characters: it reaches teammates' terminals, exports and webhooks, and an invisible
+    character would make a second "sam" that no --mine finds."""
+    bad = _UNSAFE.search(name) or re.search("[\t\n]", name)
+    if bad:
+        raise ValueError(f"a name cannot hold control or invisible characters (found {_visible(bad)})")
+    shown = " ".join(name.strip().lstrip("@").split())
+    if not normalise_name(shown):
+        raise ValueError("give a name (not just spaces or @)")
+    if len(shown) > TEAM_NAME_MAX:
+        raise ValueError(f"a name is at most {TEAM_NAME_MAX} characters (this one has {len(shown)})")
+    return shown

@@ -312,6 +312,7 @@ def test_an_older_postgres_schema_gets_every_later_migration():
         c.execute("DROP TABLE corrections")
         c.execute("DROP TABLE alert_sends")
         c.execute("DROP INDEX items_our_replies")
+        c.execute("ALTER TABLE items DROP COLUMN assignee_key")  # migration 6
         c.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     s.close()
     s = open_store(url)
@@ -321,6 +322,7 @@ def test_an_older_postgres_schema_gets_every_later_migration():
                                 " AND indexname = 'items_our_replies'").fetchone()[0] == 1
         s.save_marks([{"feed": "f", "native_id": "x", "question": 1, "negative": None, "marked_at": T0}])
         assert s.claim_alerts("team", ["1"], "run", T0, stale_before=T0 - 900) == ["1"]
+        assert s.inbox(T0, max_age=86400, assignee="sam") == []  # the assignee key column is back
     finally:
         s.close()
 

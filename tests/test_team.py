@@ -8,7 +8,10 @@ import subprocess
 import sys
 import threading
 
+import pytest
+
 from listen.storage import open_store, schema
+from listen.text import normalise_name, team_name
 from tests.helpers import T0, make_v1_database, raw, save, v1_question
 
 H = 3600
@@ -127,3 +130,75 @@ def test_a_version_1_database_gains_the_team_columns(tmp_path):
         assert [h["actor"] for h in s.history(item.id)] == ["lee"]
     finally:
         s.close()
+
+
+def test_assignees_match_as_identity_names_do_and_show_as_written(store):
+    # QA: `assign --to Sam` and `--to @sam` went missing from sam's --mine and from --unassigned.
+    ids = seed(store)
+    store.assign([ids["q1"]], "Sam", T0, actor="lee")
+    store.assign([ids["q2"]], "sam", T0, actor="lee")
+    store.assign([ids["q3"]], "Émile Zola", T0, actor="lee")
+    for me in ("sam", "SAM", "@Sam", " sam "):
+        assert {i.native_id for i in store.inbox(T0, max_age=86400, assignee=me)} == {"q1", "q2"}, me
+        assert store.inbox_summary(T0, max_age=86400, assignee=me)["items"] == 2
+    assert [i.native_id for i in store.inbox(T0, max_age=86400, assignee="émile  zola")] == ["q3"]
+    assert store.item(ids["q1"]).assignee == "Sam"  # shown as written
+
+
+def test_a_version_6_upgrade_keys_the_assignees_already_stored(tmp_path):
+    # Databases assigned before the key column: the migration keys them (ASCII case, @, spaces).
+    p = tmp_path / "v1.db"
+    make_v1_database(p, v1_question("a", T0 - H, T0))
+    s = open_store(p)
+    [item] = s.inbox(T0, max_age=86400)
+    s.close()
+    import sqlite3
+
+    c = sqlite3.connect(p)
+    c.execute("PRAGMA user_version = 5")
+    c.execute("ALTER TABLE items DROP COLUMN assignee_key")
+    c.execute("UPDATE items SET assignee = ' @Sam '")
+    c.commit()
+    c.close()
+    s = open_store(p)
+    try:
+        assert s.conn.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION
+        assert [i.id for i in s.inbox(T0, max_age=86400, assignee="sam")] == [item.id]
+        assert s.inbox(T0, max_age=86400, unassigned=True) == []
+    finally:
+        s.close()
+
+
+def test_assign_matches_names_refuses_controls_and_echoes_inert(tmp_path, db_target):
+    s = open_store(db_target)
+    ids = seed(s)
+    s.close()
+    cfg = tmp_path / "listen.toml"
+    cfg.write_text('[identity]\nnames = ["acme"]\nme = "Sam"\n[inbox]\nmax_age = "3650d"\n')
+    r = cli(cfg, "assign", ids["q1"], "--to", "SAM", user="lee", db=db_target)
+    assert r.returncode == 0 and "assigned to SAM" in r.stdout, r.stderr
+    r = cli(cfg, "assign", ids["q2"], "--to", "@sam", user="lee", db=db_target)
+    assert r.returncode == 0 and "assigned to sam" in r.stdout, r.stderr
+    r = cli(cfg, "assign", ids["q3"], "--to", "sam", db=db_target)  # me = "Sam": spelt as configured
+    assert r.returncode == 0 and "assigned to Sam" in r.stdout, r.stderr
+    r = cli(cfg, "inbox", "--mine", "--json", "--all", user="sam", db=db_target)
+    assert {x["id"] for x in json.loads(r.stdout)} == {ids["q1"], ids["q2"], ids["q3"]}, r.stderr
+    for bad in ("\x1b[31mred\nx", "a\u202eb", "@", "x" * 65):
+        r = cli(cfg, "assign", ids["q1"], "--to", bad, db=db_target)
+        assert r.returncode == 2 and "--to" in r.stderr and "\x1b" not in r.stderr + r.stdout, (bad, r.stderr)
+    r = cli(cfg, "inbox", "--json", "--all", db=db_target)
+    assert {x["assignee"] for x in json.loads(r.stdout)} == {"SAM", "sam", "Sam"}  # nothing refused was stored
+
+
+@pytest.mark.parametrize("typed, shown", [
+    ("Sam", "Sam"), ("@sam", "sam"), ("  Sam   Lee ", "Sam Lee"), ("Émile", "Émile"),
+    ("\x1b[31mred", None), ("a\nb", None), ("a\tb", None), ("a\u200bb", None), ("a\u202eb", None),
+    ("@", None), ("   ", None), ("x" * 64, "x" * 64), ("x" * 65, None),
+])
+def test_team_name(typed, shown):
+    if shown is None:
+        with pytest.raises(ValueError):
+            team_name(typed)
+    else:
+        assert team_name(typed) == shown
+        assert normalise_name(team_name(typed)) == normalise_name(typed)

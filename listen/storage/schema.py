@@ -42,7 +42,8 @@ CREATE TABLE items (
     updated_at INTEGER NOT NULL,
     edits INTEGER NOT NULL DEFAULT 0,
     raw TEXT,                          -- the payload as received, for re-flagging and re-parsing
-    assignee TEXT,                     -- who on the team answers it (listen assign)
+    assignee TEXT,                     -- who on the team answers it (listen assign), as first written
+    assignee_key TEXT,                 -- normalised assignee (text.normalise_name), what --mine matches
     UNIQUE (feed, native_id)
 );
 CREATE INDEX items_thread ON items (feed, thread_id);
@@ -155,6 +156,18 @@ SQL_MIGRATIONS: dict[int, list[str]] = {
         "CREATE TABLE IF NOT EXISTS alert_sends (alert TEXT NOT NULL, key TEXT NOT NULL, state TEXT NOT NULL,"
         " claim TEXT NOT NULL, claimed_at INTEGER NOT NULL, sent_at INTEGER, attempts INTEGER NOT NULL DEFAULT 1,"
         " last_error TEXT, PRIMARY KEY (alert, key))",
+    ],
+    # Assignees are matched as identity names are (case, a leading @, spaces: text.normalise_name),
+    # kept in their own column so the name still shows as written. Compared in Python-made keys,
+    # not lower() at query time: SQLite's lower() is ASCII-only and PostgreSQL's follows the
+    # database's locale, so the two would disagree. Rows assigned before this get the ASCII
+    # approximation below (re-assigning gives the exact key); a name that was only an @ or
+    # blank counts as nobody.
+    6: [
+        "ALTER TABLE items ADD COLUMN assignee_key TEXT",
+        "UPDATE items SET assignee_key = lower(trim(CASE WHEN substr(trim(assignee), 1, 1) = '@'"
+        " THEN substr(trim(assignee), 2) ELSE assignee END)) WHERE assignee IS NOT NULL",
+        "UPDATE items SET assignee = NULL, assignee_key = NULL WHERE assignee_key = ''",
     ],
 }
 

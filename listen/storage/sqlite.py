@@ -22,6 +22,7 @@ from typing import Any, Iterator
 
 from listen.errors import NotFound, StorageError
 from listen.models import FeedStatus, FetchState, Item
+from listen.text import normalise_name
 from listen.storage import schema
 from listen import threads, waiting
 from listen.threads import CONTENT, FLAG_COLUMNS, AnswerRule
@@ -60,7 +61,7 @@ INSERT_COLUMNS = ("feed", "network", "native_id", "author_key", "thread_id", "ou
 # What an imported export record restores (import_rows); raw and edit history are not exported.
 IMPORT_COLUMNS = ("feed", "network", "native_id", "author_key", "thread_id", "ours_hint", "ours", "first_seen",
                   "updated_at", *CONTENT, *FLAG_COLUMNS, "answered_at", "state", "snoozed_until", "triaged_at",
-                  "assignee")
+                  "assignee", "assignee_key")
 
 
 def _dt(ts: int | None) -> datetime | None:
@@ -489,6 +490,7 @@ class SqliteStore:
         id; a new one takes the record's `id` when no other item holds it.
         """
         cols = IMPORT_COLUMNS
+        rows = [{**r, "assignee_key": normalise_name(r.get("assignee")) or None} for r in rows]  # as assign keys it
         kept = ("feed", "native_id", "first_seen")
         sql = (f"INSERT INTO items (id, {', '.join(cols)}) VALUES"
                f" (CASE WHEN CAST(:id AS BIGINT) IS NULL OR EXISTS (SELECT 1 FROM items WHERE id = CAST(:id AS BIGINT))"
@@ -537,8 +539,9 @@ class SqliteStore:
             where += f" AND feed IN ({','.join('?' * len(feeds))})"
             params += feeds
         if assignee is not None:
-            where += " AND assignee = ?"
-            params.append(assignee)
+            # Matched as identity names are (case, @, spaces); see schema migration 6.
+            where += " AND assignee_key = ?"
+            params.append(normalise_name(assignee))
         if unassigned:
             where += " AND assignee IS NULL"
         return where, params
@@ -641,8 +644,9 @@ class SqliteStore:
         """Give items to someone on the team (None: to nobody), and log it."""
         items = [self.item(i) for i in ids]  # NotFound before anything changes
         with self._write() as c:
-            c.executemany("UPDATE items SET assignee = ? WHERE id = ?",
-                          [(assignee, int(i.id)) for i in sorted(items, key=lambda i: int(i.id))])  # id order (see _save_round)
+            c.executemany("UPDATE items SET assignee = ?, assignee_key = ? WHERE id = ?",
+                          [(assignee, normalise_name(assignee) or None, int(i.id))
+                           for i in sorted(items, key=lambda i: int(i.id))])  # id order (see _save_round)
             self._log(c, [int(i.id) for i in items], "assign" if assignee else "unassign", assignee, actor, now)
         return [self.item(i.id) for i in items]
 
