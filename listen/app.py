@@ -38,6 +38,10 @@ class InboxView:
     max_age: int = DEFAULT_MAX_AGE  # the inbox's window: older unanswered mentions have dropped out
     targets: dict[str, int] | None = None  # each feed's reply_within
     reply_within: int = DEFAULT_REPLY_WITHIN  # the default reply target ([inbox] reply_within)
+    # The filters chosen (--mine, --unassigned, --feed, --since) in words, and, when they leave
+    # nothing, the unfiltered inbox's summary: an empty view must not read as inbox zero.
+    filters: tuple[str, ...] = ()
+    everyone: dict[str, int] | None = None
 
     def over(self, item: Item) -> int:
         """Seconds this item is past its feed's reply target (0 when within it)."""
@@ -76,6 +80,22 @@ def _refuse_ours(items: list[Item], what: str) -> None:
     raise UsageError(f"item {first.id} is our own post (by {inert(first.author, limit=60, one_line=True)}){more}: "
                      f"it never waits for a reply, so there is nothing to {what}; nothing was changed "
                      f"(`listen show {first.id}` shows its conversation)")
+
+
+def _filter_words(mine: bool, unassigned: bool, feeds: list[str] | None, since: int | None) -> tuple[str, ...]:
+    """The inbox filters chosen, as the rest of "Nothing waiting ..." (feed names are config names)."""
+    words = []
+    if mine:
+        words.append("is assigned to you")
+    if unassigned:
+        words.append("is unassigned")
+    if feeds:
+        words.append(f"is on {', '.join(feeds)}")
+    if since is not None:
+        from listen.durations import humanize
+
+        words.append(f"came in the last {humanize(since)}")
+    return tuple(words)
 
 
 def _unsafe_name(name: str) -> bool:
@@ -236,8 +256,12 @@ class Listener:
             kw["assignee"] = self.me()
         items = self.store.inbox(now, limit=limit, **kw)
         summary = self.store.inbox_summary(now, **kw)
+        filters = _filter_words(mine, unassigned, feeds, since)
+        everyone = None
+        if filters and not summary["items"]:
+            everyone = self.store.inbox_summary(now, max_age=self.config.max_age, include_unflagged=include_unflagged)
         return InboxView(items, summary, now, self.stale_feeds(now), self.config.max_age,
-                         self.config.reply_targets(), self.config.reply_within)
+                         self.config.reply_targets(), self.config.reply_within, filters, everyone)
 
     def stale_feeds(self, now: int | None = None) -> list[Gap]:
         """Feeds not read successfully within [inbox] stale_after, or never: gaps in what we hear."""

@@ -295,7 +295,7 @@ def inbox(
     show_all: bool = typer.Option(False, "--all", "-a", help="Also list unanswered mentions that carry no flag."),
     feed: list[str] = typer.Option([], "--feed", "-f", help="Only this feed (repeatable).", metavar="NAME"),
     since: Optional[str] = typer.Option(None, "--since", help="Only mentions newer than this (e.g. 2d).", metavar="DURATION"),
-    limit: Optional[int] = typer.Option(None, "--limit", "-n", help=f"Show at most this many (default: all with --json, {INBOX_PAGE} in the report).", min=1),
+    limit: Optional[int] = typer.Option(None, "--limit", "-n", help=f"Show at most this many (default: {INBOX_PAGE} on the terminal, all with --json; the headline counts all).", min=1),
     mine: bool = typer.Option(False, "--mine", help="Only items assigned to me ([identity] me or $LISTEN_USER)."),
     unassigned: bool = typer.Option(False, "--unassigned", help="Only items assigned to nobody."),
 ) -> None:
@@ -325,7 +325,8 @@ def inbox(
         return
     from listen import render
 
-    _out().print(render.inbox(view.items, view.summary, view.now, view.stale, view.max_age, over=view.over))
+    _out().print(render.inbox(view.items, view.summary, view.now, view.stale, view.max_age, over=view.over,
+                              filters=view.filters, everyone=view.everyone))
 
 
 def _duration(text: str, option: str) -> int:

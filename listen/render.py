@@ -38,8 +38,15 @@ def _t(text: str | None, style: str = "", limit: int | None = None, one_line: bo
     return Text(inert(text, limit=limit, one_line=one_line), style=style)
 
 
-def headline(summary: dict[str, int], max_age: int | None = None) -> Text:
+def headline(summary: dict[str, int], max_age: int | None = None, filters: Sequence[str] = (),
+             everyone: dict[str, int] | None = None) -> Text:
     n = summary["items"]
+    if n == 0 and filters and everyone and everyone["items"]:
+        # A filtered view that is empty is not inbox zero: say what the filter hid.
+        people = everyone["people"]
+        return (Text(f"Nothing waiting {inert(' and '.join(filters), limit=200, one_line=True)}. ", style="bold")
+                + Text(f"({people:,} {plural(people, 'person', 'people')} {'is' if people == 1 else 'are'}"
+                       " waiting in all; `listen inbox` shows them.)"))
     if n == 0:
         # Say the window: stats may still count older mentions nobody answered.
         window = f" from the last {humanize(max_age)}" if max_age else ""
@@ -60,10 +67,17 @@ def stale_warnings(stale: list[Gap], now: int) -> list[Text]:
             for gap in stale]
 
 
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """The word for `n` things: 1 person, 2 people; 1 question, 0 questions."""
+    return one if n == 1 else (many if many is not None else one + "s")
+
+
 def inbox(items: list[Item], summary: dict[str, int], now: int, stale: list[Gap],
-          max_age: int | None = None, over: Callable[[Item], int] | None = None) -> RenderableType:
-    """`over(item)`: seconds past its reply target, shown as "3h over"."""
-    parts: list[RenderableType] = [*stale_warnings(stale, now), headline(summary, max_age)]
+          max_age: int | None = None, over: Callable[[Item], int] | None = None,
+          filters: Sequence[str] = (), everyone: dict[str, int] | None = None) -> RenderableType:
+    """`over(item)`: seconds past its reply target, shown as "3h over". `filters` (words) and
+    `everyone` (the unfiltered summary) explain an empty filtered view."""
+    parts: list[RenderableType] = [*stale_warnings(stale, now), headline(summary, max_age, filters, everyone)]
     for item in items:
         parts.append(Text(""))
         parts.append(waiting_block(item, now, over(item) if over else 0))
@@ -90,6 +104,9 @@ def waiting_block(item: Item, now: int, over: int = 0) -> RenderableType:
         top.append(f" ({humanize(over)} over)", style="bold red")
     top.append("  ")
     top.append_text(_t(f"{item.feed} ({item.network})", "dim"))
+    if item.assignee:  # so a team does not answer the same person twice
+        top.append("  → ", style="magenta")
+        top.append_text(_t(item.assignee, "bold magenta", limit=40, one_line=True))
 
     who = Text()
     who.append_text(_t(item.author, "bold", limit=60, one_line=True))
@@ -205,14 +222,14 @@ def history(item: Item, rows: list[dict[str, object]]) -> RenderableType:
     if item.assignee:
         parts.append(Text.assemble(("assigned to ", "dim"), _t(item.assignee, "bold", limit=60, one_line=True)))
     for r in rows:
-        when = datetime.fromtimestamp(int(r["at"]), timezone.utc).strftime("%Y-%m-%d %H:%M")  # type: ignore[call-overload]
+        when = datetime.fromtimestamp(int(r["at"]), timezone.utc).strftime("%Y-%m-%d %H:%M UTC")  # type: ignore[call-overload]
         line = Text(f"{when}  ", style="dim")
         line.append_text(_t(str(r["actor"] or "someone"), "bold", limit=40, one_line=True))
         line.append(f" {r['action']}")
         if r["detail"]:
             detail = str(r["detail"])
             if r["action"] == "snooze" and detail.isdigit():
-                detail = "until " + datetime.fromtimestamp(int(detail), timezone.utc).strftime("%Y-%m-%d %H:%M")
+                detail = "until " + datetime.fromtimestamp(int(detail), timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
             line.append(" ")
             line.append_text(_t(detail, "", limit=80, one_line=True))
         parts.append(line)

@@ -202,3 +202,38 @@ def test_team_name(typed, shown):
     else:
         assert team_name(typed) == shown
         assert normalise_name(team_name(typed)) == normalise_name(typed)
+
+
+def test_filtered_inbox_views_say_what_they_hide_and_items_show_their_assignee(tmp_path, db_target):
+    s = open_store(db_target)
+    ids = seed(s)
+    s.close()
+    cfg = tmp_path / "listen.toml"
+    cfg.write_text('[identity]\nnames = ["acme"]\nme = "lee"\n[inbox]\nmax_age = "3650d"\n')
+    r = cli(cfg, "inbox", "--mine", "--all", db=db_target)
+    assert r.returncode == 0, r.stderr
+    assert "Inbox zero" not in r.stdout and "Nobody is waiting" not in r.stdout
+    assert "Nothing waiting is assigned to you" in r.stdout and "3 people are waiting in all" in r.stdout
+    assert cli(cfg, "assign", ids["q1"], ids["q2"], ids["q3"], "--to", "Sam\u00e9", db=db_target).returncode == 0
+    r = cli(cfg, "inbox", "--unassigned", "--all", db=db_target)
+    assert "Nothing waiting is unassigned" in r.stdout and "Inbox zero" not in r.stdout, r.stdout
+    r = cli(cfg, "inbox", "--all", db=db_target)
+    headers = [line for line in r.stdout.splitlines() if line.startswith("#")]
+    assert len(headers) == 3 and all(line.rstrip().endswith("→ Samé") for line in headers), r.stdout
+    assert cli(cfg, "done", *ids.values(), db=db_target).returncode == 0
+    r = cli(cfg, "inbox", "--mine", db=db_target)  # truly nobody waiting: inbox zero is the truth
+    assert "Nobody is waiting" in r.stdout and "in all" not in r.stdout
+    r = cli(cfg, "show", ids["q1"], db=db_target)
+    stamped = [line for line in r.stdout.splitlines() if " lee " in line]
+    assert stamped and all(" UTC " in line for line in stamped), r.stdout
+    words = " ".join(cli(cfg, "inbox", "--help").stdout.split())
+    assert "in the report" not in words and "default: 50 on the terminal, all with --json" in words
+
+
+def test_one_person_reads_as_one_person():
+    from listen.render import headline, plural
+
+    assert [plural(n, "person", "people") for n in (0, 1, 2)] == ["people", "person", "people"]
+    assert plural(1, "question") == "question" and plural(3, "question") == "questions"
+    one = headline({"items": 0, "people": 0}, filters=["is assigned to you"], everyone={"items": 1, "people": 1})
+    assert "1 person is waiting in all" in one.plain
