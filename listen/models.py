@@ -111,6 +111,9 @@ class PullResult:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # Why this pull did not fetch the feed at all (another puller holds it, rate limited):
+    # not an error and not "not modified", which would claim the source was asked.
+    skipped: str | None = None
 
     @property
     def ok(self) -> bool:

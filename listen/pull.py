@@ -170,14 +170,13 @@ class Puller:
                 states = self.store.fetch_states([f.name for f in chunk if f.name in claimed])
                 for feed in chunk:
                     if feed.name not in claimed:
-                        report(PullResult(feed.name, not_modified=True,
-                                          warnings=["skipped: another listen pull is fetching it"]))
+                        report(PullResult(feed.name, skipped="another listen pull is fetching it"))
                         continue
                     state, fetch_after = states[feed.name]
                     if fetch_after and fetch_after > now:
                         LOG.info("%s: skipped: rate limited, next fetch allowed in %ds", feed.name, fetch_after - now)
-                        report(PullResult(feed.name, not_modified=True, warnings=[
-                            f"rate limited: next fetch after {time.strftime('%H:%M', time.localtime(fetch_after))}"]))
+                        report(PullResult(feed.name, skipped=(
+                            f"rate limited: next fetch after {time.strftime('%H:%M', time.localtime(fetch_after))}")))
                         continue
                     started[feed.name] = time.monotonic()
                     results[feed.name] = PullResult(feed.name)

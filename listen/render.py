@@ -209,6 +209,8 @@ def feeds_table(rows: Sequence[tuple[FeedConfig, FeedStatus | None]], now: int) 
 def pull_line(r: PullResult) -> str:
     if r.error:
         return f"{r.feed}: failed: {inert(r.error, limit=300, one_line=True)}"
+    if r.skipped:  # nothing was asked of the source: one line, not "not modified"
+        return f"{r.feed}: skipped: {inert(r.skipped, limit=160, one_line=True)}"
     if r.not_modified:
         return f"{r.feed}: not modified" + (f" ({inert(r.warnings[0], limit=160, one_line=True)})" if r.warnings else "")
     return f"{r.feed}: {r.new} new, {r.updated} updated ({r.seconds:.1f}s)"

@@ -293,3 +293,23 @@ def test_in_lists_as_arrays_find_what_in_lists_find(url):
         assert [r[0] for r in got] == ["n2", "n4"]
     finally:
         s.close()
+
+
+def test_a_feed_another_puller_holds_is_said_once_on_stdout_as_skipped(tmp_path, server, url):
+    # QA: "ex: not modified (skipped: ...)" on stdout and "listen: ex: skipped: ..." on stderr.
+    serve_feeds(server, ["ex", "other"], 3, delays=[0.0, 0.0])
+    cfg = config(tmp_path, server, ["ex", "other"])
+    run("--config", str(cfg), "--db", url, "feeds")  # the schema, made once
+    holder = open_store(url)
+    try:
+        assert holder.claim_feeds(["ex"]) == ["ex"]
+        r = run("--config", str(cfg), "--db", url, "pull")
+        assert r.returncode == 0, r.stderr
+        assert "ex: skipped: another listen pull is fetching it" in r.stdout.splitlines(), r.stdout
+        assert "not modified" not in r.stdout and "ex:" not in r.stderr, (r.stdout, r.stderr)
+        assert "other: 3 new" in r.stdout
+        q = run("--config", str(cfg), "--db", url, "pull", "--quiet")
+        assert q.returncode == 0 and q.stdout == "" and q.stderr == "", (q.stdout, q.stderr)
+    finally:
+        holder.close()
+    assert server.hits("/ex.jsonl") == []

@@ -69,8 +69,8 @@ def test_long_retry_after_becomes_the_next_fetch_time(tmp_path, server):
     assert "rate limited" in r.error and slept == []
     _, after = l.store.fetch_state("blog")
     assert after == NOW + 3600
-    [r] = l.pull()  # within the hour: not even asked
-    assert r.error is None and r.not_modified
+    [r] = l.pull()  # within the hour: not even asked, so skipped rather than "not modified"
+    assert r.error is None and not r.not_modified and r.skipped.startswith("rate limited: next fetch after")
     assert len(server.hits("/f")) == 1
 
 
@@ -222,3 +222,15 @@ def test_a_retry_after_date_is_read_against_the_listeners_clock(tmp_path, server
     [r] = l.pull()
     assert "rate limited" in r.error and "asked to wait 90s" in r.error and slept == []
     assert l.store.fetch_state("blog")[1] == NOW + 90
+
+
+def test_a_skipped_feed_reads_as_skipped_not_as_not_modified():
+    from listen.models import PullResult
+    from listen.render import pull_line
+
+    assert pull_line(PullResult("ex", skipped="another listen pull is fetching it")) == \
+        "ex: skipped: another listen pull is fetching it"
+    assert pull_line(PullResult("ex", skipped="rate limited: next fetch after 10:00")) == \
+        "ex: skipped: rate limited: next fetch after 10:00"
+    assert pull_line(PullResult("ex", not_modified=True)) == "ex: not modified"
+    assert pull_line(PullResult("ex", skipped="\x1b[2Jx\ny")) == "ex: skipped: ^[[2Jx y"
