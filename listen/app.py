@@ -277,6 +277,10 @@ class Listener:
         _refuse_ours([self.store.item(i) for i in ids], {"done": "mark done", "ignore": "ignore",
                                                          "reopen": "reopen", "snooze": "snooze"}[action])
         now = self.now()
+        if action == "snooze" and (for_seconds or 0) <= 0:
+            from listen.errors import UsageError
+
+            raise UsageError("snooze for how long? give a time longer than 0, e.g. 2h or 2d")
         if action == "snooze":
             return self.store.set_state(ids, "open", now, snoozed_until=now + (for_seconds or 0), actor=self.config.me)
         state = {"done": "done", "ignore": "ignored", "reopen": "open"}[action]

@@ -390,7 +390,10 @@ def snooze(
     for_: str = typer.Option(..., "--for", help="How long, e.g. 2h, 2d, 1w.", metavar="DURATION"),
 ) -> None:
     """Hide items for a while; they come back when the time is up, or sooner if the person writes again."""
-    _triage(ids, "snooze", _duration(for_, "--for"))
+    seconds = _duration(for_, "--for")
+    if seconds <= 0:  # "snoozed" for no time at all would hide nothing while saying it did
+        raise typer.BadParameter(f"{for_!r} is no time at all; give how long, e.g. 2h or 2d", param_hint="--for")
+    _triage(ids, "snooze", seconds)
 
 
 @app.command()

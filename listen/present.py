@@ -25,3 +25,8 @@ def ratio(block: dict[str, Any]) -> str:
     if r is None:
         return "∞" if block["our_posts"]["broadcasts"] else NONE
     return f"{r:.1f}:1"
+
+
+def noun(n: int, one: str, many: str | None = None) -> str:
+    """The word for `n` things, number apart (a card shows it large): 1 person, 2 people, 0 questions."""
+    return one if n == 1 else (many if many is not None else one + "s")

@@ -19,6 +19,7 @@ from rich.text import Text
 from listen.durations import humanize
 from listen.gaps import Gap
 from listen.models import FeedStatus, Item, PullResult
+from listen.present import noun
 from listen.text import inert
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ def headline(summary: dict[str, int], max_age: int | None = None, filters: Seque
         # A filtered view that is empty is not inbox zero: say what the filter hid.
         people = everyone["people"]
         return (Text(f"Nothing waiting {inert(' and '.join(filters), limit=200, one_line=True)}. ", style="bold")
-                + Text(f"({people:,} {plural(people, 'person', 'people')} {'is' if people == 1 else 'are'}"
+                + Text(f"({people:,} {noun(people, 'person', 'people')} {'is' if people == 1 else 'are'}"
                        " waiting in all; `listen inbox` shows them.)"))
     if n == 0:
         # Say the window: stats may still count older mentions nobody answered.
@@ -65,11 +66,6 @@ def stale_warnings(stale: list[Gap], now: int) -> list[Text]:
     """One line per blind feed (listen.gaps), the feed's last error made inert."""
     return [Text("⚠ ", style="bold red") + _t(gap.words(now), "bold red", limit=220, one_line=True)
             for gap in stale]
-
-
-def plural(n: int, one: str, many: str | None = None) -> str:
-    """The word for `n` things: 1 person, 2 people; 1 question, 0 questions."""
-    return one if n == 1 else (many if many is not None else one + "s")
 
 
 def inbox(items: list[Item], summary: dict[str, int], now: int, stale: list[Gap],

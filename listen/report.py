@@ -185,10 +185,10 @@ def _inbox(view: Any) -> str:
                      ' the whole period, older mentions included.)</div></section>')
         return "".join(parts)
     parts.append('<div class="cards">')
-    parts.append(_card(str(s["people"]), "people waiting", alert=True))
+    parts.append(_card(str(s["people"]), present.noun(s["people"], "person", "people") + " waiting", alert=True))
     parts.append(_card(humanize(s["oldest_seconds"]), "oldest waiting"))
-    parts.append(_card(str(s["negative"]), "negative remarks", alert=s["negative"] > 0))
-    parts.append(_card(str(s["questions"]), "questions"))
+    parts.append(_card(str(s["negative"]), present.noun(s["negative"], "negative remark"), alert=s["negative"] > 0))
+    parts.append(_card(str(s["questions"]), present.noun(s["questions"], "question")))
     parts.append("</div>")
     over = getattr(view, "over", lambda item: 0)
     parts += [_item(i, view.now, over(i)) for i in view.items]
@@ -211,7 +211,7 @@ def _headline(stats: dict[str, Any]) -> str:
     within = "each feed's target" if vary else present.human(default)
     posts = o["our_posts"]
     cards = [
-        _card(str(o["mentions"]), "mentions"),
+        _card(str(o["mentions"]), present.noun(o["mentions"], "mention")),
         _card(str(o["flagged"]), "needed a reply"),
         _card(str(o["answered"]), "answered"),
         _card(str(o["waiting"]), "flagged, still unanswered", alert=o["waiting"] > 0),

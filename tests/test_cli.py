@@ -89,6 +89,10 @@ def test_pull_inbox_json_and_triage_loop(setup):
     assert r.returncode == 0 and "done" in r.stdout
     r = run("--config", str(cfg), "snooze", ids["cat"], "--for", "2d")
     assert r.returncode == 0 and "snoozed" in r.stdout
+    eve = ids["\x1b]0;pwned\x07eve\x1b[2J"]
+    for no_time in ("0s", "0m", "0.4s"):  # QA: "→ snoozed" while hiding nothing
+        r = run("--config", str(cfg), "snooze", eve, "--for", no_time)
+        assert r.returncode == 2 and "--for" in r.stderr and "snoozed" not in r.stdout, (no_time, r.stderr)
     left = json.loads(run("--config", str(cfg), "inbox", "--json").stdout)
     assert [x["author"] for x in left] == ["\x1b]0;pwned\x07eve\x1b[2J"]
     r = run("--config", str(cfg), "reopen", ids["ann"], ids["cat"])

@@ -280,3 +280,23 @@ def test_headless_chromium_renders_the_report(demo, tmp_path):
     assert near(colours, (0xFD, 0xEC, 0xEA)) > 1000  # the alert card behind "people waiting"
     assert near(colours, (0xC6, 0x28, 0x28)) > 100  # the NEGATIVE badge and the complaint's red edge
     assert near(colours, (0xFF, 0xFF, 0xFF)) > 10_000  # the white item cards
+
+
+def test_cards_count_one_in_the_singular(tmp_path):
+    # QA: "1 people waiting", "1 questions".
+    jsonl(tmp_path / "one.jsonl", [{"id": "1", "author": "ann", "text": "Why is this broken again? Terrible, awful.",
+                                   "created_at": NOW - 3600}])
+    (tmp_path / "listen.toml").write_text('[[feeds]]\nname = "one"\ntype = "jsonl"\npath = "one.jsonl"\n')
+    listener = Listener(load(tmp_path / "listen.toml"), clock=lambda: DEMO_NOW)
+    try:
+        assert not any(r.error for r in listener.pull())
+        s = listener.inbox().summary
+        page = page_of(listener)
+    finally:
+        listener.close()
+    assert (s["people"], s["questions"], s["negative"]) == (1, 1, 1), s
+    card = '<span class="n">1</span><span class="l">{}</span>'
+    for label in ("person waiting", "question", "negative remark", "mention"):
+        assert card.format(label) in page, label
+    for wrong in ("people waiting", "questions", "negative remarks", "mentions"):
+        assert card.format(wrong) not in page, wrong

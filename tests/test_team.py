@@ -231,9 +231,10 @@ def test_filtered_inbox_views_say_what_they_hide_and_items_show_their_assignee(t
 
 
 def test_one_person_reads_as_one_person():
-    from listen.render import headline, plural
+    from listen.present import noun
+    from listen.render import headline
 
-    assert [plural(n, "person", "people") for n in (0, 1, 2)] == ["people", "person", "people"]
-    assert plural(1, "question") == "question" and plural(3, "question") == "questions"
+    assert [noun(n, "person", "people") for n in (0, 1, 2)] == ["people", "person", "people"]
+    assert noun(1, "question") == "question" and noun(3, "question") == "questions"
     one = headline({"items": 0, "people": 0}, filters=["is assigned to you"], everyone={"items": 1, "people": 1})
     assert "1 person is waiting in all" in one.plain
