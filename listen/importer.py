@@ -155,10 +155,24 @@ def row_from_record(rec: Any, now: int, feed: str | None = None) -> dict[str, An
         "state": state,
         "snoozed_until": snoozed_until,
         "triaged_at": now if state != "open" or snoozed_until is not None else None,
-        "assignee": _text(rec, "assignee"),
+        "assignee": _assignee(rec),
         "first_seen": now,
         "updated_at": now,
     }
+
+
+def _assignee(rec: dict[str, Any]) -> str | None:
+    """The record's assignee, refused as `listen assign --to` refuses it (controls, invisible
+    characters, no name, too long): it reaches teammates' terminals and exports."""
+    from listen.text import team_name
+
+    name = _text(rec, "assignee")
+    if name is not None:
+        try:
+            team_name(name)
+        except ValueError as e:
+            raise BadRecord(f"`assignee` {name[:40]!r}: {e}") from None
+    return name
 
 
 def _marked(rec: dict[str, Any], key: str) -> int | None:

@@ -208,3 +208,18 @@ def test_import_streams_in_batches(tmp_path):
         assert stored["n5"]["thread_id"] == "n4"
     finally:
         store.close()
+
+
+def test_an_assignee_that_could_drive_a_terminal_is_refused_and_a_fine_one_matches_as_a_name(tmp_path):
+    cfg = tmp_path / "listen.toml"
+    cfg.write_text('[identity]\nme = "sam"\n[inbox]\nmax_age = "3650d"\n')
+    good = {"id": "7", "feed": "blog", "network": "rss", "native_id": "c1", "author": "ann", "text": "How?",
+            "created_at": "2026-03-01T10:00:00+00:00", "flags": ["question"], "assignee": "@Sam"}
+    path = tmp_path / "in.jsonl"
+    jsonl(path, [good, {**good, "id": "8", "native_id": "c2", "assignee": "\x1b[31mred\nx"}])
+    db = tmp_path / "x.db"
+    r = listen(cfg, "import", str(path), db=db)
+    assert r.returncode == 1 and "skipped 1 bad line" in r.stdout, (r.stdout, r.stderr)
+    assert f"{path} line 2: `assignee`" in r.stderr and "\x1b" not in r.stderr
+    mine = json.loads(listen(cfg, "inbox", "--mine", "--json", db=db).stdout)
+    assert [(x["id"], x["assignee"]) for x in mine] == [("7", "@Sam")]  # kept as exported, matched as a name
