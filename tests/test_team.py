@@ -238,3 +238,24 @@ def test_one_person_reads_as_one_person():
     assert noun(1, "question") == "question" and noun(3, "question") == "questions"
     one = headline({"items": 0, "people": 0}, filters=["is assigned to you"], everyone={"items": 1, "people": 1})
     assert "1 person is waiting in all" in one.plain
+
+
+def test_a_version_5_postgres_keys_the_assignees_already_stored():
+    from tests.conftest import pg_server
+
+    url = pg_server().new_database()
+    s = open_store(url)
+    ids = seed(s)
+    with s._write() as c:  # as version 5 left it: names stored as typed, no key column
+        c.execute("ALTER TABLE items DROP COLUMN assignee_key")
+        c.execute("UPDATE items SET assignee = ' @Sam ' WHERE id = ?", (int(ids["q1"]),))
+        c.execute("UPDATE items SET assignee = 'SAM' WHERE id = ?", (int(ids["q2"]),))
+        c.execute("UPDATE items SET assignee = '@' WHERE id = ?", (int(ids["q3"]),))
+        c.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+    s.close()
+    s = open_store(url)
+    try:
+        assert {i.id for i in s.inbox(T0, max_age=86400, assignee="sam")} == {ids["q1"], ids["q2"]}
+        assert [i.id for i in s.inbox(T0, max_age=86400, unassigned=True)] == [ids["q3"]]  # "@" named nobody
+    finally:
+        s.close()
