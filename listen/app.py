@@ -296,7 +296,9 @@ class Listener:
     def assign(self, ids: list[str], to: str | None) -> list[Item]:
         """Give items to `to` (None: to nobody); the history records who gave them."""
         if to is not None and not to.strip():
-            raise ListenError("--to needs a name")
+            from listen.errors import UsageError
+
+            raise UsageError("--to needs a name")  # a slip on the command line: exit 2, as for a bad name
         return self.store.assign(ids, self.team_name(to) if to else None, self.now(), actor=self.config.me)
 
     def team_name(self, to: str) -> str:

@@ -183,7 +183,7 @@ def test_assign_matches_names_refuses_controls_and_echoes_inert(tmp_path, db_tar
     assert r.returncode == 0 and "assigned to Sam" in r.stdout, r.stderr
     r = cli(cfg, "inbox", "--mine", "--json", "--all", user="sam", db=db_target)
     assert {x["id"] for x in json.loads(r.stdout)} == {ids["q1"], ids["q2"], ids["q3"]}, r.stderr
-    for bad in ("\x1b[31mred\nx", "a\u202eb", "@", "x" * 65):
+    for bad in ("\x1b[31mred\nx", "a\u202eb", "@", "x" * 65, "", "  "):
         r = cli(cfg, "assign", ids["q1"], "--to", bad, db=db_target)
         assert r.returncode == 2 and "--to" in r.stderr and "\x1b" not in r.stderr + r.stdout, (bad, r.stderr)
     r = cli(cfg, "inbox", "--json", "--all", db=db_target)
