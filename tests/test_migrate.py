@@ -320,3 +320,68 @@ def test_merge_feed(src, dst, want):
     from listen.storage.copy import merge_feed
 
     assert merge_feed({**FEED, **src}, {**FEED, **dst}) == {**FEED, **want}
+
+
+def listen_cli(cfg, *args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "listen", "--config", str(cfg), *args], capture_output=True,
+                          text=True, env={**os.environ, "NO_COLOR": "1"}, timeout=60, cwd=cwd)
+
+
+def test_migrate_into_its_own_file_is_refused(tmp_path):
+    """QA: `migrate --to listen.db` from listen.db ran and said '0 new'. Any spelling of
+    the same file (relative, through a link) is a usage error, and nothing is written."""
+    lite = tmp_path / "a.db"
+    s = open_store(lite)
+    fill(s)
+    s.close()
+    (tmp_path / "link.db").symlink_to(lite)
+    cfg = tmp_path / "listen.toml"
+    cfg.write_text('[identity]\nnames = ["acme"]\n[store]\npath = "a.db"\n')
+    want = snapshot(str(lite))
+    for to in ("a.db", "./a.db", str(lite), "link.db"):
+        r = listen_cli(cfg, "migrate", "--to", to, cwd=tmp_path)
+        assert r.returncode == 2, (to, r.stdout, r.stderr)
+        assert "that is the database being copied" in r.stderr and "copied into" not in r.stdout, r.stderr
+    assert snapshot(str(lite)) == want
+
+
+def test_migrate_into_its_own_postgres_schema_is_refused(tmp_path):
+    pg = pg_server().new_database()
+    p = open_store(pg)
+    fill(p)
+    p.close()
+    want = snapshot(pg)
+    cfg = tmp_path / "listen.toml"
+    cfg.write_text(f'[identity]\nnames = ["acme"]\n[store]\nurl = "{pg}"\n')
+    # The same database and schema, spelled another way.
+    for to in (pg, pg.replace("127.0.0.1", "localhost"), pg + "&application_name=other"):
+        r = listen_cli(cfg, "migrate", "--to", to)
+        assert r.returncode == 2, (to, r.stdout, r.stderr)
+        assert "that is the database being copied" in r.stderr, r.stderr
+    assert snapshot(pg) == want
+    # Another schema of the same database is another database.
+    other = pg_server().new_database()
+    r = listen_cli(cfg, "migrate", "--to", other)
+    assert r.returncode == 0 and "4 new items" in r.stdout, r.stderr
+    s = open_store(other)
+    assert not [k for k, _ in s.conn.execute("SELECT key, value FROM meta") if k.startswith("migrate-probe")]
+    s.close()
+
+
+def test_migrate_into_a_missing_folder_is_refused(tmp_path):
+    """QA: `--to /nonexistent/dir/x.db` made the folders. A mistyped path is a usage error
+    naming the folder, and nothing is created."""
+    lite = tmp_path / "a.db"
+    s = open_store(lite)
+    fill(s)
+    s.close()
+    cfg = tmp_path / "listen.toml"
+    cfg.write_text('[identity]\nnames = ["acme"]\n[store]\npath = "a.db"\n')
+    missing = tmp_path / "no" / "such"
+    r = listen_cli(cfg, "migrate", "--to", str(missing / "x.db"))
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert str(missing) in r.stderr and "does not exist" in r.stderr, r.stderr
+    assert not (tmp_path / "no").exists()
+    # An existing folder is fine, and a new file is made in it.
+    r = listen_cli(cfg, "migrate", "--to", str(tmp_path / "x.db"))
+    assert r.returncode == 0 and "4 new items" in r.stdout, r.stderr

@@ -11,7 +11,11 @@ Where both sides hold a row, the side that changed it last wins, part by part
 
 from __future__ import annotations
 
+import os
+import secrets
 from typing import TYPE_CHECKING, Any
+
+from listen.errors import StorageError
 
 if TYPE_CHECKING:
     from listen.storage.sqlite import SqliteStore
@@ -19,6 +23,7 @@ if TYPE_CHECKING:
 BATCH = 5000
 CORE = ("items", "feeds", "meta")
 SKIP_META = ("schema_version",)  # each database keeps its own; open-markers (open:...) are per file
+PROBE = "migrate-probe:"  # same_database's short-lived meta key
 # Text columns that hold an item's id (besides every item_id): alert records are keyed by
 # the item they sent (or by 'digest:<day>', kept as it is). They follow their item's new id.
 ITEM_ID_TEXT = {"alert_sends": "key"}
@@ -27,6 +32,38 @@ ITEM_ID_TEXT = {"alert_sends": "key"}
 def _columns(store: SqliteStore, table: str) -> list[str]:
     cur = store.conn.execute(f"SELECT * FROM {table} LIMIT 0")
     return [d[0] for d in cur.description]
+
+
+def same_file(src: SqliteStore, path: str | os.PathLike[str]) -> bool:
+    """Is `path` the SQLite file `src` is (another spelling, a link)? Checked before the
+    target is opened, so that nothing is created or touched."""
+    from listen.storage.postgres import is_url
+
+    if is_url(src.path) or src.path == ":memory:" or not os.path.exists(path):
+        return False
+    try:
+        return os.path.samefile(src.path, path)
+    except OSError:
+        return False
+
+
+def same_database(src: SqliteStore, dst: SqliteStore) -> bool:
+    """Are these two stores one database (for PostgreSQL: the same database and schema,
+    whatever the URLs say)? A row written through one is seen through the other: a host
+    name, a port or a search_path spelled differently does not fool that."""
+    key = PROBE + secrets.token_hex(8)
+    try:
+        src.meta_set(key, "1")
+    except StorageError:
+        return False  # a read-only source: copying into it would fail on its own
+    try:
+        return dst.meta_get(key) == "1"
+    finally:
+        try:
+            with src._write() as c:
+                c.execute("DELETE FROM meta WHERE key = ?", (key,))
+        except StorageError:
+            pass
 
 
 def copy_store(src: SqliteStore, dst: SqliteStore) -> dict[str, int]:
@@ -243,7 +280,7 @@ def _copy_hanging(src: SqliteStore, dst: SqliteStore, c: Any, table: str, ids: d
 
 def _copy_meta(src: SqliteStore, c: Any) -> int:
     rows = [(k, v) for k, v in src.conn.execute("SELECT key, value FROM meta")
-            if k not in SKIP_META and not str(k).startswith("open:")]
+            if k not in SKIP_META and not str(k).startswith(("open:", PROBE))]
     have = {r[0] for r in c.execute("SELECT key FROM meta")}
     c.executemany("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                   rows)
