@@ -34,8 +34,8 @@ def _columns(store: SqliteStore, table: str) -> list[str]:
     return [d[0] for d in cur.description]
 
 
-def same_file(src: SqliteStore, path: str | os.PathLike[str]) -> bool:
-    """Is `path` the SQLite file `src` is (another spelling, a link)? Checked before the
+def same_file(src: Any, path: str | os.PathLike[str]) -> bool:
+    """Is `path` the SQLite file store `src` is (another spelling, a link)? Checked before the
     target is opened, so that nothing is created or touched."""
     from listen.storage.postgres import is_url
 
@@ -47,9 +47,10 @@ def same_file(src: SqliteStore, path: str | os.PathLike[str]) -> bool:
         return False
 
 
-def same_database(src: SqliteStore, dst: SqliteStore) -> bool:
+def same_database(src: Any, dst: Any) -> bool:
     """Are these two stores one database (for PostgreSQL: the same database and schema,
-    whatever the URLs say)? A row written through one is seen through the other: a host
+    whatever the URLs say)? Stores of storage/sqlite.py's family (Any, as copy_into's
+    `other`: the Store protocol does not name their connection). A row written through one is seen through the other: a host
     name, a port or a search_path spelled differently does not fool that."""
     key = PROBE + secrets.token_hex(8)
     try:
