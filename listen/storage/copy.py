@@ -58,7 +58,7 @@ def same_database(src: Any, dst: Any) -> bool:
     except StorageError:
         return False  # a read-only source: copying into it would fail on its own
     try:
-        return dst.meta_get(key) == "1"
+        return bool(dst.meta_get(key) == "1")
     finally:
         try:
             with src._write() as c:
