@@ -280,6 +280,10 @@ class Listener:
                 raise UsageError(f"--to {to}: the folder {folder} does not exist; create it first or check the path")
             if same_file(self.store, to):
                 raise UsageError(f"--to {to}: that is the database being copied; give another file or URL")
+        if password_env:
+            from listen import log
+
+            log.REDACT.watch([password_env])  # named on the command line, not in the config
         target = open_store(to, password_env)
         try:
             if same_database(self.store, target):
