@@ -176,6 +176,7 @@ def _copy_items(src: SqliteStore, dst: SqliteStore, c: Any) -> tuple[dict[int, i
     changing = [k for k in cols if k not in ITEM_KEPT]
     update = f"UPDATE items SET {', '.join(f'{k} = ?' for k in changing)} WHERE id = ?"
     src_assigned, dst_assigned = _assigned(src, src.conn), _assigned(dst, c)
+    fi, ni = 1 + cols.index("feed"), 1 + cols.index("native_id")  # in a source row, after its id
     ids: dict[int, int] = {}
     new = updated = 0
     last = 0
@@ -185,26 +186,27 @@ def _copy_items(src: SqliteStore, dst: SqliteStore, c: Any) -> tuple[dict[int, i
         if not rows:
             break
         last = rows[-1][0]
-        batch = [(int(r[0]), dict(zip(cols, tuple(r)[1:]))) for r in rows]
-        keys = {(row["feed"], row["native_id"]) for _, row in batch}
-        before = _target_rows(c, keys, cols)
+        batch = [tuple(r) for r in rows]  # (source id, *cols): a dict only for an item both hold
+        keys = [(t[fi], t[ni]) for t in batch]
+        before = _target_rows(c, set(keys), cols)
         add, change = [], []
-        for sid, row in batch:
-            old = before.get((row["feed"], row["native_id"]))
+        for t, key in zip(batch, keys):
+            old = before.get(key)
             if old is None:
-                add.append((sid, sid, *(row[k] for k in cols)))
+                add.append((t[0], *t))
                 continue
             tid, old_row = old
-            merged = merge_item(row, old_row, src_assigned.get(sid), dst_assigned.get(tid))
+            merged = merge_item(dict(zip(cols, t[1:])), old_row, src_assigned.get(int(t[0])), dst_assigned.get(tid))
             if merged != old_row:
                 change.append((tid, tuple(merged[k] for k in changing) + (tid,)))
         c.executemany(insert, add)
         c.executemany(update, [u for _, u in sorted(change)])  # in id order, as every writer of items goes
         new += len(add)
         updated += len(change)
-        after = _target_rows(c, keys, ["feed"]) if add else before
-        for sid, row in batch:
-            ids[sid] = after[row["feed"], row["native_id"]][0]
+        added = set(keys) - before.keys()
+        after = {**before, **_target_rows(c, added, ["feed"])} if added else before
+        for t, key in zip(batch, keys):
+            ids[int(t[0])] = after[key][0]
     return ids, new, updated
 
 
