@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from listen.errors import StorageError
 
@@ -203,30 +203,42 @@ def _copy_items(src: SqliteStore, dst: SqliteStore, c: Any) -> tuple[dict[int, i
         c.executemany(update, [u for _, u in sorted(change)])  # in id order, as every writer of items goes
         new += len(add)
         updated += len(change)
+        after = {key: tid for key, (tid, _) in before.items()}
         added = set(keys) - before.keys()
-        after = {**before, **_target_rows(c, added, ["feed"])} if added else before
+        if added:
+            after.update(_target_ids(c, added))
         for t, key in zip(batch, keys):
-            ids[int(t[0])] = after[key][0]
+            ids[int(t[0])] = after[key]
     return ids, new, updated
 
 
 def _target_rows(c: Any, keys: set[tuple[str, str]], cols: list[str]) -> dict[tuple[str, str], tuple[int, dict[str, Any]]]:
-    """The target's id and `cols` of each (feed, native id) it holds."""
+    """The target's id and `cols` (feed and native_id among them) of each (feed, native id) it holds."""
+    out: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
+    for feed, part in _parts(keys):
+        q = f"SELECT id, {', '.join(cols)} FROM items WHERE feed = ? AND native_id IN ({','.join('?' * len(part))})"
+        for r in c.execute(q, (feed, *part)).fetchall():
+            row = dict(zip(cols, tuple(r)[1:]))
+            out[feed, row["native_id"]] = (int(r[0]), row)
+    return out
+
+
+def _target_ids(c: Any, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    out: dict[tuple[str, str], int] = {}
+    for feed, part in _parts(keys):
+        q = f"SELECT native_id, id FROM items WHERE feed = ? AND native_id IN ({','.join('?' * len(part))})"
+        out.update(((feed, nid), int(tid)) for nid, tid in c.execute(q, (feed, *part)).fetchall())
+    return out
+
+
+def _parts(keys: set[tuple[str, str]]) -> Iterator[tuple[str, list[str]]]:
+    """(feed, up to 500 of its native ids): a look-up's IN list kept short."""
     by_feed: dict[str, list[str]] = {}
     for feed, nid in keys:
         by_feed.setdefault(feed, []).append(nid)
-    wanted = [k for k in cols if k not in ("feed", "native_id")]
-    out: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
     for feed, nids in by_feed.items():
         for i in range(0, len(nids), 500):
-            part = nids[i:i + 500]
-            q = (f"SELECT id, native_id{''.join(f', {k}' for k in wanted)} FROM items"
-                 f" WHERE feed = ? AND native_id IN ({','.join('?' * len(part))})")
-            for r in c.execute(q, (feed, *part)).fetchall():
-                t = tuple(r)
-                row = {"feed": feed, "native_id": t[1], **dict(zip(wanted, t[2:]))}
-                out[feed, t[1]] = (int(t[0]), {k: row[k] for k in cols})
-    return out
+            yield feed, nids[i:i + 500]
 
 
 def _primary_key(store: SqliteStore, table: str) -> list[str]:
