@@ -320,10 +320,29 @@ class Listener:
 
     def migrate(self, to: str, password_env: str | None = None) -> dict[str, int]:
         """Copy this database, everything in it, into `to` (a SQLite path or postgresql:// URL)."""
-        from listen.storage import open_store
+        from pathlib import Path
 
+        from listen.storage import open_store
+        from listen.storage.copy import same_database, same_file
+        from listen.storage.postgres import is_url, redact
+
+        if not is_url(to):
+            # A mistyped path is refused, not made: a new database in a new folder would
+            # "succeed" where nobody will look for it.
+            folder = Path(to).parent
+            if not folder.is_dir():
+                raise UsageError(f"--to {to}: the folder {folder} does not exist; create it first or check the path")
+            if same_file(self.store, to):
+                raise UsageError(f"--to {to}: that is the database being copied; give another file or URL")
+        if password_env:
+            from listen import log
+
+            log.REDACT.watch([password_env])  # named on the command line, not in the config
         target = open_store(to, password_env)
         try:
+            if same_database(self.store, target):
+                raise UsageError(f"--to {redact(to)}: that is the database being copied (the same database"
+                                 " and schema); give another")
             return self.store.copy_into(target)
         finally:
             target.close()

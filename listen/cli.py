@@ -409,7 +409,10 @@ def migrate(
         counts = listener.migrate(to, password_env)
     finally:
         listener.close()
-    print(f"copied into {redact(to)}: " + ", ".join(f"{n} new {table}" for table, n in counts.items()))
+    # Items and feeds the target held too count apart: those whose newer side was the source's.
+    print(f"copied into {redact(to)}: " + ", ".join(
+        f"{n} new {table}" + (f" ({counts[table + '_updated']} updated)" if table + "_updated" in counts else "")
+        for table, n in counts.items() if not table.endswith("_updated")))
 
 
 @app.command()

@@ -32,6 +32,23 @@ _AUTH_PATTERNS = [
 ]
 
 
+def secret_forms(value: str) -> set[str]:
+    """The ways a secret can be quoted back: as it is, percent-encoded, and for a URL
+    (a webhook's, whose token is its path) its path and query without the host, as a
+    server or a library quotes a request, and its user:password@host."""
+    from urllib.parse import quote
+
+    forms = {value, value.strip(), quote(value, safe=""), quote(value, safe="/:")}
+    try:
+        parts = urlsplit(value.strip())
+        if parts.scheme and parts.netloc:
+            forms |= {parts.path, parts.path + ("?" + parts.query if parts.query else "")}
+            forms |= {parts.netloc} if "@" in parts.netloc else set()
+    except ValueError:
+        pass
+    return {f for f in forms if f}
+
+
 class RedactSecrets(logging.Filter):
     """Replaces known secret values (the environment variables the config names in its
     *_env keys) and anything shaped like an Authorization header, in the message, its
@@ -47,6 +64,9 @@ class RedactSecrets(logging.Filter):
             for form in {value, value.strip()}:
                 if len(form) >= 4:  # shorter would redact ordinary words
                     self.secrets[form] = var
+            for form in secret_forms(value) - {value, value.strip()}:
+                if len(form) >= 6:  # a piece of a URL: a path as short as "/api" is no secret
+                    self.secrets.setdefault(form, var)
 
     def redact(self, text: str) -> str:
         for value in sorted(self.secrets, key=len, reverse=True):

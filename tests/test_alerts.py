@@ -37,6 +37,7 @@ class Receiver:
         self.requests: list[dict] = []
         self.status = 200
         self.delay = 0.0
+        self.reply: bytes | None = None  # the error body, when not the default quote of the request
         self.released = threading.Event()  # set at teardown: no handler outlives its test
         receiver = self
 
@@ -47,6 +48,8 @@ class Receiver:
                 receiver.released.wait(receiver.delay)
                 # A careless server quotes the request back, URL and all.
                 reply = f"error at {self.path}".encode() if receiver.status >= 300 else b"ok"
+                if receiver.status >= 300 and receiver.reply is not None:
+                    reply = receiver.reply
                 self.send_response(receiver.status)
                 self.send_header("Content-Length", str(len(reply)))
                 self.end_headers()
@@ -621,3 +624,35 @@ def test_a_malformed_webhook_url_is_never_quoted_back(value, monkeypatch):
         send.deliver(alert, formats.build(alert, [], NOW, {}, False))
     assert "T0SECRET" not in str(e.value) and "xoxsecret" not in str(e.value), str(e.value)
     assert str(e.value).startswith("alert team: ")
+
+
+def test_an_error_quoting_another_targets_url_or_a_feed_token_is_redacted(tmp_path):
+    """QA: a relay's 500 page quoted ANOTHER target's webhook URL, and only the failing
+    target's own secret was redacted: the other's token reached stderr and alert_sends.
+    Every secret listen knows is removed from every alert error, whoever it belongs to."""
+    relay, other = Receiver(), Receiver()
+    try:
+        env = {"HOOK_A": f"{relay.url}/hook/AAAsecret111", "HOOK_B": f"{other.url}/hook/SECRET123",
+               "GH_TOKEN": "ghp_T0KENsecret0987654321"}
+        relay.status = 500
+        relay.reply = (f"upstream {env['HOOK_B']} failed; retried via http://127.0.0.1/hook/SECRET123"
+                       f" with Authorization: {env['GH_TOKEN']} and {relay.url}/hook/AAAsecret111").encode()
+        cfg = setup(tmp_path, webhook("a", "webhook", "HOOK_A") + webhook("b", "webhook", "HOOK_B"),
+                    mentions=live_mentions())
+        cfg.write_text(cfg.read_text() + '\n[[feeds]]\nname = "gh"\ntype = "github"\nrepo = "acme/app"\n'
+                       'token_env = "GH_TOKEN"\n')
+        assert run_cli("--config", str(cfg), "pull", "-f", "ex", env={**env, "HOOK_A": "", "HOOK_B": ""}).returncode == 0
+        r = run_cli("--config", str(cfg), "alert", env=env)
+        assert r.returncode == 1 and "alert a: failed: HTTP 500" in r.stderr, r.stderr
+        assert "alert b: sent" in r.stdout, r.stdout
+        said = r.stdout + r.stderr
+        stored = [e for *_, e in rows(cfg) if e]
+        assert len(stored) == 2, rows(cfg)  # both of a's items, failed with the redacted body
+        for text in (said, *stored):
+            assert "SECRET123" not in text and "AAAsecret" not in text and "T0KENsecret" not in text, text
+        assert "$HOOK_B" in stored[0] and "$HOOK_A" in stored[0], stored[0]
+        assert "SECRET123" not in dump(cfg) and "T0KENsecret" not in dump(cfg)
+    finally:
+        for rec in (relay, other):
+            rec.released.set()
+            rec.server.shutdown()

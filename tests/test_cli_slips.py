@@ -87,8 +87,12 @@ def test_pull_and_import_still_create_the_database_and_its_folder(pulled):
     (tmp / "dump.jsonl").write_text(run("--config", str(cfg), "export").stdout)
     r = run("--config", str(cfg), "--db", str(tmp / "other" / "b.db"), "import", str(tmp / "dump.jsonl"))
     assert r.returncode == 0 and (tmp / "other" / "b.db").is_file(), r.stderr
-    assert run("--config", str(cfg), "migrate", "--to", str(tmp / "third" / "c.db")).returncode == 0
-    assert (tmp / "third" / "c.db").is_file()
+    # migrate makes its target file, not the folder: a --to in a missing folder is a typo (QA).
+    r = run("--config", str(cfg), "migrate", "--to", str(tmp / "third" / "c.db"))
+    assert r.returncode == 2 and f"the folder {tmp / 'third'} does not exist" in r.stderr, r.stderr
+    assert not (tmp / "third").exists()
+    assert run("--config", str(cfg), "migrate", "--to", str(tmp / "c.db")).returncode == 0
+    assert (tmp / "c.db").is_file()
 
 
 @pytest.mark.parametrize("check", [False, True])

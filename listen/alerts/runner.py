@@ -49,6 +49,11 @@ def run(alerts: list[AlertConfig], store: Any, waiting: list[Item], now: int, ta
         default_target: int, *, dry_run: bool = False, max_age: int = 14 * 86400,
         deliver: Callable[[AlertConfig, Message], None] | None = None) -> list[AlertResult]:
     """Send what each target is owed now. `waiting` is the inbox; `targets` each feed's reply_within."""
+    from listen import log
+    from listen.alerts.send import secrets
+
+    for alert in alerts:  # one target's error may quote another's URL: all are redacted from every error
+        log.REDACT.watch(secrets(alert))
     sender = None
     if deliver is None:
         from listen.alerts.send import Sender

@@ -36,20 +36,13 @@ def secrets(alert: AlertConfig) -> dict[str, str]:
 
 
 def redact(text: str, alert: AlertConfig) -> str:
-    from urllib.parse import quote, urlsplit
+    """`text` fit to print and store: every secret listen knows replaced by its variable's
+    name (log.REDACT: this target's, every other target's and feed's, see watch_config),
+    as a server may quote any of them (a relay's error page quoting another hook's URL)."""
+    from listen import log
 
-    for var, value in secrets(alert).items():
-        forms = {value, value.strip(), quote(value, safe=""), quote(value, safe="/:")}
-        try:
-            parts = urlsplit(value.strip())
-            # A server or a library may quote just the path (Slack's and Discord's tokens live there).
-            forms |= {parts.path, parts.path + ("?" + parts.query if parts.query else "")}
-            forms |= {parts.netloc} if "@" in parts.netloc else set()
-        except ValueError:
-            pass
-        for form in sorted((f for f in forms if len(f) >= 6), key=len, reverse=True):
-            text = text.replace(form, f"${var}")
-    return inert(text, limit=300, one_line=True)
+    log.REDACT.watch(secrets(alert))  # known already when the config was loaded; a library caller's too
+    return inert(log.REDACT.redact(text), limit=300, one_line=True)
 
 
 def _env(alert: AlertConfig, key: str, required: bool = True) -> str | None:
@@ -135,7 +128,8 @@ def _post(alert: AlertConfig, msg: Message, http: Any) -> None:
             client.close()
     if r.status_code >= 300:
         # The body may quote the request (the URL): only its first line, redacted by deliver().
-        said = r.text.strip().splitlines()[0][:200] if r.text.strip() else ""
+        # Cut after redaction (deliver), not here: a cut through a secret would leave its start.
+        said = r.text.strip().splitlines()[0][:10000] if r.text.strip() else ""
         raise AlertError(alert.name, f"HTTP {r.status_code}" + (f": {said}" if said else ""))
 
 
