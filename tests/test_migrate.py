@@ -272,7 +272,7 @@ def test_a_newer_successful_pull_in_the_source_brings_its_cursor(tmp_path, src_k
 
 
 ITEM = {"feed": "f", "native_id": "n", "first_seen": 1, "text": "old", "updated_at": 10, "state": "open",
-        "snoozed_until": None, "triaged_at": None, "assignee": None, "answered_at": None}
+        "snoozed_until": None, "triaged_at": None, "assignee": None, "assignee_key": None, "answered_at": None}
 
 
 @pytest.mark.parametrize("src,dst,assigned,want", [
@@ -291,6 +291,12 @@ ITEM = {"feed": "f", "native_id": "n", "first_seen": 1, "text": "old", "updated_
     ({"assignee": "sam"}, {}, (3, 4), {}),  # unassigned in the target, later
     ({"assignee": "sam"}, {}, (None, None), {"assignee": "sam"}),  # neither has a record: fill the gap
     ({"assignee": "sam"}, {"assignee": "lee"}, (None, None), {"assignee": "lee"}),
+    # The matching key goes with the name: a newer text in the source moves neither.
+    ({"assignee": "Sam", "assignee_key": "sam", "text": "x", "updated_at": 12},
+     {"assignee": "Lee", "assignee_key": "lee"}, (3, 4), {"assignee": "Lee", "assignee_key": "lee", "text": "x",
+                                                          "updated_at": 12}),
+    ({"assignee": "Sam", "assignee_key": "sam"}, {"assignee": "Lee", "assignee_key": "lee"}, (5, 4),
+     {"assignee": "Sam", "assignee_key": "sam"}),
     ({"answered_at": 8}, {}, (None, None), {"answered_at": 8}),  # a reply pulled in the source
     ({"answered_at": 8}, {"answered_at": 7}, (None, None), {"answered_at": 7}),
     ({"answered_at": 6, "text": "x", "updated_at": 12}, {"answered_at": 7}, (None, None),

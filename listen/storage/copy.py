@@ -88,6 +88,8 @@ def copy_store(src: SqliteStore, dst: SqliteStore) -> dict[str, int]:
 # team has been working in never undoes that work with the source's older values.
 ITEM_KEPT = ("feed", "native_id", "first_seen")
 ITEM_TRIAGE = ("state", "snoozed_until", "triaged_at")
+# Who an item is assigned to, as written and as matched (--mine): they travel together.
+ITEM_ASSIGNEE = ("assignee", "assignee_key")
 FEED_FETCH = ("etag", "last_modified", "cursor", "last_success")
 FEED_HEALTH = ("last_attempt", "last_error", "error_since", "fetch_after")
 # Tables keyed by something natural: the stamp, in order, that says which row is newer.
@@ -106,12 +108,12 @@ def merge_item(src: dict[str, Any], dst: dict[str, Any], src_assigned: int | Non
     out = dict(dst)
     if _after(src.get("updated_at"), dst.get("updated_at")):
         out.update({k: v for k, v in src.items()
-                    if k not in ITEM_KEPT + ITEM_TRIAGE + ("assignee", "answered_at")})
+                    if k not in ITEM_KEPT + ITEM_TRIAGE + ITEM_ASSIGNEE + ("answered_at",)})
     if _after(src.get("triaged_at"), dst.get("triaged_at")):
         out.update({k: src[k] for k in ITEM_TRIAGE if k in src})
     if "assignee" in src and (_after(src_assigned, dst_assigned)
                               or (src_assigned is None and dst_assigned is None and dst.get("assignee") is None)):
-        out["assignee"] = src["assignee"]
+        out.update({k: src[k] for k in ITEM_ASSIGNEE if k in src})
     # Our first answer: whichever side saw one, the earlier (a reply pulled on one side
     # marks its question there without touching the question's updated_at).
     answers = [v for v in (src.get("answered_at"), dst.get("answered_at")) if v is not None]
