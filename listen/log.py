@@ -46,6 +46,10 @@ def secret_forms(value: str) -> set[str]:
             forms |= {parts.netloc} if "@" in parts.netloc else set()
     except ValueError:
         pass
+    # A JSON body escapes slashes ("https:\/\/hooks..."), as PHP's json_encode does by
+    # default; a percent-encoder may write its hex digits in lower case ("%2f").
+    forms |= {f.replace("/", "\\/") for f in forms if "/" in f}
+    forms |= {re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), f) for f in forms if "%" in f}
     return {f for f in forms if f}
 
 

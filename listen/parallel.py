@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
@@ -18,6 +19,14 @@ from typing import Any
 
 CHUNK = 250  # texts per task: enough to pay for the pickling, few enough to keep answers flowing
 _FORKED: Callable[[Any], Any] | None = None  # set just before the pool forks
+
+
+def _cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS has no affinity call
+        return os.cpu_count() or 1
 
 
 def _run(batch: list[Any]) -> list[Any]:
@@ -35,7 +44,7 @@ def ordered_map(fn: Callable[[Any], Any], items: Iterable[Any], processes: int |
     input of any length. Call fn once before, so what it loads lazily is
     loaded before the fork and shared with the children.
     """
-    n = (os.cpu_count() or 1) if processes is None else processes
+    n = _cores() if processes is None else processes
     it = iter(items)
     first = list(islice(it, chunk))
     if n < 2 or len(first) < chunk or "fork" not in multiprocessing.get_all_start_methods():
@@ -44,7 +53,10 @@ def ordered_map(fn: Callable[[Any], Any], items: Iterable[Any], processes: int |
         return
     global _FORKED
     _FORKED = fn
-    pool = multiprocessing.get_context("fork").Pool(n)
+    # Ctrl-C is the parent's to handle (it ends the pool); a worker that took it too
+    # would print its own traceback on the way out.
+    pool = multiprocessing.get_context("fork").Pool(n, initializer=signal.signal,
+                                                    initargs=(signal.SIGINT, signal.SIG_IGN))
     try:
         pending: deque[AsyncResult[list[Any]]] = deque([pool.apply_async(_run, (first,))])
         batch = first

@@ -250,3 +250,17 @@ def test_a_failed_worker_process_is_logged_and_the_feed_parsed_here(tmp_path, fa
     r = invoke(capsys, "--config", str(cfg), "pull")
     assert r.returncode == 0, r.stderr
     assert "odd: the worker process parsing this feed failed; parsing it in this process instead" in r.stderr
+
+
+def test_a_webhook_url_echoed_json_escaped_or_lower_case_encoded_is_redacted(monkeypatch):
+    url = "https://hooks.example.com/services/T0001/B0002/XXXXSECRETXXXX"
+    monkeypatch.setenv("QA_HOOK", url)
+    log.REDACT.watch(["QA_HOOK"])
+    echoes = [
+        '{"url": "https:\\/\\/hooks.example.com\\/services\\/T0001\\/B0002\\/XXXXSECRETXXXX"}',  # PHP's json_encode
+        "request to https%3a%2f%2fhooks.example.com%2fservices%2fT0001%2fB0002%2fXXXXSECRETXXXX failed",
+        "POST /services/T0001/B0002/XXXXSECRETXXXX 500",
+    ]
+    for text in echoes:
+        shown = log.REDACT.redact(text)
+        assert "XXXXSECRETXXXX" not in shown and "$QA_HOOK" in shown, shown

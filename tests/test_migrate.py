@@ -426,3 +426,30 @@ def test_the_qa_repro_a_rerun_keeps_the_targets_snooze_and_assignee(tmp_path):
     got = exported()
     assert got["state"] == "done" and got["assignee"] == "lee", got
     assert "0 new items (0 updated)" in listen_cli(cfg, "migrate", "--to", b).stdout
+
+
+def test_the_target_keeps_its_own_identity_fingerprint(tmp_path):
+    """Review: migrate copied the source's [identity] fingerprint over the target's, so a
+    target opened with the source's names never re-decided its own items (eve stayed waiting)."""
+    import json
+    import time
+
+    (tmp_path / "m.jsonl").write_text(json.dumps({"id": "e1", "author": "eve", "text": "can you help?",
+                                                  "created_at": int(time.time()) - 600}) + "\n")
+    feed = '[[feeds]]\nname = "ex"\ntype = "jsonl"\npath = "m.jsonl"\n'
+
+    def config(name, names, db):
+        path = tmp_path / name
+        path.write_text(f"[identity]\nnames = {json.dumps(names)}\n[store]\npath = \"{db}\"\n" + feed)
+        return path
+
+    old_names = config("a.toml", ["acme"], "t.db")
+    new_names = config("s.toml", ["acme", "eve"], "s.db")
+    target_now = config("b.toml", ["acme", "eve"], "t.db")
+    assert listen_cli(old_names, "pull", cwd=tmp_path).returncode == 0
+    assert listen_cli(new_names, "pull", cwd=tmp_path).returncode == 0
+    r = listen_cli(new_names, "migrate", "--to", "t.db", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    r = listen_cli(target_now, "inbox", "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == []  # eve is one of us now: nobody waits

@@ -66,3 +66,17 @@ def _fails_on_seven(x: int) -> int:
 def test_an_error_in_a_worker_reaches_the_caller():
     with pytest.raises(ValueError, match="seven"):
         list(ordered_map(_fails_on_seven, range(50), processes=2, chunk=4))
+
+
+def _sigint_handler(_: int) -> object:
+    import signal
+
+    return signal.getsignal(signal.SIGINT)
+
+
+def test_workers_leave_ctrl_c_to_the_parent():
+    """A worker that took Ctrl-C would print its own traceback; the parent ends the pool."""
+    import signal
+
+    handlers = set(ordered_map(_sigint_handler, range(20), processes=2, chunk=5))
+    assert handlers == {signal.SIG_IGN}

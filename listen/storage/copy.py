@@ -22,7 +22,10 @@ if TYPE_CHECKING:
 
 BATCH = 5000
 CORE = ("items", "feeds", "meta")
-SKIP_META = ("schema_version",)  # each database keeps its own; open-markers (open:...) are per file
+# Each database keeps its own: the schema version; open-markers (open:...) are per file; and
+# the fingerprint of the [identity] names last applied to its items: the target's items were
+# decided by the target's, and the next open must see that the names changed.
+SKIP_META = ("schema_version", "identity")
 PROBE = "migrate-probe:"  # same_database's short-lived meta key
 # Text columns that hold an item's id (besides every item_id): alert records are keyed by
 # the item they sent (or by 'digest:<day>', kept as it is). They follow their item's new id.
