@@ -103,11 +103,17 @@ def test_sqlite_to_postgres_and_back(tmp_path):
     assert got["corrections"] == want["corrections"] and got["alerts"] == want["alerts"] and got["meta"] == want["meta"]
 
 
-def test_the_migrate_command(tmp_path):
+def filled_file(tmp_path):
+    """a.db, a SQLite database holding fill()'s items, marks and alert records."""
     lite = tmp_path / "a.db"
     s = open_store(lite)
     fill(s)
     s.close()
+    return lite
+
+
+def test_the_migrate_command(tmp_path):
+    lite = filled_file(tmp_path)
     cfg = tmp_path / "listen.toml"
     cfg.write_text('[identity]\nnames = ["acme"]\n[store]\npath = "a.db"\n')
     pg = pg_server().new_database()
@@ -197,17 +203,23 @@ def by_nid(target) -> dict:
         s.close()
 
 
+def migrated_once(tmp_path, src_kind: str, dst_kind: str) -> tuple[str, str]:
+    """A filled source of one kind, copied once into an empty target of the other."""
+    src, dst = where(src_kind, tmp_path, "src"), where(dst_kind, tmp_path, "dst")
+    s = open_store(src)
+    fill(s)
+    s.close()
+    migrate(src, dst)
+    return src, dst
+
+
 @pytest.mark.parametrize("src_kind,dst_kind", [("sqlite", "postgres"), ("postgres", "sqlite")])
 def test_a_second_migrate_never_undoes_the_work_done_in_the_target(tmp_path, src_kind, dst_kind):
     """QA: snooze and assign in the target, migrate again from the source, and the target was
     back to 'open', unassigned, while the summary said 0. Per item, the side that changed a
     part last wins: text and flags by updated_at, triage by triaged_at, the assignee by the
     last (un)assign in each side's history; fetch state by the last successful pull."""
-    src, dst = where(src_kind, tmp_path, "src"), where(dst_kind, tmp_path, "dst")
-    s = open_store(src)
-    fill(s)
-    s.close()
-    migrate(src, dst)
+    src, dst = migrated_once(tmp_path, src_kind, dst_kind)
 
     # The team works in the target: later than anything in the source.
     d = open_store(dst)
@@ -257,11 +269,7 @@ def test_a_second_migrate_never_undoes_the_work_done_in_the_target(tmp_path, src
 
 @pytest.mark.parametrize("src_kind,dst_kind", [("sqlite", "postgres"), ("postgres", "sqlite")])
 def test_a_newer_successful_pull_in_the_source_brings_its_cursor(tmp_path, src_kind, dst_kind):
-    src, dst = where(src_kind, tmp_path, "src"), where(dst_kind, tmp_path, "dst")
-    s = open_store(src)
-    fill(s)
-    s.close()
-    migrate(src, dst)
+    src, dst = migrated_once(tmp_path, src_kind, dst_kind)
     s = open_store(src)
     save(s, "forum", [], now=T0 + 300, state=FetchState(None, None, "cursor-12"))
     s.close()
@@ -336,10 +344,7 @@ def listen_cli(cfg, *args, cwd=None):
 def test_migrate_into_its_own_file_is_refused(tmp_path):
     """QA: `migrate --to listen.db` from listen.db ran and said '0 new'. Any spelling of
     the same file (relative, through a link) is a usage error, and nothing is written."""
-    lite = tmp_path / "a.db"
-    s = open_store(lite)
-    fill(s)
-    s.close()
+    lite = filled_file(tmp_path)
     (tmp_path / "link.db").symlink_to(lite)
     cfg = tmp_path / "listen.toml"
     cfg.write_text('[identity]\nnames = ["acme"]\n[store]\npath = "a.db"\n')
@@ -377,10 +382,7 @@ def test_migrate_into_its_own_postgres_schema_is_refused(tmp_path):
 def test_migrate_into_a_missing_folder_is_refused(tmp_path):
     """QA: `--to /nonexistent/dir/x.db` made the folders. A mistyped path is a usage error
     naming the folder, and nothing is created."""
-    lite = tmp_path / "a.db"
-    s = open_store(lite)
-    fill(s)
-    s.close()
+    filled_file(tmp_path)
     cfg = tmp_path / "listen.toml"
     cfg.write_text('[identity]\nnames = ["acme"]\n[store]\npath = "a.db"\n')
     missing = tmp_path / "no" / "such"

@@ -169,12 +169,18 @@ def test_a_version_6_upgrade_keys_the_assignees_already_stored(tmp_path):
         s.close()
 
 
-def test_assign_matches_names_refuses_controls_and_echoes_inert(tmp_path, db_target):
+def seeded(tmp_path, db_target, me: str):
+    """The seeded team database, and a config in which `me` is the one running listen."""
     s = open_store(db_target)
     ids = seed(s)
     s.close()
     cfg = tmp_path / "listen.toml"
-    cfg.write_text('[identity]\nnames = ["acme"]\nme = "Sam"\n[inbox]\nmax_age = "3650d"\n')
+    cfg.write_text(f'[identity]\nnames = ["acme"]\nme = "{me}"\n[inbox]\nmax_age = "3650d"\n')
+    return ids, cfg
+
+
+def test_assign_matches_names_refuses_controls_and_echoes_inert(tmp_path, db_target):
+    ids, cfg = seeded(tmp_path, db_target, me="Sam")
     r = cli(cfg, "assign", ids["q1"], "--to", "SAM", user="lee", db=db_target)
     assert r.returncode == 0 and "assigned to SAM" in r.stdout, r.stderr
     r = cli(cfg, "assign", ids["q2"], "--to", "@sam", user="lee", db=db_target)
@@ -205,11 +211,7 @@ def test_team_name(typed, shown):
 
 
 def test_filtered_inbox_views_say_what_they_hide_and_items_show_their_assignee(tmp_path, db_target):
-    s = open_store(db_target)
-    ids = seed(s)
-    s.close()
-    cfg = tmp_path / "listen.toml"
-    cfg.write_text('[identity]\nnames = ["acme"]\nme = "lee"\n[inbox]\nmax_age = "3650d"\n')
+    ids, cfg = seeded(tmp_path, db_target, me="lee")
     r = cli(cfg, "inbox", "--mine", "--all", db=db_target)
     assert r.returncode == 0, r.stderr
     assert "Inbox zero" not in r.stdout and "Nobody is waiting" not in r.stdout
