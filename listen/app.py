@@ -136,9 +136,9 @@ class Listener:
         if opened:
             try:
                 self.identity_changed = self.apply_identity()
-            except StorageError:
+            except StorageError as e:
                 # A read-only or busy database still reads; the next pull or reflag applies them.
-                pass
+                log.get("app").info("[identity] names changed but could not be applied now (read as stored): %s", e)
 
     @classmethod
     def open(cls, config_path: str | None = None, db: str | None = None,

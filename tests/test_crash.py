@@ -425,6 +425,12 @@ def read_only(path: Path):
             yield
         finally:
             path.chmod(mode)
+            # SQLite gives the -wal and -shm files it makes the database file's mode: made
+            # while it was read-only, they are read-only too, and the file is writable again
+            # only with them.
+            for side in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                if side.exists() and not path.is_dir():
+                    side.chmod(mode)
         return
     r = subprocess.run(["mount", "--bind", str(path), str(path)], capture_output=True)
     if r.returncode:
@@ -444,7 +450,7 @@ def test_a_read_only_database_file_reads_but_refuses_writes(stored, capsys):
         r = invoke(capsys, "--config", str(cfg), "inbox", "--json")
         assert r.returncode == 0 and steady(json.loads(r.stdout)) == steady(inbox)
         for args in (("pull",), ("done", "1")):
-            assert_loud_failure(invoke(capsys, "--config", str(cfg), *args), "read-only")
+            assert_loud_failure(invoke(capsys, "--config", str(cfg), *args), "read-only", "-wal and -shm")
 
 
 def test_a_read_only_folder(stored, capsys):

@@ -98,8 +98,10 @@ def _describe(e: sqlite3.Error, path: str) -> str:
         return f"{path}: the disk is full; nothing was stored by this step"
     if "readonly" in msg:
         # SQLite also writes a journal beside the file, so a read-only folder
-        # makes a writable file read-only too.
-        return f"{path}: the database is read-only; check the permissions of the file and of its folder"
+        # makes a writable file read-only too; and the -wal and -shm files it made
+        # while the file was read-only keep that mode after the file's is restored.
+        return (f"{path}: the database is read-only; check the permissions of the file, "
+                f"of its -wal and -shm files, and of its folder")
     if "not a database" in msg or "malformed" in msg:
         return f"{path}: the file is not a listen database or is damaged ({msg}); restore it or point --db elsewhere"
     if "unable to open" in msg:
