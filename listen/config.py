@@ -11,7 +11,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qsl, urlsplit
 
 from listen.durations import parse_duration
@@ -88,16 +88,22 @@ def looks_like_secret(value: str) -> bool:
             and any(c.isdigit() for c in v) and any(c.isalpha() for c in v))
 
 
-def _secret_warnings(data: Any, where: str = "") -> list[str]:
-    """Every string in the file that looks like a credential, by its dotted path (never its value)."""
+def _string_paths(data: Any, keep: Callable[[str], bool], where: str = "") -> list[str]:
+    """The dotted paths (never the values) of the strings in `data` for which `keep` holds."""
     if isinstance(data, dict):
-        return [w for k, v in data.items() for w in _secret_warnings(v, f"{where}.{k}" if where else str(k))]
+        return [w for k, v in data.items() for w in _string_paths(v, keep, f"{where}.{k}" if where else str(k))]
     if isinstance(data, list):
-        return [w for i, v in enumerate(data) for w in _secret_warnings(v, f"{where}[{i}]")]
-    if isinstance(data, str) and looks_like_secret(data):
-        return [f"{where} looks like a secret written into the config file; keep it in an environment "
-                f"variable and name that variable (e.g. token_env = \"LISTEN_TOKEN\"), then revoke the exposed one"]
+        return [w for i, v in enumerate(data) for w in _string_paths(v, keep, f"{where}[{i}]")]
+    if isinstance(data, str) and keep(data):
+        return [where]
     return []
+
+
+def _secret_warnings(data: Any) -> list[str]:
+    """Every string in the file that looks like a credential, by its dotted path (never its value)."""
+    return [f"{where} looks like a secret written into the config file; keep it in an environment "
+            f"variable and name that variable (e.g. token_env = \"LISTEN_TOKEN\"), then revoke the exposed one"
+            for where in _string_paths(data, looks_like_secret)]
 
 
 # Query parameters that carry a credential in a URL (a private feed's ?token=..., a signed link).
@@ -131,16 +137,10 @@ def url_secret(value: str) -> bool:
     return any(looks_like_secret(seg) for seg in parts.path.split("/") if seg)
 
 
-def _held_secrets(data: Any, where: str = "") -> list[str]:
+def _held_secrets(data: Any) -> list[str]:
     """Where the file itself holds a secret's value, by dotted path: a credential-shaped
     string, or a URL carrying one. A *_env key holds a variable's name, not a secret."""
-    if isinstance(data, dict):
-        return [w for k, v in data.items() for w in _held_secrets(v, f"{where}.{k}" if where else str(k))]
-    if isinstance(data, list):
-        return [w for i, v in enumerate(data) for w in _held_secrets(v, f"{where}[{i}]")]
-    if isinstance(data, str) and (looks_like_secret(data) or url_secret(data)):
-        return [where]
-    return []
+    return _string_paths(data, lambda v: looks_like_secret(v) or url_secret(v))
 
 
 def _mode_warnings(path: Path, data: dict[str, Any]) -> list[str]:

@@ -110,10 +110,9 @@ _PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 def csv_cell(column: str, v: Any) -> Any:
     """One CSV cell: never a control character that drives a terminal (shown as
     `listen.text.inert` shows it), and no formula from a stranger."""
-    if isinstance(v, list):
-        v = "; ".join(str(x) for x in v)
-    elif not isinstance(v, str):
-        return csv_value(v)
+    v = csv_value(v)
+    if not isinstance(v, str):
+        return v
     if CONTROLS.search(v):  # rare: most texts skip the rewrite
         v = shown_controls(v)
     if v.startswith(_FORMULA_START) and column in STRANGER_COLUMNS and not _PLAIN_NUMBER.fullmatch(v):
