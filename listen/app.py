@@ -98,16 +98,6 @@ def _filter_words(mine: bool, unassigned: bool, feeds: list[str] | None, since: 
     return tuple(words)
 
 
-def _unsafe_name(name: str) -> bool:
-    from listen.text import team_name
-
-    try:
-        team_name(name)
-    except ValueError:
-        return True
-    return False
-
-
 def _empty_store() -> Store:
     from listen.storage import open_store
 
@@ -278,8 +268,6 @@ class Listener:
                                                          "reopen": "reopen", "snooze": "snooze"}[action])
         now = self.now()
         if action == "snooze" and (for_seconds or 0) <= 0:
-            from listen.errors import UsageError
-
             raise UsageError("snooze for how long? give a time longer than 0, e.g. 2h or 2d")
         if action == "snooze":
             return self.store.set_state(ids, "open", now, snoozed_until=now + (for_seconds or 0), actor=self.config.me)
@@ -296,14 +284,11 @@ class Listener:
     def assign(self, ids: list[str], to: str | None) -> list[Item]:
         """Give items to `to` (None: to nobody); the history records who gave them."""
         if to is not None and not to.strip():
-            from listen.errors import UsageError
-
             raise UsageError("--to needs a name")  # a slip on the command line: exit 2, as for a bad name
         return self.store.assign(ids, self.team_name(to) if to else None, self.now(), actor=self.config.me)
 
     def team_name(self, to: str) -> str:
         """`to` checked (UsageError) and spelt as [identity] me spells it when it names me."""
-        from listen.errors import UsageError
         from listen.text import normalise_name, team_name
 
         try:
@@ -311,8 +296,11 @@ class Listener:
         except ValueError as e:
             raise UsageError(f"--to {to!r}: {e}") from None
         me = self.config.me
-        if me and normalise_name(me) == normalise_name(shown) and not _unsafe_name(me):
-            return " ".join(me.strip().lstrip("@").split())
+        if me and normalise_name(me) == normalise_name(shown):
+            try:
+                return team_name(me)
+            except ValueError:  # a `me` no teammate could be given: the name as typed
+                pass
         return shown
 
     def history(self, item_id: str) -> list[dict[str, Any]]:
