@@ -594,11 +594,12 @@ def report(
 
 def _classifier(feed: str | None) -> Any:
     """text -> Verdict, as the config (and its database's corrections, if any) would flag it."""
-    from listen.config import find_config, load
+    from listen.config import DB_ENV, find_config, load
     from listen.flags import FlagSettings, classify
 
     path = find_config(state.config)
-    if path is None and not (state.db or os.environ.get("LISTEN_DB")):
+    named_db = state.db or os.environ.get(DB_ENV)  # a database named outright, not [store]'s default
+    if path is None and not named_db:
         if feed is not None:
             raise typer.BadParameter("--feed needs a config file that names the feed", param_hint="--feed")
         plain = FlagSettings()
@@ -610,7 +611,7 @@ def _classifier(feed: str | None) -> Any:
         config.feed(feed)  # an unknown name is an error
     from listen.app import database_missing, no_database
 
-    if (state.db or os.environ.get("LISTEN_DB")) and database_missing(config):
+    if named_db and database_missing(config):
         # A database named outright must be there; [store]'s default may not exist yet.
         raise UsageError(no_database(config, state.db))
     from listen.policy import plain_policy
